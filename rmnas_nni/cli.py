@@ -1,0 +1,204 @@
+"""The ``rmnas`` command line.
+
+    rmnas run       search -> export -> retrain -> evaluate (default: embedded dataset, CPU-sized space)
+    rmnas search    search and export arch.json / arch_probs.json
+    rmnas retrain   retrain an exported architecture from scratch and evaluate it
+    rmnas evaluate  evaluate a finished run, optionally at another missing rate
+    rmnas space     describe a search space: choices and parameter counts
+
+Errors in the user's files or arguments print one line and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+
+from .errors import ConfigError, RMNASError
+
+EPILOG = 'Each command takes --config FILE (a run config, see examples/) and --set KEY=VALUE overrides.'
+
+
+def _parse_sets(items: List[str]) -> Dict[str, Any]:
+    """``['search.epochs=2', 'data.missing.rate=0.3']`` -> nested dict."""
+    out: Dict[str, Any] = {}
+    for item in items or []:
+        if '=' not in item:
+            raise ConfigError(f"--set {item}: expected KEY=VALUE (e.g. search.epochs=2)")
+        key, value = item.split('=', 1)
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ConfigError(f'--set {item}: value is not valid YAML') from None
+        node = out
+        parts = key.strip().split('.')
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f'--set {item}: {p} is set twice')
+        node[parts[-1]] = parsed
+    return out
+
+
+def _common(p: argparse.ArgumentParser, out: bool = True) -> None:
+    p.add_argument('--config', '-c', help='run config YAML (default: the embedded dataset with search_spaces/tiny.yml)')
+    p.add_argument('--set', dest='sets', action='append', default=[], metavar='KEY=VALUE',
+                   help='override a config key, e.g. --set search.epochs=2 (repeatable)')
+    if out:
+        p.add_argument('--out', '-o', help='run directory (default: runs/<name>-<time>)')
+        p.add_argument('--overwrite', action='store_true', help='replace an existing run directory')
+        p.add_argument('--resume', metavar='RUN_DIR', help='continue an interrupted run from its checkpoints')
+        p.add_argument('--quiet', '-q', action='store_true', help='print only the final summary')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='rmnas', description='RMNAS on NNI: robust multimodal architecture '
+                                     'search for sentiment analysis with missing modalities.', epilog=EPILOG)
+    from . import __version__
+    parser.add_argument('--version', action='version', version=f'rmnas-nni {__version__}')
+    sub = parser.add_subparsers(dest='command', metavar='COMMAND')
+    sub.required = True
+    p = sub.add_parser('run', help='search, export, retrain and evaluate', epilog=EPILOG,
+                       description='Search the architecture with NNI, export it, retrain it from scratch and '
+                                   'report test metrics, all into one run directory.')
+    _common(p)
+    p = sub.add_parser('search', help='search and export the architecture', epilog=EPILOG,
+                       description='Search with the configured NNI one-shot strategy; writes arch.json '
+                                   '(NNI {label: choice}) and arch_probs.json (weight of every choice).')
+    _common(p)
+    p = sub.add_parser('retrain', help='retrain an exported architecture from scratch', epilog=EPILOG,
+                       description='Build the fixed network of --arch through NNI, train it with early stopping '
+                                   'and evaluate it on the test split.')
+    _common(p)
+    p.add_argument('--arch', required=False, help='architecture JSON exported by a search (required unless --resume)')
+    p = sub.add_parser('evaluate', help='evaluate a finished run', epilog=EPILOG,
+                       description="Evaluate a run's retrained model on a split, optionally at another missing rate.")
+    p.add_argument('--run', required=True, help='run directory of a finished run or retrain')
+    p.add_argument('--split', default='test', choices=['train', 'valid', 'test'])
+    p.add_argument('--rate', type=float, default=None, help='missing rate to evaluate at (default: the run\'s)')
+    p.add_argument('--json', action='store_true', help='print JSON instead of a table')
+    p = sub.add_parser('space', help='describe a search space', epilog=EPILOG,
+                       description='List the searched choices and count parameters of the supernet and of the '
+                                   'all-attention fixed network for the configured data.')
+    _common(p, out=False)
+    return parser
+
+
+def _load(args) -> Dict:
+    from .pipeline import load_config, load_run
+    if getattr(args, 'resume', None):
+        if args.config or args.sets:
+            raise ConfigError('--resume continues a run with its own config; do not pass --config or --set')
+        return load_run(args.resume)
+    return load_config(args.config, _parse_sets(args.sets))
+
+
+def _run_dir(args, cfg) -> tuple:
+    from .rundir import default_run_dir
+    if args.resume:
+        return Path(args.resume), True
+    return Path(args.out) if args.out else default_run_dir(cfg['name']), False
+
+
+def cmd_run(args) -> int:
+    from .pipeline import run
+    cfg = _load(args)
+    run_dir, resume = _run_dir(args, cfg)
+    run(cfg, run_dir, resume=resume, overwrite=args.overwrite, quiet=args.quiet)
+    return 0
+
+
+def cmd_search(args) -> int:
+    from .pipeline import prepare_data, search, start_run
+    cfg = _load(args)
+    data, masks = prepare_data(cfg)
+    run_dir, resume = _run_dir(args, cfg)
+    run_dir, printer = start_run(cfg, data, masks, run_dir, overwrite=args.overwrite, resume=resume,
+                                 quiet=args.quiet)
+    printer(data.summary())
+    search(cfg, data, run_dir, resume=resume, printer=printer)
+    print(f'architecture: {run_dir / "arch.json"}\nchoice weights: {run_dir / "arch_probs.json"}')
+    return 0
+
+
+def cmd_retrain(args) -> int:
+    from .pipeline import build_space, load_architecture, metrics_table, prepare_data, retrain, start_run
+    cfg = _load(args)
+    data, masks = prepare_data(cfg)
+    run_dir, resume = _run_dir(args, cfg)
+    if resume:
+        arch_file = run_dir / 'arch.json'
+    elif args.arch:
+        arch_file = Path(args.arch)
+    else:
+        raise ConfigError('retrain: --arch FILE is required')
+    arch = load_architecture(arch_file, build_space(cfg, data))
+    run_dir, printer = start_run(cfg, data, masks, run_dir, overwrite=args.overwrite, resume=resume,
+                                 quiet=args.quiet)
+    if not resume:
+        from .rundir import atomic_write_json
+        atomic_write_json(run_dir / 'arch.json', arch)
+    summary = retrain(cfg, data, arch, run_dir, resume=resume and (run_dir / 'retrain' / 'last.pt').is_file(),
+                      printer=printer)
+    table = metrics_table({'valid (best epoch)': summary['valid'], 'test': summary['test']})
+    print('\n' + table.to_string(float_format=lambda v: f'{v:.4f}'))
+    print(f'\nmetrics: {run_dir / "metrics.json"}\nweights: {run_dir / "model.pt"}')
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .pipeline import evaluate_run, metrics_table
+    metrics = evaluate_run(args.run, args.split, args.rate)
+    if args.json:
+        print(json.dumps(metrics, indent=2))
+    else:
+        label = args.split + (f' (missing rate {args.rate})' if args.rate is not None else '')
+        print(metrics_table({label: metrics}).to_string(float_format=lambda v: f'{v:.4f}'))
+    return 0
+
+
+def cmd_space(args) -> int:
+    from .pipeline import (attention_architecture, build_fixed_model, build_space, count_parameters,
+                           load_config, quiet_libraries)
+    from .data import load_data
+    quiet_libraries()
+    cfg = load_config(args.config, _parse_sets(args.sets))
+    data = load_data(cfg['data'])
+    space = build_space(cfg, data)
+    mutables = space.simplify()
+    print(f'search space {cfg["search_space"]}')
+    print(f'data: {data.summary()}')
+    print(f'{len(mutables)} searched choices:')
+    for label, m in mutables.items():
+        print(f'  {label}: {list(m.values)}')
+    print(f'supernet parameters: {count_parameters(space):,}')
+    fixed = build_fixed_model(cfg, data, attention_architecture(space))
+    print(f'fixed network (attention everywhere, first inputs): {count_parameters(fixed):,} parameters')
+    return 0
+
+
+COMMANDS = {'run': cmd_run, 'search': cmd_search, 'retrain': cmd_retrain, 'evaluate': cmd_evaluate,
+            'space': cmd_space}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        from .pipeline import quiet_libraries
+        quiet_libraries()
+        return COMMANDS[args.command](args)
+    except RMNASError as exc:
+        print(f'rmnas: error: {exc}', file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print('rmnas: interrupted; continue with --resume RUN_DIR', file=sys.stderr)
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

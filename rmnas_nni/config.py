@@ -1,0 +1,382 @@
+"""Configuration: run, search-space and strategy YAML files, validated against schemas.
+
+Three kinds of file:
+
+* a **run config** (``examples/*.yml``): data, missing rates, which search space and
+  strategy files to use, epochs, seed;
+* a **search space** (``search_spaces/*.yml``): mixers, blocks, widths, LST, cells;
+* a **strategy** (``strategies/*.yml``): which NNI one-shot strategy, its options,
+  and the two optimizers.
+
+Every key is checked: an unknown key, a wrong type or an impossible value raises a
+:class:`~rmnas_nni.errors.ConfigError` naming the file and the dotted key. Paths in a
+file are resolved relative to that file; a bare name such as ``tiny`` names a file
+shipped in the project's ``search_spaces/`` or ``strategies/`` folder.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import yaml
+
+from .errors import ConfigError
+
+__all__ = ['PROJECT_ROOT', 'load_yaml', 'load_run_config', 'load_space_config', 'load_strategy_config',
+           'validate', 'space_kwargs', 'RUN_SCHEMA', 'SPACE_SCHEMA', 'STRATEGY_SCHEMA', 'dump_yaml']
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+MODALITY_NAMES = ('text', 'audio', 'vision')
+
+
+class Field:
+    """One key of a schema: its type(s), default and an optional check returning an error text."""
+
+    def __init__(self, types: Any, default: Any = None, check: Optional[Callable[[Any], Optional[str]]] = None,
+                 nullable: bool = False):
+        self.types = types if isinstance(types, tuple) else (types,)
+        self.default = default
+        self.check = check
+        self.nullable = nullable
+
+
+def _positive(v):
+    return None if v > 0 else 'must be > 0'
+
+
+def _non_negative(v):
+    return None if v >= 0 else 'must be >= 0'
+
+
+def _at_least(n):
+    return lambda v: None if v >= n else f'must be >= {n}'
+
+
+def _one_of(*options):
+    return lambda v: None if v in options else f'must be one of {", ".join(map(str, options))}'
+
+
+def _probability(v):
+    return None if 0.0 <= v <= 1.0 else 'must be between 0 and 1'
+
+
+def _odd_positive(v):
+    return None if v > 0 and v % 2 == 1 else 'must be a positive odd number'
+
+
+def _non_empty_list(v):
+    return None if len(v) > 0 else 'must not be empty'
+
+
+def _missing_rate(v):
+    if isinstance(v, dict):
+        for k, r in v.items():
+            if not isinstance(r, (int, float)) or isinstance(r, bool) or not 0.0 <= r <= 1.0:
+                return f'rate of {k!r} must be a number between 0 and 1'
+        return None
+    return _probability(v)
+
+
+NUMBER = (int, float)
+
+RUN_SCHEMA: Dict[str, Any] = {
+    'name': Field(str, 'rmnas'),
+    'seed': Field(int, 0, _non_negative),
+    'device': Field(str, 'auto', _one_of('auto', 'cpu', 'cuda')),
+    'threads': Field(int, 0, _non_negative),
+    'select_metric': Field(str, None, nullable=True),
+    'search_space': Field(str, 'tiny'),
+    'strategy': Field(str, 'darts'),
+    'data': {
+        'format': Field(str, 'synthetic', _one_of('synthetic', 'mmsa', 'gcnet', 'table')),
+        'path': Field(str, None, nullable=True),
+        'level': Field(str, 'sentence', _one_of('sentence', 'dialogue')),
+        'task': Field(str, 'regression', _one_of('regression', 'classification')),
+        'modalities': Field(list, list(MODALITY_NAMES), _non_empty_list),
+        'seed': Field(int, 0, _non_negative),
+        'options': Field(dict, {}),
+        'missing': {
+            'rate': Field((int, float, dict), 0.0, _missing_rate),
+            'protocol': Field(str, 'auto', _one_of('auto', 'sentence', 'dialogue')),
+            'seeds': Field(dict, {}),
+        },
+    },
+    'search': {
+        'epochs': Field(int, 10, _positive),
+        'batch_size': Field(int, 32, _positive),
+        'patience': Field(int, 8, _positive),
+    },
+    'retrain': {
+        'enabled': Field(bool, True),
+        'epochs': Field(int, 100, _positive),
+        'batch_size': Field(int, 32, _positive),
+        'patience': Field(int, 8, _positive),
+        'lr': Field(NUMBER, 5.0e-4, _positive),
+        'weight_decay': Field(NUMBER, 0.01, _non_negative),
+        'grad_clip': Field(NUMBER, 1.0, _non_negative, nullable=True),
+    },
+}
+
+SPACE_SCHEMA: Dict[str, Any] = {
+    'encoder': {
+        'd_model': Field(int, 448, _positive),
+        'n_blocks': Field(int, 6, _positive),
+        'n_heads': Field(int, 8, _positive),
+        'ffn_ratio': Field(int, 4, _positive),
+        'dropout': Field(NUMBER, 0.1, lambda v: None if 0.0 <= v < 1.0 else 'must be in [0, 1)'),
+        'mixers': Field(list, ['attention', 'random_mixing', 'pool', 'identity'], _non_empty_list),
+    },
+    'lst': {
+        'enabled': Field(bool, True),
+        'kernel_size': Field(int, 7, _odd_positive),
+        'maxdis': Field(int, 8, _at_least(1)),
+    },
+    'fusion': {
+        'width': Field(int, 240, _positive),
+        'n_cells': Field(int, 2, _positive),
+        'n_steps': Field(int, 2, _positive),
+        'ops': Field(list, ['zero', 'sum', 'attention', 'linear_glu', 'concat_fc'], _non_empty_list),
+        'attention_chunks': Field(int, 8, _positive),
+    },
+}
+
+OPTIMIZER_SCHEMA = {
+    'type': Field(str, 'AdamW', _one_of('AdamW', 'Adam', 'SGD')),
+    'lr': Field(NUMBER, 5.0e-4, _positive),
+    'weight_decay': Field(NUMBER, 0.0, _non_negative),
+    'momentum': Field(NUMBER, 0.0, _non_negative),
+    'betas': Field(list, [0.9, 0.999]),
+}
+
+STRATEGY_SCHEMA: Dict[str, Any] = {
+    'strategy': Field(str, 'darts', _one_of('darts', 'gumbel_darts', 'random_oneshot')),
+    'options': {
+        'gradient_clip_val': Field(NUMBER, None, _positive, nullable=True),
+        'warmup_epochs': Field(int, 0, _non_negative),
+        'log_prob_every_n_step': Field(int, 10, _positive),
+        'temperature': Field(list, [1.0, 0.33]),
+    },
+    'weights_optimizer': copy.deepcopy(OPTIMIZER_SCHEMA),
+    'architecture_optimizer': copy.deepcopy(OPTIMIZER_SCHEMA),
+}
+STRATEGY_SCHEMA['weights_optimizer']['weight_decay'].default = 0.01
+STRATEGY_SCHEMA['architecture_optimizer']['type'].default = 'SGD'
+STRATEGY_SCHEMA['architecture_optimizer']['lr'].default = 5.0
+
+
+def _type_name(types: Tuple[type, ...]) -> str:
+    names = {int: 'an integer', float: 'a number', str: 'a string', bool: 'true or false',
+             list: 'a list', dict: 'a mapping'}
+    return ' or '.join(names.get(t, t.__name__) for t in types)
+
+
+def _type_ok(value: Any, types: Tuple[type, ...]) -> bool:
+    if isinstance(value, bool):
+        return bool in types
+    if isinstance(value, int) and float in types:
+        return True
+    return isinstance(value, types)
+
+
+def validate(user: Any, schema: Dict[str, Any], source: str, prefix: str = '') -> Dict[str, Any]:
+    """Merge ``user`` over the schema's defaults, checking every key.
+
+    Raises
+    ------
+    ConfigError
+        ``"<source>: key '<dotted.key>': <what is wrong>"``.
+    """
+    if user is None:
+        user = {}
+    if not isinstance(user, dict):
+        where = f"key '{prefix.rstrip('.')}'" if prefix else 'top level'
+        raise ConfigError(f'{source}: {where}: expected a mapping, got {type(user).__name__}')
+    unknown = [k for k in user if k not in schema]
+    if unknown:
+        known = ', '.join(sorted(schema))
+        raise ConfigError(f"{source}: unknown key '{prefix}{unknown[0]}' (known here: {known})")
+    out: Dict[str, Any] = {}
+    for key, spec in schema.items():
+        dotted = f'{prefix}{key}'
+        if isinstance(spec, dict):
+            out[key] = validate(user.get(key), spec, source, dotted + '.')
+            continue
+        if key not in user:
+            out[key] = copy.deepcopy(spec.default)
+            continue
+        value = user[key]
+        if value is None:
+            if spec.nullable:
+                out[key] = None
+                continue
+            raise ConfigError(f"{source}: key '{dotted}': must not be empty (expected {_type_name(spec.types)})")
+        if not _type_ok(value, spec.types):
+            raise ConfigError(f"{source}: key '{dotted}': expected {_type_name(spec.types)}, "
+                              f'got {type(value).__name__} {value!r}')
+        if float in spec.types and isinstance(value, int) and not isinstance(value, bool) and int not in spec.types:
+            value = float(value)
+        if spec.check is not None:
+            problem = spec.check(value)
+            if problem:
+                raise ConfigError(f"{source}: key '{dotted}': {problem} (got {value!r})")
+        out[key] = value
+    return out
+
+
+def load_yaml(path: os.PathLike | str) -> Any:
+    """Read a YAML file; a missing or unreadable file is a :class:`ConfigError`."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f'{path}: file not found') from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+        raise ConfigError(f'{path}: cannot read: {exc.__class__.__name__}') from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, 'problem_mark', None)
+        where = f' at line {mark.line + 1}' if mark is not None else ''
+        raise ConfigError(f'{path}: not valid YAML{where}') from None
+
+
+def resolve_named(value: str, folder: str, base: Optional[Path]) -> Path:
+    """A path relative to ``base`` (the referring file's folder), else a shipped file by name."""
+    candidates = []
+    p = Path(value)
+    if p.is_absolute():
+        candidates.append(p)
+    else:
+        if base is not None:
+            candidates.append(base / p)
+        candidates.append(Path.cwd() / p)
+        candidates.append(PROJECT_ROOT / folder / p)
+        if p.suffix not in ('.yml', '.yaml'):
+            candidates.append(PROJECT_ROOT / folder / f'{value}.yml')
+    for c in candidates:
+        if c.is_file():
+            return c.resolve()
+    return candidates[0]
+
+
+def load_space_config(path: os.PathLike | str) -> Dict[str, Any]:
+    """Load and check a search-space file."""
+    source = str(path)
+    cfg = validate(load_yaml(path), SPACE_SCHEMA, source)
+    return check_space(cfg, source)
+
+
+def check_space(cfg: Dict[str, Any], source: str) -> Dict[str, Any]:
+    """Cross-key checks of a validated search space; mixer names made canonical."""
+    from .fusion_cells import STEP_OPERATIONS
+    from .token_mixers import TOKEN_MIXERS, canonical_mixer_name
+
+    enc, fus = cfg['encoder'], cfg['fusion']
+    if enc['d_model'] % enc['n_heads']:
+        raise ConfigError(f"{source}: key 'encoder.n_heads': must divide encoder.d_model "
+                          f"({enc['n_heads']} does not divide {enc['d_model']})")
+    mixers = [canonical_mixer_name(str(m)) for m in enc['mixers']]
+    for m in mixers:
+        if m not in TOKEN_MIXERS:
+            raise ConfigError(f"{source}: key 'encoder.mixers': unknown mixer {m!r} "
+                              f"(known: {', '.join(TOKEN_MIXERS)})")
+    if len(set(mixers)) != len(mixers):
+        raise ConfigError(f"{source}: key 'encoder.mixers': a mixer is listed twice")
+    enc['mixers'] = mixers
+    for op in fus['ops']:
+        if op not in STEP_OPERATIONS:
+            raise ConfigError(f"{source}: key 'fusion.ops': unknown operation {op!r} "
+                              f"(known: {', '.join(STEP_OPERATIONS)})")
+    if len(set(fus['ops'])) != len(fus['ops']):
+        raise ConfigError(f"{source}: key 'fusion.ops': an operation is listed twice")
+    if 'attention' in fus['ops'] and fus['width'] % fus['attention_chunks']:
+        raise ConfigError(f"{source}: key 'fusion.attention_chunks': must divide fusion.width "
+                          f"({fus['attention_chunks']} does not divide {fus['width']})")
+    return cfg
+
+
+def load_strategy_config(path: os.PathLike | str) -> Dict[str, Any]:
+    """Load and check a strategy file."""
+    source = str(path)
+    cfg = validate(load_yaml(path), STRATEGY_SCHEMA, source)
+    temp = cfg['options']['temperature']
+    if len(temp) != 2 or not all(_type_ok(t, NUMBER) for t in temp) or not temp[0] >= temp[1] > 0:
+        raise ConfigError(f"{source}: key 'options.temperature': must be [initial, final] with initial >= final > 0")
+    for key in ('weights_optimizer', 'architecture_optimizer'):
+        betas = cfg[key]['betas']
+        if len(betas) != 2 or not all(_type_ok(b, NUMBER) and 0 <= b < 1 for b in betas):
+            raise ConfigError(f"{source}: key '{key}.betas': must be two numbers in [0, 1)")
+    return cfg
+
+
+def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optional[Dict[str, Any]] = None
+                    ) -> Dict[str, Any]:
+    """Load a run config (or the defaults when ``path`` is None) with its space and strategy.
+
+    Returns the validated run config with two more keys, ``space`` and
+    ``strategy_config``, holding the loaded search-space and strategy files, and
+    ``search_space`` / ``strategy`` turned into absolute paths.
+    """
+    source = str(path) if path is not None else '<defaults>'
+    raw = load_yaml(path) if path is not None else {}
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f'{source}: top level: expected a mapping, got {type(raw).__name__}')
+    raw = _deep_merge(raw, overrides or {})
+    cfg = validate(raw, RUN_SCHEMA, source)
+    base = Path(path).resolve().parent if path is not None else None
+    for key, folder in (('search_space', 'search_spaces'), ('strategy', 'strategies')):
+        resolved = resolve_named(cfg[key], folder, base)
+        if not resolved.is_file():
+            raise ConfigError(f"{source}: key '{key}': file not found: {cfg[key]}")
+        cfg[key] = str(resolved)
+    data = cfg['data']
+    mods = data['modalities']
+    if len(set(mods)) != len(mods) or not all(isinstance(m, str) and m.isidentifier() for m in mods):
+        raise ConfigError(f"{source}: key 'data.modalities': must be distinct names (letters, digits, _)")
+    if data['format'] != 'synthetic' and not data['path']:
+        raise ConfigError(f"{source}: key 'data.path': required for format {data['format']!r}")
+    if data['path'] and base is not None and not Path(data['path']).is_absolute():
+        data['path'] = str((base / data['path']).resolve()) if (base / data['path']).exists() else data['path']
+    rate = data['missing']['rate']
+    if isinstance(rate, dict):
+        extra = [k for k in rate if k not in mods]
+        if extra:
+            raise ConfigError(f"{source}: key 'data.missing.rate.{extra[0]}': not one of data.modalities")
+    cfg['space'] = load_space_config(cfg['search_space'])
+    cfg['strategy_config'] = load_strategy_config(cfg['strategy'])
+    if cfg['select_metric'] is not None:
+        from .metrics import metric_direction
+        try:
+            metric_direction(cfg['select_metric'])
+        except KeyError:
+            raise ConfigError(f"{source}: key 'select_metric': unknown metric {cfg['select_metric']!r}") from None
+    return cfg
+
+
+def _deep_merge(base: Dict[str, Any], extra: Dict[str, Any]) -> Dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def space_kwargs(space_cfg: Dict[str, Any]) -> Dict[str, Any]:
+    """Keyword arguments of :class:`~rmnas_nni.space.RMNASSpace` from a search-space config."""
+    enc, lst, fus = space_cfg['encoder'], space_cfg['lst'], space_cfg['fusion']
+    return dict(d_model=enc['d_model'], n_blocks=enc['n_blocks'], n_heads=enc['n_heads'],
+                ffn_ratio=enc['ffn_ratio'], dropout=enc['dropout'], mixers=list(enc['mixers']),
+                use_lst=lst['enabled'], kernel_size=lst['kernel_size'], maxdis=lst['maxdis'],
+                fusion_width=fus['width'], n_cells=fus['n_cells'], n_steps=fus['n_steps'],
+                fusion_ops=list(fus['ops']), attention_chunks=fus['attention_chunks'])
+
+
+def dump_yaml(obj: Any) -> str:
+    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=None)

@@ -1,0 +1,53 @@
+"""Data: readers for the layouts researchers have, the embedded default, missing-modality protocols."""
+from __future__ import annotations
+
+from typing import Any, Dict, Tuple
+
+import numpy as np
+
+from ..errors import DataError
+from .dataset import MultimodalData, Split, collate, make_loader
+from .missing import apply_missing
+
+__all__ = ['MultimodalData', 'Split', 'collate', 'make_loader', 'load_data', 'prepare_data', 'apply_missing']
+
+
+def load_data(data_cfg: Dict[str, Any]) -> MultimodalData:
+    """Read the dataset a run config's ``data`` section names, keeping its ``modalities``."""
+    fmt = data_cfg['format']
+    if fmt == 'synthetic':
+        from .synthetic import make_synthetic
+        data = make_synthetic(data_cfg['level'], data_cfg['task'], data_cfg['seed'], **data_cfg.get('options', {}))
+    else:
+        from . import readers
+        data = readers.read(fmt, data_cfg)
+    return select_modalities(data, data_cfg['modalities'], data_cfg.get('path') or data.name)
+
+
+def select_modalities(data: MultimodalData, modalities, source: str) -> MultimodalData:
+    """Keep only the configured modalities, in the configured order."""
+    available = data.modalities
+    for m in modalities:
+        if m not in available:
+            raise DataError(f"{source}: key '{m}': modality not in the data (available: {', '.join(available)})")
+    splits = {name: Split({m: s.features[m] for m in modalities}, {m: s.lengths[m] for m in modalities},
+                          s.labels, s.ids) for name, s in data.splits.items()}
+    return data.with_splits(splits)
+
+
+def prepare_data(data_cfg: Dict[str, Any]) -> Tuple[MultimodalData, Dict[str, Dict[str, np.ndarray]]]:
+    """Load the data and apply the configured missing-modality protocol; returns ``(data, masks)``."""
+    data = load_data(data_cfg)
+    missing = data_cfg['missing']
+    rate = missing['rate']
+    protocol = data.level if missing['protocol'] == 'auto' else missing['protocol']
+    if protocol == 'dialogue':
+        from .missing import DIALOGUE_MAX_RATE
+        scalar = rate if not isinstance(rate, dict) else None
+        if scalar is not None and scalar > DIALOGUE_MAX_RATE + 1e-9:
+            raise DataError(f"data.missing.rate: the dialogue-level protocol takes rates up to "
+                            f"{DIALOGUE_MAX_RATE} (got {scalar})")
+    seeds = {str(k): int(v) for k, v in (missing.get('seeds') or {}).items()}
+    extra = data.extra
+    return apply_missing(data, rate, protocol, seeds, keep_text_ends=bool(extra.get('text_is_bert')),
+                         text_token_ids=extra.get('text_ids'))

@@ -1,0 +1,181 @@
+"""The two published missing-modality protocols (RMNAS section 7).
+
+**Sentence level (EMT-DLFR).** Per modality and per token, drop independently
+with rate ``r``. The mask of a split is drawn once, at load time, exactly as
+EMT-DLFR draws it: ``np.random.seed(seed)`` then ``uniform(size=(S, T)) > r``, times
+the real-token mask, with one fixed seed per modality (text 111, audio 1111, vision
+11111) used for every split. A dropped audio/vision frame becomes a zero vector; a
+dropped text token becomes the [UNK] id 100 when text is token ids, or a zero vector
+when text is features. When the text is BERT-tokenised, [CLS] (first) and [SEP]
+(last real) tokens are never dropped.
+
+**Dialogue level (GCNet).** Per utterance, a keep-vector over the ``M`` modalities
+with at least one modality kept: ``r = 0`` keeps all; if ``1 - r <= 1/M`` exactly one
+random modality is kept; otherwise one random modality is kept plus each other one
+with probability ``q = (M(1-r) - 1) / (M - 1)``, so the expected kept fraction is
+``1 - r``. Like GCNet, the draw is repeated (up to 100 times) until the kept fraction
+is within 0.005 of ``1 - r``; the closest draw is used. Dropped modality vectors
+become zeros. Rates up to 0.7.
+
+**Per-modality rates** ``{text: r_t, audio: r_a, vision: r_v}``: sentence level uses
+each modality's own rate. Dialogue level **(decision)**: modality ``m`` is kept with
+probability ``1 - r_m`` independently; an utterance left with nothing keeps one
+modality drawn with probability proportional to ``1 - r_m`` (uniformly if all are 1).
+
+Every mask is a pure function of the config (rates, seeds) and the data, and is
+saved with a run (``masks.npz``).
+"""
+from __future__ import annotations
+
+from typing import Dict, Mapping, Optional, Tuple, Union
+
+import numpy as np
+
+from .dataset import MultimodalData, Split
+
+__all__ = ['SENTENCE_SEEDS', 'UNK_ID', 'sentence_token_mask', 'drop_tokens', 'dialogue_keep_matrix',
+           'dialogue_keep_matrix_per_modality', 'apply_missing', 'resolve_rates', 'DIALOGUE_MAX_RATE']
+
+SENTENCE_SEEDS = {'text': 111, 'audio': 1111, 'vision': 11111}
+UNK_ID = 100
+DIALOGUE_MAX_RATE = 0.7
+DIALOGUE_SEED = 0
+_SPLIT_OFFSET = {'train': 0, 'valid': 1, 'test': 2}
+
+
+def sentence_token_mask(lengths: np.ndarray, max_len: int, rate: float, seed: int,
+                        keep_ends: bool = False) -> np.ndarray:
+    """``(S, max_len)`` bool, True where a real token is kept (EMT-DLFR's draw).
+
+    ``keep_ends`` protects the first and the last real token ([CLS] and [SEP]).
+    """
+    real = np.arange(max_len)[None, :] < np.asarray(lengths)[:, None]
+    rng = np.random.RandomState(seed)
+    keep = (rng.uniform(size=real.shape) > rate) & real
+    if keep_ends:
+        rows = np.nonzero(np.asarray(lengths) > 0)[0]
+        keep[rows, 0] = True
+        keep[rows, np.asarray(lengths)[rows] - 1] = True
+    return keep
+
+
+def drop_tokens(values: np.ndarray, keep: np.ndarray, lengths: np.ndarray, token_ids: bool = False) -> np.ndarray:
+    """Apply a token mask: zero vectors, or [UNK] for dropped real token ids (padding untouched)."""
+    if token_ids:
+        real = np.arange(values.shape[1])[None, :] < np.asarray(lengths)[:, None]
+        out = values.copy()
+        out[real & ~keep] = UNK_ID
+        return out
+    return values * keep[..., None].astype(values.dtype)
+
+
+def dialogue_keep_matrix(n: int, n_modalities: int, rate: float, rng: np.random.Generator,
+                         tolerance: float = 0.005, tries: int = 100) -> np.ndarray:
+    """``(n, M)`` 0/1 keep matrix of the GCNet protocol, at least one 1 per row."""
+    if n_modalities < 1:
+        raise ValueError('at least one modality is needed')
+    if rate <= 0.0:
+        return np.ones((n, n_modalities), dtype=bool)
+    kept_fraction = 1.0 - rate
+    base = np.zeros((n, n_modalities), dtype=bool)
+    if n_modalities == 1:
+        return ~base
+    if kept_fraction <= 1.0 / n_modalities:
+        base[np.arange(n), rng.integers(0, n_modalities, size=n)] = True
+        return base
+    q = (n_modalities * kept_fraction - 1.0) / (n_modalities - 1)
+    best, best_err = None, np.inf
+    for _ in range(tries):
+        keep = base.copy()
+        keep[np.arange(n), rng.integers(0, n_modalities, size=n)] = True
+        keep |= rng.uniform(size=keep.shape) < q
+        err = abs(keep.mean() - kept_fraction)
+        if err < best_err:
+            best, best_err = keep, err
+        if err < tolerance:
+            break
+    return best
+
+
+def dialogue_keep_matrix_per_modality(n: int, rates: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``(n, M)`` keep matrix with one rate per modality (see the module docstring)."""
+    rates = np.asarray(rates, dtype=np.float64)
+    keep = rng.uniform(size=(n, len(rates))) >= rates[None, :]
+    empty = np.nonzero(~keep.any(axis=1))[0]
+    weights = 1.0 - rates
+    p = weights / weights.sum() if weights.sum() > 0 else np.full(len(rates), 1.0 / len(rates))
+    keep[empty, rng.choice(len(rates), size=len(empty), p=p)] = True
+    return keep
+
+
+def resolve_rates(rate: Union[float, Mapping[str, float]], modalities) -> Dict[str, float]:
+    """``{modality: rate}`` from a scalar or a per-modality mapping (absent modalities: 0)."""
+    if isinstance(rate, Mapping):
+        return {m: float(rate.get(m, 0.0)) for m in modalities}
+    return {m: float(rate) for m in modalities}
+
+
+def apply_missing(data: MultimodalData, rate: Union[float, Mapping[str, float]], protocol: str = 'auto',
+                  seeds: Optional[Mapping[str, int]] = None, keep_text_ends: bool = False,
+                  text_token_ids: Optional[Dict[str, np.ndarray]] = None
+                  ) -> Tuple[MultimodalData, Dict[str, Dict[str, np.ndarray]]]:
+    """Drop modalities by the protocol of the data's level; returns the new data and the masks.
+
+    Parameters
+    ----------
+    rate
+        One rate for all modalities, or ``{modality: rate}``.
+    protocol
+        ``'auto'`` (by ``data.level``), ``'sentence'`` or ``'dialogue'``.
+    seeds
+        Sentence level: ``{modality: seed}`` (defaults 111 / 1111 / 11111; other
+        modalities get 111 * 10^k). Dialogue level: ``{'dialogue': seed}`` (default 0),
+        offset by the split (train +0, valid +1, test +2).
+    keep_text_ends
+        Never drop the first and last real text token ([CLS] / [SEP]).
+    text_token_ids
+        ``{split: (S, T) int ids}`` when the text also exists as token ids; they are
+        masked with [UNK] and returned in the masks under ``'text_ids'``.
+
+    Returns
+    -------
+    ``(data, masks)``; ``masks[split][modality]`` is a bool array, True where kept
+    (sentence: ``(S, T_m)`` per token; dialogue: ``(S, T)`` per utterance).
+    """
+    protocol = data.level if protocol == 'auto' else protocol
+    mods = data.modalities
+    rates = resolve_rates(rate, mods)
+    seeds = dict(seeds or {})
+    new_splits, masks = {}, {}
+    for split_name, split in data.splits.items():
+        feats = dict(split.features)
+        split_masks: Dict[str, np.ndarray] = {}
+        if protocol == 'sentence':
+            for k, m in enumerate(mods):
+                seed = int(seeds.get(m, SENTENCE_SEEDS.get(m, int('1' * (k + 3)))))
+                lengths = split.lengths[m]
+                keep = sentence_token_mask(lengths, feats[m].shape[1], rates[m], seed,
+                                           keep_ends=keep_text_ends and m == 'text')
+                feats[m] = drop_tokens(feats[m], keep, lengths)
+                split_masks[m] = keep
+                if m == 'text' and text_token_ids is not None and split_name in text_token_ids:
+                    split_masks['text_ids'] = drop_tokens(text_token_ids[split_name], keep, lengths, token_ids=True)
+        else:
+            lengths = split.lengths[mods[0]]
+            t = feats[mods[0]].shape[1]
+            real = np.arange(t)[None, :] < lengths[:, None]
+            rng = np.random.default_rng(int(seeds.get('dialogue', DIALOGUE_SEED)) * 10 + _SPLIT_OFFSET.get(split_name, 3))
+            n_real = int(real.sum())
+            values = list(rates.values())
+            if len(set(values)) == 1:
+                keep_real = dialogue_keep_matrix(n_real, len(mods), values[0], rng)
+            else:
+                keep_real = dialogue_keep_matrix_per_modality(n_real, np.array(values), rng)
+            for k, m in enumerate(mods):
+                keep = np.zeros(real.shape, dtype=bool)
+                keep[real] = keep_real[:, k]
+                feats[m] = drop_tokens(feats[m], keep, lengths)
+                split_masks[m] = keep
+        new_splits[split_name] = Split(feats, dict(split.lengths), split.labels, split.ids)
+        masks[split_name] = split_masks
+    return data.with_splits(new_splits), masks

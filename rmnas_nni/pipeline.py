@@ -1,0 +1,313 @@
+"""The Python API: build the space, search, export, retrain, evaluate — what the CLI runs.
+
+    >>> import rmnas_nni as rn
+    >>> cfg = rn.load_config('examples/quickstart.yml')
+    >>> data, masks = rn.prepare_data(cfg)
+    >>> result = rn.search(cfg, data, 'runs/nb')             # writes runs/nb/arch.json
+    >>> summary = rn.retrain(cfg, data, result.arch, 'runs/nb')
+    >>> summary['test']['mae']
+
+Each function takes the resolved run config (:func:`load_config`), so a notebook
+and ``rmnas run`` do exactly the same thing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional, Tuple
+
+import numpy as np
+import torch
+
+from .config import dump_yaml, load_run_config, space_kwargs
+from .data import MultimodalData, make_loader
+from .data import prepare_data as _prepare_data
+from .errors import ArchitectureError, ConfigError
+from .metrics import default_select_metric, metric_kind
+from .rundir import (Tee, atomic_torch_save, atomic_write_bytes, atomic_write_json, atomic_write_text,
+                     environment_record, file_checksum, prepare_run_dir)
+
+__all__ = ['load_config', 'prepare_data', 'build_space', 'check_architecture', 'load_architecture',
+           'build_fixed_model', 'attention_architecture', 'search', 'retrain', 'evaluate_run', 'run', 'select_metric_of', 'start_run',
+           'load_run', 'count_parameters']
+
+Printer = Callable[[str], None]
+
+
+def quiet_libraries() -> None:
+    """Silence NNI's and Lightning's start-up chatter (our progress lines say what matters)."""
+    warnings.filterwarnings('ignore', message='.*is found to be not a nn.Module.*')
+    warnings.filterwarnings('ignore', category=UserWarning, module='pytorch_lightning')
+    warnings.filterwarnings('ignore', category=UserWarning, module='lightning_fabric')
+    warnings.filterwarnings('ignore', message='.*does not have many workers.*')
+    warnings.filterwarnings('ignore', message='.*The number of training batches.*')
+    warnings.filterwarnings('ignore', message='.*treespec.*')
+    for name in ('pytorch_lightning', 'lightning.pytorch', 'lightning_fabric', 'lightning', 'nni'):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def load_config(path: Optional[os.PathLike | str] = None, overrides: Optional[Dict[str, Any]] = None) -> Dict:
+    """Resolved run config (see :mod:`rmnas_nni.config`); ``None`` gives the defaults."""
+    return load_run_config(path, overrides)
+
+
+def prepare_data(cfg: Dict) -> Tuple[MultimodalData, Dict[str, Dict[str, np.ndarray]]]:
+    """The configured data with the configured missing modalities, and the masks used."""
+    return _prepare_data(cfg['data'])
+
+
+def select_metric_of(cfg: Dict, data: MultimodalData) -> Tuple[str, str]:
+    """``(metric kind, validation metric)`` for this data and config."""
+    kind = metric_kind(data.task, data.level, data.label_scale)
+    select = cfg['select_metric'] or default_select_metric(kind)
+    from .metrics import _METRIC_FUNCS
+    sample = _METRIC_FUNCS[kind](np.zeros(2), np.array([1.0, -1.0]) if data.task == 'regression' else np.zeros(2))
+    if select not in sample:
+        raise ConfigError(f"select_metric: {select!r} is not computed for {kind} data "
+                          f"(available: {', '.join(sample)})")
+    return kind, select
+
+
+def build_space(cfg: Dict, data: MultimodalData):
+    """The :class:`~rmnas_nni.space.RMNASSpace` for this data and search space."""
+    from .space import RMNASSpace
+    return RMNASSpace(data.dims, data.max_lengths, level=data.level, out_dim=data.out_dim,
+                      **space_kwargs(cfg['space']))
+
+
+def count_parameters(module: torch.nn.Module) -> int:
+    return int(sum(p.numel() for p in module.parameters()))
+
+
+def check_architecture(arch: Any, space, source: str = 'arch.json') -> Dict[str, Any]:
+    """Check an architecture against the space: every label known and present, every choice valid."""
+    if not isinstance(arch, dict):
+        raise ArchitectureError(f'{source}: top level: expected a JSON object {{label: choice}}')
+    mutables = space.simplify()
+    for label in arch:
+        if label not in mutables:
+            raise ArchitectureError(f"{source}: key '{label}': unknown label for this search space")
+    for label, mutable in mutables.items():
+        if label not in arch:
+            raise ArchitectureError(f"{source}: key '{label}': missing (the search space has this choice)")
+        value = arch[label]
+        values = list(mutable.values)
+        if hasattr(mutable, 'n_chosen'):                      # InputChoice: a list of chosen indices
+            ok = (isinstance(value, list) and len(value) == (mutable.n_chosen or len(value))
+                  and all(isinstance(v, int) and not isinstance(v, bool) and v in values for v in value))
+            if not ok:
+                raise ArchitectureError(f"{source}: key '{label}': invalid choice {value!r} "
+                                        f"(expected a list of {mutable.n_chosen} index in 0..{len(values) - 1})")
+        elif value not in values:
+            raise ArchitectureError(f"{source}: key '{label}': invalid choice {value!r} "
+                                    f"(choices: {', '.join(map(str, values))})")
+    return dict(arch)
+
+
+def load_architecture(path: os.PathLike | str, space) -> Dict[str, Any]:
+    """Read an ``arch.json`` and check it against the space."""
+    path = Path(path)
+    try:
+        arch = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ArchitectureError(f'{path}: file not found') from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ArchitectureError(f'{path}: not valid JSON') from None
+    except (IsADirectoryError, PermissionError) as exc:
+        raise ArchitectureError(f'{path}: cannot read: {exc.__class__.__name__}') from None
+    return check_architecture(arch, space, str(path))
+
+
+def attention_architecture(space) -> Dict[str, Any]:
+    """A reference point in the space: attention wherever it is a choice, first candidate elsewhere."""
+    arch = {}
+    for label, mutable in space.simplify().items():
+        values = list(mutable.values)
+        if hasattr(mutable, 'n_chosen'):
+            arch[label] = [values[0]]
+        else:
+            arch[label] = 'attention' if 'attention' in values else values[0]
+    return arch
+
+
+def build_fixed_model(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], seed: Optional[int] = None):
+    """The fixed network of ``arch``, freshly initialised (NNI ``model_context``)."""
+    from nni.nas.space import model_context
+    from .space import RMNASSpace
+    torch.manual_seed(cfg['seed'] if seed is None else seed)
+    with model_context(arch):
+        return RMNASSpace(data.dims, data.max_lengths, level=data.level, out_dim=data.out_dim,
+                          **space_kwargs(cfg['space']))
+
+
+def _data_checksum(cfg: Dict, data: MultimodalData) -> Tuple[str, str]:
+    path = cfg['data'].get('path')
+    if cfg['data']['format'] != 'synthetic' and path and Path(path).exists():
+        return str(path), file_checksum(path)
+    h = hashlib.sha256()
+    for name, split in data.splits.items():
+        for m in split.features:
+            h.update(np.ascontiguousarray(split.features[m]).tobytes())
+        h.update(np.ascontiguousarray(split.labels).tobytes())
+    return data.name, f'sha256:{h.hexdigest()}'
+
+
+def start_run(cfg: Dict, data: MultimodalData, masks: Dict, run_dir: os.PathLike | str, *, overwrite: bool = False,
+              resume: bool = False, quiet: bool = False) -> Tuple[Path, Printer]:
+    """Create the run directory with its config, environment and masks; returns it and a printer."""
+    run_dir = prepare_run_dir(run_dir, overwrite=overwrite, resume=resume)
+    printer = Tee(run_dir / 'log.txt', quiet=quiet)
+    if not resume:
+        atomic_write_text(run_dir / 'config.yaml', dump_yaml(cfg))
+        source, checksum = _data_checksum(cfg, data)
+        atomic_write_json(run_dir / 'environment.json', environment_record(cfg['seed'], source, checksum))
+        flat = {f'{split}/{m}': mask for split, by_mod in masks.items() for m, mask in by_mod.items()}
+        import io
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **flat)
+        atomic_write_bytes(run_dir / 'masks.npz', buf.getvalue())
+    return run_dir, printer
+
+
+def load_run(run_dir: os.PathLike | str) -> Dict:
+    """The resolved config a run was started with."""
+    from .config import load_yaml
+    path = Path(run_dir) / 'config.yaml'
+    if not path.is_file():
+        raise ConfigError(f'{path}: file not found (not a run directory)')
+    cfg = load_yaml(path)
+    if not isinstance(cfg, dict) or 'space' not in cfg:
+        raise ConfigError(f'{path}: not a run config written by rmnas')
+    return cfg
+
+
+def _setup_torch(cfg: Dict) -> None:
+    quiet_libraries()
+    if cfg.get('threads'):
+        torch.set_num_threads(int(cfg['threads']))
+
+
+def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resume: bool = False,
+           printer: Printer = print, callbacks=()):
+    """Search the architecture; writes ``arch.json`` and ``arch_probs.json`` into ``run_dir``.
+
+    Returns the :class:`~rmnas_nni.search.SearchResult`.
+    """
+    from .search import run_search
+    from .trainer import evaluate
+    _setup_torch(cfg)
+    run_dir = Path(run_dir)
+    kind, select = select_metric_of(cfg, data)
+    s = cfg['search']
+    seed = cfg['seed']
+    space = build_space(cfg, data)
+    n_choices = len(space.simplify())
+    printer(f'search: {cfg["strategy_config"]["strategy"]} over {n_choices} choices, '
+            f'{count_parameters(space) / 1e6:.2f}M supernet parameters, up to {s["epochs"]} epochs')
+    splits = data.splits
+    result = run_search(
+        space,
+        make_loader(splits['train'], data.level, s['batch_size'], shuffle=True, seed=seed),
+        make_loader(splits['valid'], data.level, s['batch_size'], shuffle=True, seed=seed + 1),
+        make_loader(splits['valid'], data.level, s['batch_size'], shuffle=False),
+        task=data.task, metric_kind=kind, select_metric=select, strategy_cfg=cfg['strategy_config'],
+        epochs=s['epochs'], patience=s['patience'], seed=seed, out_dir=run_dir / 'search', resume=resume,
+        device=cfg['device'], printer=printer, callbacks=callbacks)
+    val_loader = make_loader(splits['valid'], data.level, s['batch_size'], shuffle=False)
+    result.val_metrics = evaluate(result.supernet, val_loader, data.task, kind)
+    atomic_write_json(run_dir / 'arch.json', result.arch)
+    atomic_write_json(run_dir / 'arch_probs.json', result.probs)
+    printer(f'search: best epoch {result.best_epoch}, supernet val {select} {result.val_metrics[select]:.4f}; '
+            f'architecture -> {run_dir / "arch.json"}')
+    return result
+
+
+def retrain(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], run_dir: os.PathLike | str, *,
+            resume: bool = False, printer: Printer = print, on_epoch=None) -> Dict:
+    """Retrain ``arch`` from scratch, evaluate on test; writes ``model.pt`` and ``metrics.json``."""
+    from .trainer import evaluate, retrain as train_fixed
+    _setup_torch(cfg)
+    run_dir = Path(run_dir)
+    kind, select = select_metric_of(cfg, data)
+    r = cfg['retrain']
+    seed = cfg['seed']
+    model = build_fixed_model(cfg, data, arch, seed)
+    printer(f'retrain: fixed network, {count_parameters(model) / 1e6:.2f}M parameters, up to {r["epochs"]} epochs')
+    splits = data.splits
+    train_loader = make_loader(splits['train'], data.level, r['batch_size'], shuffle=True, seed=seed)
+    val_loader = make_loader(splits['valid'], data.level, r['batch_size'], shuffle=False)
+    test_loader = make_loader(splits['test'], data.level, r['batch_size'], shuffle=False)
+    summary = train_fixed(model, train_loader, val_loader, task=data.task, kind=kind, select_metric=select,
+                          epochs=r['epochs'], patience=r['patience'], lr=r['lr'], weight_decay=r['weight_decay'],
+                          grad_clip=r['grad_clip'], seed=seed, out_dir=run_dir / 'retrain', resume=resume,
+                          device=cfg['device'], printer=printer, on_epoch=on_epoch)
+    test = evaluate(model, test_loader, data.task, kind)
+    atomic_torch_save(model.state_dict(), run_dir / 'model.pt')
+    import pandas as pd
+    atomic_write_text(run_dir / 'retrain' / 'history.csv', pd.DataFrame(summary['history']).to_csv(index=False))
+    out = {'test': test, 'valid': summary['best_val'], 'select_metric': select, 'metric_kind': kind,
+           'best_epoch': summary['best_epoch'], 'epochs_run': summary['epochs_run'],
+           'missing_rate': cfg['data']['missing']['rate'], 'parameters': count_parameters(model)}
+    atomic_write_json(run_dir / 'metrics.json', out)
+    return out
+
+
+def metrics_table(metrics: Dict[str, Dict[str, float]]):
+    """``{split: {metric: value}}`` as a pandas table with the literature's metric names."""
+    import pandas as pd
+    from .metrics import DISPLAY_NAMES
+    df = pd.DataFrame(metrics).T
+    df.columns = [DISPLAY_NAMES.get(c, c) for c in df.columns]
+    return df
+
+
+def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrite: bool = False,
+        quiet: bool = False, data=None, on_epoch=None) -> Dict:
+    """Search -> export -> retrain -> evaluate, all into ``run_dir``."""
+    if data is None:
+        data, masks = prepare_data(cfg)
+    else:
+        data, masks = data
+    run_dir, printer = start_run(cfg, data, masks, run_dir, overwrite=overwrite, resume=resume, quiet=quiet)
+    printer(data.summary() + f'; missing rate {cfg["data"]["missing"]["rate"]}')
+    arch_path = run_dir / 'arch.json'
+    if resume and arch_path.is_file():
+        printer(f'search: already finished, using {arch_path}')
+        arch = json.loads(arch_path.read_text())
+    else:
+        arch = search(cfg, data, run_dir, resume=resume, printer=printer).arch
+    if not cfg['retrain']['enabled']:
+        return {'arch': arch, 'run_dir': str(run_dir)}
+    summary = retrain(cfg, data, arch, run_dir, resume=resume and (run_dir / 'retrain' / 'last.pt').is_file(),
+                      printer=printer, on_epoch=on_epoch)
+    table = metrics_table({'valid (best epoch)': summary['valid'], 'test': summary['test']})
+    printer('\n' + table.to_string(float_format=lambda v: f'{v:.4f}'))
+    printer(f'\nrun directory: {run_dir}\n  architecture: {arch_path}\n  choice weights: {run_dir / "arch_probs.json"}'
+            f'\n  weights: {run_dir / "model.pt"}\n  metrics: {run_dir / "metrics.json"}\n  log: {run_dir / "log.txt"}')
+    summary['run_dir'] = str(run_dir)
+    summary['arch'] = arch
+    return summary
+
+
+def evaluate_run(run_dir: os.PathLike | str, split: str = 'test', rate=None) -> Dict[str, float]:
+    """Evaluate a finished run's retrained model, optionally at another missing rate."""
+    from .trainer import evaluate
+    quiet_libraries()
+    cfg = load_run(run_dir)
+    if rate is not None:
+        cfg['data']['missing']['rate'] = rate
+    data, _ = prepare_data(cfg)
+    kind, _ = select_metric_of(cfg, data)
+    weights = Path(run_dir) / 'model.pt'
+    if not weights.is_file():
+        raise ConfigError(f'{weights}: file not found (the run has not finished retraining)')
+    space = build_space(cfg, data)
+    arch = load_architecture(Path(run_dir) / 'arch.json', space)
+    model = build_fixed_model(cfg, data, arch)
+    model.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True))
+    loader = make_loader(data.splits[split], data.level, cfg['retrain']['batch_size'], shuffle=False)
+    return evaluate(model, loader, data.task, kind, torch.device('cpu'))

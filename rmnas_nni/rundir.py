@@ -1,0 +1,157 @@
+"""Run directories and atomic output files.
+
+Every result file is written to a temporary file in the same folder and renamed
+into place, so a crash never leaves a half-written file. A run directory is never
+reused unless asked (``overwrite``) or resumed (``resume``).
+
+Layout of a run::
+
+    RUN/
+      config.yaml          the resolved run config (with search space and strategy)
+      environment.json     versions (python, torch, nni, lightning, rmnas-nni), seed, data checksum
+      masks.npz            the missing-modality masks used (per split and modality)
+      log.txt              everything the run printed
+      search/              checkpoints/{last,best}.ckpt, metrics.csv (Lightning's CSV log)
+      arch.json            exported architecture, NNI's {label: choice}
+      arch_probs.json      softmax weight of every choice
+      retrain/             last.pt (every epoch), best.pt, history.csv
+      model.pt             retrained weights
+      metrics.json         test (and validation) metrics
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+from .errors import RunDirError
+
+__all__ = ['atomic_write_bytes', 'atomic_write_text', 'atomic_write_json', 'atomic_torch_save',
+           'prepare_run_dir', 'default_run_dir', 'environment_record', 'file_checksum', 'Tee']
+
+
+def atomic_write_bytes(path: os.PathLike | str, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def atomic_write_text(path: os.PathLike | str, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode('utf-8'))
+
+
+def atomic_write_json(path: os.PathLike | str, obj: Any) -> Path:
+    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + '\n')
+
+
+def _json_default(obj: Any):
+    import numpy as np
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f'not JSON serialisable: {type(obj).__name__}')
+
+
+def atomic_torch_save(obj: Any, path: os.PathLike | str) -> Path:
+    import torch
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def default_run_dir(name: str) -> Path:
+    return Path('runs') / f'{name}-{time.strftime("%Y%m%d-%H%M%S")}'
+
+
+def prepare_run_dir(path: os.PathLike | str, overwrite: bool = False, resume: bool = False) -> Path:
+    """Create (or, with ``resume``, reopen) a run directory.
+
+    Raises
+    ------
+    RunDirError
+        The directory exists and neither ``overwrite`` nor ``resume`` was asked, or
+        ``resume`` names a directory that is not a run.
+    """
+    path = Path(path)
+    if resume:
+        if not (path / 'config.yaml').is_file():
+            raise RunDirError(f'{path}: not a run directory to resume (no config.yaml)')
+        return path
+    if path.exists() and any(path.iterdir()):
+        if not overwrite:
+            raise RunDirError(f'{path}: run directory exists; choose another --out, or pass --overwrite '
+                              f'(or --resume {path} to continue it)')
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def file_checksum(path: os.PathLike | str, algorithm: str = 'sha256') -> str:
+    h = hashlib.new(algorithm)
+    p = Path(path)
+    files = sorted(q for q in p.rglob('*') if q.is_file()) if p.is_dir() else [p]
+    for q in files:
+        if p.is_dir():
+            h.update(str(q.relative_to(p)).encode())
+        with open(q, 'rb') as f:
+            for chunk in iter(lambda: f.read(1 << 20), b''):
+                h.update(chunk)
+    return f'{algorithm}:{h.hexdigest()}'
+
+
+def environment_record(seed: int, data_source: Optional[str], data_checksum: Optional[str]) -> Dict[str, Any]:
+    """Versions and provenance recorded with a run."""
+    import nni
+    import numpy
+    import pytorch_lightning
+    import torch
+
+    from . import __version__
+    return {
+        'rmnas_nni': __version__, 'python': sys.version.split()[0], 'platform': platform.platform(),
+        'torch': torch.__version__, 'nni': nni.__version__, 'pytorch_lightning': pytorch_lightning.__version__,
+        'numpy': numpy.__version__, 'cuda': torch.version.cuda if torch.cuda.is_available() else None,
+        'torch_threads': torch.get_num_threads(), 'seed': seed, 'data': data_source, 'data_checksum': data_checksum,
+        'started': time.strftime('%Y-%m-%dT%H:%M:%S%z'),
+    }
+
+
+class Tee:
+    """A printer that writes each line to the terminal and appends it to ``log.txt``."""
+
+    def __init__(self, log_path: Optional[os.PathLike | str] = None, quiet: bool = False,
+                 echo: Callable[[str], None] = print):
+        self.log_path = Path(log_path) if log_path else None
+        self.quiet = quiet
+        self.echo = echo
+
+    def __call__(self, line: str) -> None:
+        if not self.quiet:
+            self.echo(line)
+            sys.stdout.flush()
+        if self.log_path is not None:
+            with open(self.log_path, 'a') as f:
+                f.write(line + '\n')

@@ -1,0 +1,397 @@
+"""Architecture search with NNI's one-shot strategies (RMNAS section 6).
+
+NNI turns the :class:`~rmnas_nni.space.RMNASSpace` into a supernet (its
+``LayerChoice`` / ``InputChoice`` become differentiable mixtures owning the
+architecture parameters alpha, beta, lambda) and its one-shot Lightning module runs
+the bilevel loop: per batch, one architecture step on a validation batch, then one
+weight step on a training batch (first-order DARTS).
+
+What is added here:
+
+* **A configurable architecture optimizer.** NNI 3.0's DARTS hard-codes Adam for
+  the architecture; the paper uses SGD with lr 5. :class:`ArchitectureOptimizerMixin`
+  overrides ``configure_architecture_optimizers`` from the strategy YAML, and the
+  strategy subclasses (:class:`RMNASDarts`, :class:`RMNASGumbelDarts`) override
+  ``configure_oneshot_module`` to use it.
+* **Validation during search**, for early stopping (patience 8) and for keeping
+  the best epoch: NNI's DARTS runs no validation loop.
+* **Reproducible epochs**: the global RNG is re-seeded from ``(seed, epoch)`` at the
+  start of each epoch and loaders shuffle by ``(seed, epoch)``, so a search resumed
+  from its per-epoch checkpoint ends exactly as an uninterrupted one.
+
+Export is NNI's own: ``export()`` gives ``{label: choice}`` (the ``arch.json`` that
+``RMNASSpace.freeze`` / ``model_context`` accept unchanged) and ``export_probs()`` the
+softmax weight of every choice.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import random
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from nni.nas.evaluator.pytorch import LightningModule
+from nni.nas.oneshot.pytorch.differentiable import (DartsLightningModule, GumbelDartsLightningModule,
+                                                    LinearTemperatureScheduler)
+from nni.nas.strategy import DARTS, GumbelDARTS
+from pytorch_lightning.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from pytorch_lightning.loggers import CSVLogger
+from pytorch_lightning.plugins.io import TorchCheckpointIO
+
+from .errors import NonFiniteLossError
+from .losses import rmnas_loss
+from .metrics import compute_metrics, metric_direction
+
+__all__ = ['build_optimizer', 'RMNASTrainingModule', 'ArchitectureOptimizerMixin', 'RMNASDartsModule',
+           'RMNASGumbelDartsModule', 'RMNASDarts', 'RMNASGumbelDarts', 'build_strategy', 'run_search',
+           'SearchResult', 'batch_predictions', 'seed_epoch']
+
+_log = logging.getLogger(__name__)
+
+STRATEGY_NAMES = ('darts', 'gumbel_darts')
+
+
+def build_optimizer(params: Iterable[torch.nn.Parameter], cfg: Dict[str, Any]) -> torch.optim.Optimizer:
+    """An optimizer from a strategy YAML section (``type``, ``lr``, ``weight_decay``, ``momentum``, ``betas``)."""
+    params = list(params)
+    kind = cfg['type']
+    if kind == 'SGD':
+        return torch.optim.SGD(params, lr=cfg['lr'], momentum=cfg['momentum'], weight_decay=cfg['weight_decay'])
+    if kind == 'Adam':
+        return torch.optim.Adam(params, lr=cfg['lr'], betas=tuple(cfg['betas']), weight_decay=cfg['weight_decay'])
+    if kind == 'AdamW':
+        return torch.optim.AdamW(params, lr=cfg['lr'], betas=tuple(cfg['betas']), weight_decay=cfg['weight_decay'])
+    raise ValueError(f'unknown optimizer {kind!r}')
+
+
+def seed_epoch(seed: int, epoch: int) -> None:
+    """Seed torch, numpy and random from ``(seed, epoch)``."""
+    s = (int(seed) * 1_000_003 + int(epoch)) % (2 ** 31)
+    torch.manual_seed(s)
+    np.random.seed(s)
+    random.seed(s)
+
+
+def batch_predictions(outputs: Dict, batch: Dict, task: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Fused predictions and labels of the real entries of a batch, as numpy arrays."""
+    mask = batch['label_mask']
+    pred = outputs['fused'][mask].detach().float()
+    if task == 'classification':
+        pred = pred.argmax(-1)
+    return pred.cpu().numpy(), batch['label'][mask].cpu().numpy()
+
+
+class RMNASTrainingModule(LightningModule):
+    """The training recipe NNI's one-shot modules wrap: loss, validation metrics, weight optimizer.
+
+    Parameters
+    ----------
+    task
+        ``'regression'`` or ``'classification'``.
+    metric_kind
+        Metric set (:func:`~rmnas_nni.metrics.metric_kind`).
+    select_metric
+        Validation metric logged as ``val_select`` (early stopping, best epoch).
+    weights_optimizer
+        Optimizer section of the strategy YAML (paper: AdamW, lr 5e-4).
+    """
+
+    def __init__(self, task: str, metric_kind: str, select_metric: str, weights_optimizer: Dict[str, Any]):
+        super().__init__()
+        self.task = task
+        self.metric_kind = metric_kind
+        self.select_metric = select_metric
+        self.weights_optimizer = weights_optimizer
+        self._val: List[Tuple[np.ndarray, np.ndarray]] = []
+        self.last_val_metrics: Dict[str, float] = {}
+
+    def forward(self, batch: Dict) -> Dict:
+        return self.model(batch['inputs'], batch['masks'])
+
+    def training_step(self, batch: Dict, batch_idx: int) -> torch.Tensor:
+        loss = rmnas_loss(self(batch), batch, self.task)
+        if not torch.isfinite(loss):
+            raise NonFiniteLossError(f'search: non-finite loss ({loss.item()}) at epoch '
+                                     f'{self.trainer.current_epoch + 1}, step {batch_idx + 1}')
+        self.log('train_loss', loss, on_step=False, on_epoch=True, batch_size=int(batch['label_mask'].sum()))
+        return loss
+
+    def on_validation_epoch_start(self) -> None:
+        self._val = []
+
+    def validation_step(self, batch: Dict, batch_idx: int) -> None:
+        self._val.append(batch_predictions(self(batch), batch, self.task))
+
+    def on_validation_epoch_end(self) -> None:
+        if not self._val:
+            return
+        pred = np.concatenate([p for p, _ in self._val])
+        label = np.concatenate([y for _, y in self._val])
+        metrics = compute_metrics(pred, label, self.metric_kind)
+        self.last_val_metrics = metrics
+        self.log_dict({f'val_{k}': float(v) for k, v in metrics.items()})
+        self.log('val_select', float(metrics[self.select_metric]))
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return build_optimizer(self.model.parameters(), self.weights_optimizer)
+
+
+class ArchitectureOptimizerMixin:
+    """Completes an NNI differentiable one-shot module for RMNAS.
+
+    * ``configure_architecture_optimizers`` builds the optimizer the strategy YAML
+      names (paper: SGD, lr 5) instead of NNI's hard-coded Adam;
+    * validation is delegated to the training module (NNI's DARTS has none);
+    * each epoch is seeded from ``(seed, epoch)``; RNG states go into checkpoints.
+    """
+
+    arch_optimizer_cfg: Dict[str, Any]
+    seed: int
+
+    def configure_architecture_optimizers(self):
+        params = self.arch_parameters()
+        if not params:
+            raise ValueError('No architecture parameters found. Nothing to search.')
+        return build_optimizer(params, self.arch_optimizer_cfg)
+
+    def validation_step(self, batch, batch_idx):
+        return self.training_module.validation_step(batch, batch_idx)
+
+    def on_validation_epoch_start(self):
+        return self.training_module.on_validation_epoch_start()
+
+    def on_validation_epoch_end(self):
+        return self.training_module.on_validation_epoch_end()
+
+    def on_train_epoch_start(self):
+        seed_epoch(self.seed, self.trainer.current_epoch)
+        return super().on_train_epoch_start()
+
+    def on_save_checkpoint(self, checkpoint: Dict[str, Any]) -> None:
+        checkpoint['rng_states'] = {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(),
+                                    'python': random.getstate()}
+
+    def on_load_checkpoint(self, checkpoint: Dict[str, Any]) -> None:
+        states = checkpoint.get('rng_states')
+        if states:
+            torch.set_rng_state(states['torch'])
+            np.random.set_state(states['numpy'])
+            random.setstate(states['python'])
+
+
+class RMNASDartsModule(ArchitectureOptimizerMixin, DartsLightningModule):
+    """NNI's first-order DARTS module with RMNAS's architecture optimizer and validation."""
+
+    def __init__(self, training_module, *, arch_optimizer: Dict[str, Any], seed: int = 0, **kwargs):
+        super().__init__(training_module, **kwargs)
+        self.arch_optimizer_cfg = arch_optimizer
+        self.seed = seed
+
+
+class RMNASGumbelDartsModule(ArchitectureOptimizerMixin, GumbelDartsLightningModule):
+    """NNI's GumbelDARTS module with RMNAS's architecture optimizer and validation."""
+
+    def __init__(self, training_module, temperature_scheduler, *, arch_optimizer: Dict[str, Any], seed: int = 0,
+                 **kwargs):
+        super().__init__(training_module, temperature_scheduler, **kwargs)
+        self.arch_optimizer_cfg = arch_optimizer
+        self.seed = seed
+
+
+class _ValidatingStrategy:
+    """Keeps the validation loader (NNI's DARTS drops it)."""
+
+    def val_dataloader(self, train_dataloader_fn, val_dataloader_fn):
+        return val_dataloader_fn()
+
+
+class RMNASDarts(_ValidatingStrategy, DARTS):
+    """NNI ``DARTS`` whose architecture optimizer is configurable (paper: SGD, lr 5)."""
+
+    def __init__(self, *, arch_optimizer: Dict[str, Any], seed: int = 0, **kwargs):
+        super().__init__(arc_learning_rate=arch_optimizer['lr'], **kwargs)
+        self.arch_optimizer = arch_optimizer
+        self.seed = seed
+
+    def configure_oneshot_module(self, training_module):
+        return RMNASDartsModule(training_module, arch_optimizer=self.arch_optimizer, seed=self.seed,
+                                gradient_clip_val=self.gradient_clip_val,
+                                log_prob_every_n_step=self.log_prob_every_n_step,
+                                warmup_epochs=self.warmup_epochs, penalty=self.penalty)
+
+
+class RMNASGumbelDarts(_ValidatingStrategy, GumbelDARTS):
+    """NNI ``GumbelDARTS`` (temperature annealed) with a configurable architecture optimizer."""
+
+    def __init__(self, *, arch_optimizer: Dict[str, Any], seed: int = 0, **kwargs):
+        super().__init__(arc_learning_rate=arch_optimizer['lr'], **kwargs)
+        self.arch_optimizer = arch_optimizer
+        self.seed = seed
+
+    def configure_oneshot_module(self, training_module):
+        initial, final = self.temperature
+        return RMNASGumbelDartsModule(training_module, LinearTemperatureScheduler(initial, final),
+                                      arch_optimizer=self.arch_optimizer,
+                                      seed=self.seed, gradient_clip_val=self.gradient_clip_val,
+                                      log_prob_every_n_step=self.log_prob_every_n_step,
+                                      warmup_epochs=self.warmup_epochs, penalty=self.penalty)
+
+
+def build_strategy(strategy_cfg: Dict[str, Any], seed: int = 0):
+    """The NNI strategy a strategy YAML names."""
+    opts = strategy_cfg['options']
+    common = dict(arch_optimizer=strategy_cfg['architecture_optimizer'], seed=seed,
+                  gradient_clip_val=opts['gradient_clip_val'], warmup_epochs=opts['warmup_epochs'],
+                  log_prob_every_n_step=opts['log_prob_every_n_step'])
+    name = strategy_cfg['strategy']
+    if name == 'darts':
+        return RMNASDarts(**common)
+    if name == 'gumbel_darts':
+        return RMNASGumbelDarts(temperature=tuple(float(t) for t in opts['temperature']), **common)
+    raise ValueError(f'unknown strategy {name!r}')
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Writes each checkpoint to a temporary file, then renames it into place."""
+
+    def save_checkpoint(self, checkpoint, path, storage_options=None):
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
+        torch.save(checkpoint, tmp)
+        os.replace(tmp, path)
+
+
+class EpochProgress(Callback):
+    """One line per epoch: losses, validation metric, time per epoch and what remains."""
+
+    def __init__(self, stage: str, select_metric: str, printer: Callable[[str], None] = print):
+        self.stage = stage
+        self.select_metric = select_metric
+        self.mode = metric_direction(select_metric)
+        self.best: Optional[float] = None
+        self.printer = printer
+        self._t0 = None
+        self._epoch_t = None
+        self._times: List[float] = []
+
+    def state_dict(self):
+        return {'best': self.best}
+
+    def load_state_dict(self, state_dict):
+        self.best = state_dict.get('best')
+
+    def on_train_epoch_start(self, trainer, pl_module):
+        self._epoch_t = time.perf_counter()
+        if self._t0 is None:
+            self._t0 = self._epoch_t
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        if self._epoch_t is None:
+            return
+        self._times.append(time.perf_counter() - self._epoch_t)
+        m = trainer.callback_metrics
+        epoch, total = trainer.current_epoch + 1, trainer.max_epochs
+        per = float(np.mean(self._times))
+        loss = m.get('train_loss')
+        val = m.get('val_select')
+        if val is not None and np.isfinite(float(val)):
+            v = float(val)
+            if self.best is None or (v < self.best if self.mode == 'min' else v > self.best):
+                self.best = v
+        best = self.best
+        parts = [f'{self.stage} epoch {epoch}/{total}']
+        if loss is not None:
+            parts.append(f'train loss {float(loss):.4f}')
+        if val is not None:
+            parts.append(f'val {self.select_metric} {float(val):.4f}')
+        if best is not None:
+            parts.append(f'(best {float(best):.4f})')
+        parts.append(f'{per:.1f}s/epoch, elapsed {_fmt_time(time.perf_counter() - self._t0)}, '
+                     f'at most {_fmt_time(per * (total - epoch))} left')
+        self.printer('  '.join(parts))
+
+
+def _fmt_time(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f'{seconds}s'
+    if seconds < 3600:
+        return f'{seconds // 60}m{seconds % 60:02d}s'
+    return f'{seconds // 3600}h{seconds % 3600 // 60:02d}m'
+
+
+class SearchResult:
+    """What a search leaves: the exported architecture, the choice weights, the trained supernet."""
+
+    def __init__(self, arch: Dict[str, Any], probs: Dict[str, Dict[str, float]], supernet: torch.nn.Module,
+                 oneshot: pl.LightningModule, best_epoch: Optional[int], val_metrics: Dict[str, float],
+                 epochs_run: int):
+        self.arch = arch
+        self.probs = probs
+        self.supernet = supernet
+        self.oneshot = oneshot
+        self.best_epoch = best_epoch
+        self.val_metrics = val_metrics
+        self.epochs_run = epochs_run
+
+
+def _trainer_device(device: str) -> Tuple[str, Any]:
+    if device == 'cuda' or (device == 'auto' and torch.cuda.is_available()):
+        return 'gpu', 1
+    return 'cpu', 1
+
+
+def run_search(space: torch.nn.Module, train_loader, arch_loader, val_loader, *, task: str, metric_kind: str,
+               select_metric: str, strategy_cfg: Dict[str, Any], epochs: int, patience: int, seed: int,
+               out_dir: Path, resume: bool = False, device: str = 'auto', precision: Optional[str] = None,
+               printer: Callable[[str], None] = print, callbacks: Iterable[Callback] = ()) -> SearchResult:
+    """Search ``space`` with the strategy of ``strategy_cfg``; checkpoints go to ``out_dir``.
+
+    ``train_loader`` feeds weight steps, ``arch_loader`` architecture steps (the
+    validation split, shuffled) and ``val_loader`` the per-epoch validation.
+    With ``resume``, training continues from ``out_dir/checkpoints/last.ckpt``.
+    The best validation epoch is restored before export.
+    """
+    seed_epoch(seed, 0)
+    strategy = build_strategy(strategy_cfg, seed)
+    supernet = strategy.mutate_model(space)
+    training = RMNASTrainingModule(task, metric_kind, select_metric, strategy_cfg['weights_optimizer'])
+    training.set_model(supernet)
+    oneshot = strategy.configure_oneshot_module(training)
+    fit_train = strategy.train_dataloader(lambda: train_loader, lambda: arch_loader)
+    fit_val = strategy.val_dataloader(lambda: train_loader, lambda: val_loader)
+
+    mode = metric_direction(select_metric)
+    ckpt_dir = Path(out_dir) / 'checkpoints'
+    checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename='best', monitor='val_select', mode=mode,
+                                 save_top_k=1, save_last=True, enable_version_counter=False)
+    early = EarlyStopping(monitor='val_select', mode=mode, patience=patience, check_finite=False)
+    accelerator, devices = _trainer_device(device)
+    trainer = pl.Trainer(
+        max_epochs=epochs, accelerator=accelerator, devices=devices, precision=precision,
+        callbacks=[checkpoint, early, EpochProgress('search', select_metric, printer), *callbacks],
+        logger=CSVLogger(str(out_dir), name='', version=''), default_root_dir=str(out_dir),
+        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+        plugins=[AtomicCheckpointIO()], log_every_n_steps=1)
+    last = ckpt_dir / 'last.ckpt'
+    ckpt_path = str(last) if resume and last.is_file() else None
+    trainer.fit(oneshot, train_dataloaders=fit_train, val_dataloaders=fit_val, ckpt_path=ckpt_path)
+
+    best_path = checkpoint.best_model_path
+    best_epoch = None
+    if best_path and Path(best_path).is_file():
+        state = torch.load(best_path, map_location='cpu', weights_only=False)
+        oneshot.load_state_dict(state['state_dict'])
+        best_epoch = int(state['epoch']) + 1
+    arch = oneshot.export()
+    probs = {label: {str(k): float(v) for k, v in dist.items()} for label, dist in oneshot.export_probs().items()}
+    arch = {label: (list(v) if isinstance(v, (list, tuple)) else v) for label, v in arch.items()}
+    return SearchResult(arch, probs, supernet, oneshot, best_epoch, dict(training.last_val_metrics),
+                        trainer.current_epoch)

@@ -1,0 +1,158 @@
+"""The thin trainer: retrain a fixed architecture from scratch (RMNAS section 6).
+
+    for epoch in 1..max_epochs:
+        seed (seed, epoch); one pass over train: loss = L(fused) + sum_m L(unimodal_m)
+        AdamW step (gradient norm clipped); validate; keep the best weights
+        checkpoint (atomic): weights, optimizer, early-stopping state, RNG, epoch
+        stop after `patience` epochs without improvement
+    restore the best weights; evaluate on test
+
+A non-finite loss stops training with a :class:`~rmnas_nni.errors.NonFiniteLossError`
+naming the epoch and step; the last good checkpoint stays on disk.
+"""
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+from typing import Callable, Dict, Optional
+
+import numpy as np
+import torch
+
+from .errors import NonFiniteLossError, RunDirError
+from .losses import rmnas_loss
+from .metrics import compute_metrics, metric_direction
+from .rundir import atomic_torch_save
+from .search import _fmt_time, batch_predictions, seed_epoch
+
+__all__ = ['predict', 'evaluate', 'retrain', 'device_of']
+
+
+def device_of(name: str) -> torch.device:
+    """``auto`` picks CUDA when present, else the CPU."""
+    if name == 'cuda' or (name == 'auto' and torch.cuda.is_available()):
+        return torch.device('cuda')
+    return torch.device('cpu')
+
+
+def _to(batch: Dict, device: torch.device) -> Dict:
+    if isinstance(batch, dict):
+        return {k: _to(v, device) for k, v in batch.items()}
+    return batch.to(device) if isinstance(batch, torch.Tensor) else batch
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, loader, task: str, device: Optional[torch.device] = None):
+    """``(pred, label)`` over the real entries of every batch (fused head)."""
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    preds, labels = [], []
+    for batch in loader:
+        batch = _to(batch, device)
+        p, y = batch_predictions(model(batch['inputs'], batch['masks']), batch, task)
+        preds.append(p)
+        labels.append(y)
+    model.train(was_training)
+    return np.concatenate(preds), np.concatenate(labels)
+
+
+def evaluate(model: torch.nn.Module, loader, task: str, kind: str, device: Optional[torch.device] = None
+             ) -> Dict[str, float]:
+    """All metrics of ``kind`` on a loader."""
+    pred, label = predict(model, loader, task, device)
+    return compute_metrics(pred, label, kind)
+
+
+def _better(value: float, best: Optional[float], mode: str) -> bool:
+    if best is None or not np.isfinite(best):
+        return np.isfinite(value)
+    return value < best if mode == 'min' else value > best
+
+
+def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind: str, select_metric: str,
+            epochs: int, patience: int, lr: float, weight_decay: float, grad_clip: Optional[float], seed: int,
+            out_dir: Path, resume: bool = False, device: str = 'auto',
+            printer: Callable[[str], None] = print,
+            on_epoch: Optional[Callable[[int, Dict[str, float]], None]] = None) -> Dict:
+    """Train ``model`` (already built from scratch) with early stopping; returns a summary.
+
+    ``out_dir`` receives ``last.pt`` (every epoch) and ``best.pt`` (best weights).
+    With ``resume``, training continues after the epoch saved in ``last.pt``.
+    ``on_epoch(epoch, val_metrics)`` is called after each epoch (NNI reporting).
+
+    Returns
+    -------
+    ``{'best_epoch', 'epochs_run', 'best_val': metrics, 'history': [...]}``; the model
+    holds the best weights on return.
+    """
+    out_dir = Path(out_dir)
+    dev = device_of(device)
+    model.to(dev)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    mode = metric_direction(select_metric)
+    state = {'epoch': 0, 'best_score': None, 'best_epoch': None, 'bad_epochs': 0, 'history': []}
+    last_path, best_path = out_dir / 'last.pt', out_dir / 'best.pt'
+    if resume and last_path.is_file():
+        ckpt = torch.load(last_path, map_location=dev, weights_only=False)
+        model.load_state_dict(ckpt['model'])
+        optimizer.load_state_dict(ckpt['optimizer'])
+        state = ckpt['state']
+        torch.set_rng_state(ckpt['rng']['torch'])
+        np.random.set_state(ckpt['rng']['numpy'])
+        random.setstate(ckpt['rng']['python'])
+        printer(f'retrain: resumed after epoch {state["epoch"]}')
+    elif resume:
+        raise RunDirError(f'{last_path}: no retrain checkpoint to resume from')
+
+    t0 = time.perf_counter()
+    times = []
+    while state['epoch'] < epochs and state['bad_epochs'] < patience:
+        epoch = state['epoch']
+        seed_epoch(seed, epoch)
+        if hasattr(train_loader.sampler, 'set_epoch'):
+            train_loader.sampler.set_epoch(epoch)
+        te = time.perf_counter()
+        model.train()
+        total, count = 0.0, 0
+        for step, batch in enumerate(train_loader):
+            batch = _to(batch, dev)
+            loss = rmnas_loss(model(batch['inputs'], batch['masks']), batch, task)
+            if not torch.isfinite(loss):
+                raise NonFiniteLossError(f'retrain: non-finite loss ({loss.item()}) at epoch {epoch + 1}, '
+                                         f'step {step + 1}; last good checkpoint: {last_path}')
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+            optimizer.step()
+            total += loss.item() * int(batch['label_mask'].sum())
+            count += int(batch['label_mask'].sum())
+        val = evaluate(model, val_loader, task, kind, dev)
+        score = float(val[select_metric])
+        state['epoch'] = epoch + 1
+        state['history'].append({'epoch': epoch + 1, 'train_loss': total / max(count, 1),
+                                 **{f'val_{k}': v for k, v in val.items()}})
+        if _better(score, state['best_score'], mode):
+            state.update(best_score=score, best_epoch=epoch + 1, bad_epochs=0)
+            atomic_torch_save(model.state_dict(), best_path)
+        else:
+            state['bad_epochs'] += 1
+        atomic_torch_save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'state': state,
+                           'rng': {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(),
+                                   'python': random.getstate()}}, last_path)
+        times.append(time.perf_counter() - te)
+        per = float(np.mean(times))
+        printer(f'retrain epoch {epoch + 1}/{epochs}  train loss {total / max(count, 1):.4f}  '
+                f'val {select_metric} {score:.4f} (best {state["best_score"]:.4f} @ {state["best_epoch"]})  '
+                f'{per:.1f}s/epoch, elapsed {_fmt_time(time.perf_counter() - t0)}, '
+                f'at most {_fmt_time(per * (epochs - epoch - 1))} left')
+        if on_epoch is not None:
+            on_epoch(epoch + 1, val)
+    if best_path.is_file():
+        model.load_state_dict(torch.load(best_path, map_location=dev, weights_only=True))
+    best_val = next((h for h in state['history'] if h['epoch'] == state['best_epoch']), {})
+    return {'best_epoch': state['best_epoch'], 'epochs_run': state['epoch'],
+            'best_val': {k[4:]: v for k, v in best_val.items() if k.startswith('val_')},
+            'history': state['history']}

@@ -1,0 +1,90 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import ROOT
+from rmnas_nni.config import load_strategy_config
+from rmnas_nni.data import make_loader
+from rmnas_nni.data.synthetic import make_synthetic
+from rmnas_nni.pipeline import build_fixed_model, check_architecture, load_config, search
+from rmnas_nni.search import RMNASTrainingModule, build_strategy
+from rmnas_nni.space import RMNASSpace
+
+SMALL = {'encoder': {'d_model': 16, 'n_blocks': 1, 'n_heads': 2, 'ffn_ratio': 2},
+         'fusion': {'width': 8, 'n_cells': 1, 'n_steps': 2, 'attention_chunks': 2}}
+
+
+def small_data(level='sentence'):
+    sizes = {'train': 64, 'valid': 32, 'test': 32} if level == 'sentence' else {'train': 16, 'valid': 8, 'test': 8}
+    return make_synthetic(level, sizes=sizes)
+
+
+def oneshot_for(strategy_file, data):
+    cfg = load_strategy_config(ROOT / 'strategies' / strategy_file)
+    strategy = build_strategy(cfg, seed=0)
+    space = RMNASSpace(data.dims, data.max_lengths, level=data.level, d_model=16, n_blocks=1, n_heads=2,
+                       ffn_ratio=2, fusion_width=8, n_cells=1, attention_chunks=2)
+    supernet = strategy.mutate_model(space)
+    training = RMNASTrainingModule(data.task, 'mosi', 'mae', cfg['weights_optimizer'])
+    training.set_model(supernet)
+    return cfg, strategy.configure_oneshot_module(training), supernet
+
+
+@pytest.mark.parametrize('strategy_file', ['darts.yml', 'gumbel_darts.yml'])
+def test_architecture_step_is_sgd_at_configured_lr(strategy_file):
+    data = small_data()
+    cfg, oneshot, supernet = oneshot_for(strategy_file, data)
+    opt = oneshot.configure_architecture_optimizers()
+    assert isinstance(opt, torch.optim.SGD)
+    assert opt.param_groups[0]['lr'] == cfg['architecture_optimizer']['lr'] == 5.0
+    alphas = oneshot.arch_parameters()
+    assert len(alphas) == len(RMNASSpace(data.dims, data.max_lengths, d_model=16, n_blocks=1, n_heads=2,
+                                         ffn_ratio=2, fusion_width=8, n_cells=1, attention_chunks=2).simplify())
+    # weights optimizer (AdamW) must not hold the architecture parameters
+    weight_opt = oneshot.postprocess_weight_optimizers(oneshot.training_module.configure_optimizers())
+    assert isinstance(weight_opt, torch.optim.AdamW)
+    held = {id(p) for g in weight_opt.param_groups for p in g['params']}
+    assert not any(id(a) in held for a in alphas)
+    torch.manual_seed(0)
+    batch = next(iter(make_loader(data.splits['valid'], data.level, 16, shuffle=False)))
+    before = [a.detach().clone() for a in alphas]
+    opt.zero_grad()
+    from rmnas_nni.losses import rmnas_loss
+    rmnas_loss(supernet(batch['inputs'], batch['masks']), batch, data.task).backward()
+    grads = [a.grad.detach().clone() for a in alphas]
+    opt.step()
+    moved = 0
+    for a, b, g in zip(alphas, before, grads):
+        torch.testing.assert_close(a.detach(), b - 5.0 * g)
+        moved += int(not torch.equal(a.detach(), b))
+    assert moved > len(alphas) // 2
+
+
+def test_search_moves_weights_and_exports_nni_format(tmp_path):
+    cfg = load_config(None, {'search': {'epochs': 2, 'batch_size': 16}})
+    cfg['space']['encoder'].update(SMALL['encoder'])
+    cfg['space']['fusion'].update(SMALL['fusion'])
+    data = small_data()
+    result = search(cfg, data, tmp_path, printer=lambda s: None)
+    arch = json.loads((tmp_path / 'arch.json').read_text())
+    probs = json.loads((tmp_path / 'arch_probs.json').read_text())
+    assert arch == result.arch and set(arch) == set(probs)
+    for label, dist in probs.items():
+        assert abs(sum(dist.values()) - 1) < 1e-5
+    # SGD lr 5 for 2 epochs moves the weights well away from uniform
+    spread = max(max(d.values()) - min(d.values()) for d in probs.values())
+    assert spread > 0.05
+    # argmax of the weights is what was exported
+    for label, dist in probs.items():
+        best = max(dist, key=dist.get)
+        assert (arch[label] == [int(best)]) if isinstance(arch[label], list) else (arch[label] == best)
+    space = RMNASSpace(data.dims, data.max_lengths, **{'d_model': 16, 'n_blocks': 1, 'n_heads': 2, 'ffn_ratio': 2,
+                                                       'fusion_width': 8, 'n_cells': 1, 'attention_chunks': 2})
+    check_architecture(arch, space)
+    fixed = build_fixed_model(cfg, data, arch)
+    batch = next(iter(make_loader(data.splits['test'], data.level, 8, shuffle=False)))
+    assert fixed(batch['inputs'], batch['masks'])['fused'].shape == (8,)
+    assert (tmp_path / 'search' / 'checkpoints' / 'last.ckpt').is_file()
+    assert result.best_epoch in (1, 2)
