@@ -197,13 +197,14 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
 
     Returns the :class:`~rmnas_nni.search.SearchResult`.
     """
-    from .search import run_search
+    from .search import run_search, seed_epoch
     from .trainer import evaluate
     _setup_torch(cfg)
     run_dir = Path(run_dir)
     kind, select = select_metric_of(cfg, data)
     s = cfg['search']
     seed = cfg['seed']
+    seed_epoch(seed, -1)
     space = build_space(cfg, data)
     n_choices = len(space.simplify())
     printer(f'search: {cfg["strategy_config"]["strategy"]} over {n_choices} choices, '

@@ -78,6 +78,22 @@ def seed_epoch(seed: int, epoch: int) -> None:
     random.seed(s)
 
 
+def rng_states() -> Dict[str, Any]:
+    """torch, numpy and random states, as tensors and plain values (loadable with ``weights_only``)."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    return {'torch': torch.get_rng_state(), 'numpy': [name, torch.from_numpy(keys.astype(np.int64)), int(pos),
+                                                      int(has_gauss), float(cached)],
+            'python': random.getstate()}
+
+
+def set_rng_states(states: Dict[str, Any]) -> None:
+    """Restore what :func:`rng_states` saved."""
+    torch.set_rng_state(states['torch'])
+    name, keys, pos, has_gauss, cached = states['numpy']
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    random.setstate(tuple(states['python']) if isinstance(states['python'], list) else states['python'])
+
+
 def batch_predictions(outputs: Dict, batch: Dict, task: str) -> Tuple[np.ndarray, np.ndarray]:
     """Fused predictions and labels of the real entries of a batch, as numpy arrays."""
     mask = batch['label_mask']
@@ -174,15 +190,11 @@ class ArchitectureOptimizerMixin:
         return super().on_train_epoch_start()
 
     def on_save_checkpoint(self, checkpoint: Dict[str, Any]) -> None:
-        checkpoint['rng_states'] = {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(),
-                                    'python': random.getstate()}
+        checkpoint['rng_states'] = rng_states()
 
     def on_load_checkpoint(self, checkpoint: Dict[str, Any]) -> None:
-        states = checkpoint.get('rng_states')
-        if states:
-            torch.set_rng_state(states['torch'])
-            np.random.set_state(states['numpy'])
-            random.setstate(states['python'])
+        if checkpoint.get('rng_states'):
+            set_rng_states(checkpoint['rng_states'])
 
 
 class RMNASDartsModule(ArchitectureOptimizerMixin, DartsLightningModule):

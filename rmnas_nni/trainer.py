@@ -12,7 +12,6 @@ naming the epoch and step; the last good checkpoint stays on disk.
 """
 from __future__ import annotations
 
-import random
 import time
 from pathlib import Path
 from typing import Callable, Dict, Optional
@@ -24,7 +23,7 @@ from .errors import NonFiniteLossError, RunDirError
 from .losses import rmnas_loss
 from .metrics import compute_metrics, metric_direction
 from .rundir import atomic_torch_save
-from .search import _fmt_time, batch_predictions, seed_epoch
+from .search import _fmt_time, batch_predictions, rng_states, seed_epoch, set_rng_states
 
 __all__ = ['predict', 'evaluate', 'retrain', 'device_of']
 
@@ -99,9 +98,7 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
         model.load_state_dict(ckpt['model'])
         optimizer.load_state_dict(ckpt['optimizer'])
         state = ckpt['state']
-        torch.set_rng_state(ckpt['rng']['torch'])
-        np.random.set_state(ckpt['rng']['numpy'])
-        random.setstate(ckpt['rng']['python'])
+        set_rng_states(ckpt['rng'])
         printer(f'retrain: resumed after epoch {state["epoch"]}')
     elif resume:
         raise RunDirError(f'{last_path}: no retrain checkpoint to resume from')
@@ -140,8 +137,7 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
         else:
             state['bad_epochs'] += 1
         atomic_torch_save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'state': state,
-                           'rng': {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(),
-                                   'python': random.getstate()}}, last_path)
+                           'rng': rng_states()}, last_path)
         times.append(time.perf_counter() - te)
         per = float(np.mean(times))
         printer(f'retrain epoch {epoch + 1}/{epochs}  train loss {total / max(count, 1):.4f}  '

@@ -167,5 +167,8 @@ def make_loader(split: Split, level: str, batch_size: int, shuffle: bool, seed: 
     """DataLoader over a split; shuffling is reproducible per epoch (see :class:`EpochShuffleSampler`)."""
     dataset = SplitDataset(split, level)
     sampler = EpochShuffleSampler(len(dataset), seed) if shuffle else None
+    # A private generator: creating an iterator must not draw from the global RNG, or
+    # the dropout masks after a resume would depend on when Lightning built its iterators.
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False,
-                      collate_fn=functools.partial(collate, split, level), num_workers=0)
+                      collate_fn=functools.partial(collate, split, level), num_workers=0,
+                      generator=torch.Generator().manual_seed(seed))
