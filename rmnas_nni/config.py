@@ -117,6 +117,15 @@ RUN_SCHEMA: Dict[str, Any] = {
         'lr': Field(NUMBER, 5.0e-4, _positive),
         'weight_decay': Field(NUMBER, 0.01, _non_negative),
         'grad_clip': Field(NUMBER, 1.0, _non_negative, nullable=True),
+        # scratch: train the fixed network from scratch (the paper); supernet: no training, the
+        # fixed network takes the supernet's search weights (Table 7's "w/o retraining")
+        'weights': Field(str, 'scratch', _one_of('scratch', 'supernet')),
+    },
+    # rmnas sweep: what to sweep when no --rates / --seeds / --variants are given
+    'sweep': {
+        'rates': Field(list, None, nullable=True),      # null: the paper's rates for the protocol
+        'seeds': Field(list, None, nullable=True),      # null: [seed]
+        'variants': Field(list, ['full'], _non_empty_list),
     },
 }
 
