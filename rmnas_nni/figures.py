@@ -243,7 +243,8 @@ def draw_architecture(desc: Dict[str, Any], path: os.PathLike | str, title: Opti
                                             linestyle='-' if exported else '--', linewidth=1.0 if exported else 0.8,
                                             shrinkA=2, shrinkB=2, connectionstyle='arc3,rad=0.08'), zorder=1)
                 if w is not None:
-                    mx, my = sx + 0.7 * (cx - sx), sy + 0.7 * (in_y[s] - sy)
+                    t = max(0.5, (cx - 0.8 - sx) / (cx - sx)) if cx > sx else 0.5     # in the gap before the cell
+                    mx, my = sx + t * (cx - sx), sy + t * (in_y[s] - sy)
                     ax.text(mx, my, f'in{s} {w:.2f}', fontsize=5.5, ha='center', va='center',
                             color='#222222' if exported else '#777777',
                             bbox=dict(facecolor='white', edgecolor='none', alpha=0.7, pad=0.5), zorder=3)

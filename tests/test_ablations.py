@@ -177,3 +177,25 @@ def test_supernet_reloaded_from_checkpoint_equals_the_searched_one(tmp_path):
     b = transfer_supernet_weights(reloaded, build_fixed_model(cfg, data, result.arch, seed=5), result.arch)
     for k, v in a.state_dict().items():
         torch.testing.assert_close(b.state_dict()[k], v)
+
+
+def test_no_retrain_run_writes_a_model_that_evaluate_reproduces(tmp_path):
+    """``retrain.weights: supernet``: no training; ``model.pt`` holds the transferred search weights."""
+    from rmnas_nni.pipeline import evaluate_run, run
+    cfg = apply_variant(load_config(None, {'search': {'epochs': 1, 'batch_size': 16},
+                                           'data': {'options': {'sizes': {'train': 32, 'valid': 16, 'test': 16}},
+                                                    'missing': {'rate': 0.3}}}), 'no_retrain')
+    cfg['space']['encoder'].update(d_model=8, n_blocks=1, n_heads=2, ffn_ratio=1)
+    cfg['space']['fusion'].update(width=8, n_cells=1, n_steps=1, attention_chunks=2)
+    summary = run(cfg, tmp_path / 'r', quiet=True)
+    assert summary['weights'] == 'supernet' and summary['epochs_run'] == 0
+    assert not (tmp_path / 'r' / 'retrain').exists()
+    assert (tmp_path / 'r' / 'architecture.png').is_file()
+    again = evaluate_run(tmp_path / 'r')
+    for k, v in summary['test'].items():
+        assert again[k] == pytest.approx(v, rel=1e-5, abs=1e-6), k
+    # the model holds the supernet's weights of the chosen candidates, not a fresh initialisation
+    saved = torch.load(tmp_path / 'r' / 'model.pt', weights_only=True)
+    ckpt = torch.load(tmp_path / 'r' / 'search' / 'checkpoints' / 'best.ckpt', weights_only=False)['state_dict']
+    key = 'head.1.weight'
+    torch.testing.assert_close(saved[key], ckpt['training_module._model.' + key])
