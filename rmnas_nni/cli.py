@@ -46,14 +46,16 @@ def _parse_sets(items: List[str]) -> Dict[str, Any]:
     return out
 
 
-def _common(p: argparse.ArgumentParser, out: bool = True) -> None:
+def _common(p: argparse.ArgumentParser, out: bool = True, noun: str = 'run') -> None:
     p.add_argument('--config', '-c', help='run config YAML (default: the embedded dataset with search_spaces/tiny.yml)')
     p.add_argument('--set', dest='sets', action='append', default=[], metavar='KEY=VALUE',
                    help='override a config key, e.g. --set search.epochs=2 (repeatable)')
     if out:
-        p.add_argument('--out', '-o', help='run directory (default: runs/<name>-<time>)')
-        p.add_argument('--overwrite', action='store_true', help='replace an existing run directory')
-        p.add_argument('--resume', metavar='RUN_DIR', help='continue an interrupted run from its checkpoints')
+        prefix = '' if noun == 'run' else f'{noun}-'
+        p.add_argument('--out', '-o', help=f'{noun} directory (default: runs/{prefix}<name>-<time>)')
+        p.add_argument('--overwrite', action='store_true', help=f'replace an existing {noun} directory')
+        p.add_argument('--resume', metavar=f'{noun.upper()}_DIR',
+                       help=f'continue an interrupted {noun} from its checkpoints')
         p.add_argument('--quiet', '-q', action='store_true', help='print only the final summary')
 
 
@@ -98,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                     'SWEEP/plots/<metric>.png.\nRunning it again into the same --out (or --resume SWEEP) skips '
                     'the finished cells.\n\nvariants (the paper\'s Table 7; combine with +, e.g. '
                     'no_lst+no_retrain):\n' + _variant_help())
-    _common(p)
+    _common(p, noun='sweep')
     p.add_argument('--rates', nargs='+', type=float, metavar='R',
                    help='missing rates (default: sweep.rates of the config, else the paper\'s: 0.0..1.0 sentence '
                         'level, 0.0..0.5 CH-SIMS, 0.0..0.7 dialogue level)')
@@ -232,6 +234,8 @@ def cmd_sweep(args) -> int:
         if args.config or args.sets or args.rates or args.seeds or args.variants or args.out:
             raise ConfigError('--resume continues a sweep as it was started; do not pass --config, --set, '
                               '--rates, --seeds, --variants or --out')
+        if args.overwrite:
+            raise ConfigError('--resume continues a sweep; --overwrite would delete it: pass one of them')
         base, spec = load_sweep(args.resume)
         sweep_dir, resume = Path(args.resume), True
     else:

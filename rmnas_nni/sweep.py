@@ -228,6 +228,15 @@ def _open_sweep_dir(sweep_dir: Path, base: Dict, overwrite: bool, resume: bool) 
     return False
 
 
+def _release_memory() -> None:
+    """Free the finished cell's supernet and trainer before the next cell (GPU memory above all)."""
+    import gc
+    import torch
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
 def _fmt_time(seconds: float) -> str:
     from .search import _fmt_time as fmt
     return fmt(seconds)
@@ -317,6 +326,8 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
             printer(f'sweep: cell {k}/{n} {cell.name}: FAILED: {exc}')
             todo -= 1
             continue
+        finally:
+            _release_memory()
         dt = time.perf_counter() - tc
         durations.append(dt)
         todo -= 1

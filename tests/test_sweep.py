@@ -239,3 +239,54 @@ def test_figure_command(swept, capsys):
     assert 'token mixers' in printed and 'fusion' in printed and 'cell0' in printed
     check_png(target)
     assert main(['figure', '--run', str(out)]) == 2          # the sweep directory is not a run
+
+
+def test_help_of_new_commands(capsys):
+    from rmnas_nni.cli import build_parser
+    for cmd in ('sweep', 'figure'):
+        with pytest.raises(SystemExit) as exc:
+            build_parser().parse_args([cmd, '--help'])
+        assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert 'no_retrain' in out and '--rates' in out and '--threshold' in out
+
+
+def test_space_of_a_variant(capsys):
+    assert main(['space', '--variant', 'fusion_only']) == 0
+    out = capsys.readouterr().out
+    assert 'fusion/cell0/input0' in out and '/mixer' not in out
+    assert main(['space', '--variant', 'no_such']) == 2
+    assert "unknown variant 'no_such'" in capsys.readouterr().err
+
+
+def test_a_diverging_cell_is_reported_and_left_out(tmp_path, monkeypatch):
+    """The other cells go on; the failed one is named and missing from the table (fake, instant cells)."""
+    import rmnas_nni.pipeline as pipeline
+    from rmnas_nni.config import dump_yaml
+    from rmnas_nni.errors import NonFiniteLossError
+    from rmnas_nni.rundir import atomic_write_json, atomic_write_text
+    from rmnas_nni.sweep import resolve_sweep
+
+    def fake_run(cfg, run_dir, *, resume=False, overwrite=False, quiet=False, data=None, on_epoch=None):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run_dir / 'config.yaml', dump_yaml(cfg))
+        rate, seed = cfg['data']['missing']['rate'], cfg['seed']
+        if rate == 0.5 and seed == 1:
+            raise NonFiniteLossError('retrain: non-finite loss (nan) at epoch 1, step 1')
+        test = {'mae': 1.0 + rate + 0.1 * seed, 'corr': 0.5 - rate}
+        atomic_write_json(run_dir / 'metrics.json', {'test': test})
+        return {'test': test}
+
+    monkeypatch.setattr(pipeline, 'run', fake_run)
+    base = pipeline.load_config(None, {'data': {'options': {'sizes': {'train': 8, 'valid': 8, 'test': 8}}}})
+    lines = []
+    result = run_sweep(base, resolve_sweep(base, [0.0, 0.5], [0, 1], ['full']), tmp_path / 's',
+                       quiet=True, printer=lines.append)
+    assert list(result.failed) == ['full r=0.5 seed=1'] and len(result.ran) == 3
+    assert any('FAILED: retrain: non-finite loss' in l for l in lines)
+    values = result.table[result.table['stat'] == 'value']
+    assert len(values) == 3
+    sub = result.table.set_index('stat')
+    # only seed 0 has a complete curve: AUILC of mae 1.0 -> 1.5 over [0, 0.5]
+    assert sub.loc['AUILC', 'mae'] == pytest.approx(0.625)
+    assert 'about' in '\n'.join(lines)                   # an estimate once a cell has finished
