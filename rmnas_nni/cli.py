@@ -5,6 +5,8 @@
     rmnas retrain   retrain an exported architecture from scratch and evaluate it
     rmnas evaluate  evaluate a finished run, optionally at another missing rate
     rmnas space     describe a search space: choices and parameter counts
+    rmnas sweep     robustness sweep: every missing rate x seed x ablation variant, AUILC table and plots
+    rmnas figure    print and draw a run's architecture (the paper's Figure 4)
 
 Errors in the user's files or arguments print one line and exit with status 2.
 """
@@ -44,14 +46,16 @@ def _parse_sets(items: List[str]) -> Dict[str, Any]:
     return out
 
 
-def _common(p: argparse.ArgumentParser, out: bool = True) -> None:
+def _common(p: argparse.ArgumentParser, out: bool = True, noun: str = 'run') -> None:
     p.add_argument('--config', '-c', help='run config YAML (default: the embedded dataset with search_spaces/tiny.yml)')
     p.add_argument('--set', dest='sets', action='append', default=[], metavar='KEY=VALUE',
                    help='override a config key, e.g. --set search.epochs=2 (repeatable)')
     if out:
-        p.add_argument('--out', '-o', help='run directory (default: runs/<name>-<time>)')
-        p.add_argument('--overwrite', action='store_true', help='replace an existing run directory')
-        p.add_argument('--resume', metavar='RUN_DIR', help='continue an interrupted run from its checkpoints')
+        prefix = '' if noun == 'run' else f'{noun}-'
+        p.add_argument('--out', '-o', help=f'{noun} directory (default: runs/{prefix}<name>-<time>)')
+        p.add_argument('--overwrite', action='store_true', help=f'replace an existing {noun} directory')
+        p.add_argument('--resume', metavar=f'{noun.upper()}_DIR',
+                       help=f'continue an interrupted {noun} from its checkpoints')
         p.add_argument('--quiet', '-q', action='store_true', help='print only the final summary')
 
 
@@ -66,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description='Search the architecture with NNI, export it, retrain it from scratch and '
                                    'report test metrics, all into one run directory.')
     _common(p)
+    _variant(p)
     p = sub.add_parser('search', help='search and export the architecture', epilog=EPILOG,
                        description='Search with the configured NNI one-shot strategy; writes arch.json '
                                    '(NNI {label: choice}) and arch_probs.json (weight of every choice).')
@@ -85,16 +90,58 @@ def build_parser() -> argparse.ArgumentParser:
                        description='List the searched choices and count parameters of the supernet and of the '
                                    'all-attention fixed network for the configured data.')
     _common(p, out=False)
+    _variant(p)
+    p = sub.add_parser(
+        'sweep', help='robustness sweep over missing rates, seeds and ablation variants', epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description='Search, retrain and test at every missing rate (the paper searches per scenario), for every '
+                    'seed and ablation variant; one run directory per cell.\nWrites SWEEP/sweep.csv and sweep.md '
+                    '(every cell, mean ± std over seeds per rate, AUILC and mean over rates per variant) and '
+                    'SWEEP/plots/<metric>.png.\nRunning it again into the same --out (or --resume SWEEP) skips '
+                    'the finished cells.\n\nvariants (the paper\'s Table 7; combine with +, e.g. '
+                    'no_lst+no_retrain):\n' + _variant_help())
+    _common(p, noun='sweep')
+    p.add_argument('--rates', nargs='+', type=float, metavar='R',
+                   help='missing rates (default: sweep.rates of the config, else the paper\'s: 0.0..1.0 sentence '
+                        'level, 0.0..0.5 CH-SIMS, 0.0..0.7 dialogue level)')
+    p.add_argument('--seeds', nargs='+', type=int, metavar='S',
+                   help='seeds (default: sweep.seeds of the config, else the config\'s seed)')
+    p.add_argument('--variants', nargs='+', metavar='V',
+                   help='ablation variants (default: sweep.variants of the config, else full)')
+    p = sub.add_parser('figure', help="print and draw a run's architecture",
+                       description="Print a run's architecture and draw it like the paper's Figure 4: per modality "
+                                   'and block the token mixer, per fusion Cell its inputs and operations; choices '
+                                   'weighing less than --threshold are dropped (the exported one is always kept).')
+    p.add_argument('--run', required=True, help='run directory holding arch.json and arch_probs.json')
+    p.add_argument('--out', '-o', help='PNG file (default: RUN/architecture.png)')
+    p.add_argument('--threshold', type=float, default=0.2, help='drop choices weighing less (default: 0.2)')
     return parser
+
+
+def _variant_help() -> str:
+    from .ablations import DESCRIPTIONS
+    return '\n'.join(f'  {name:<16} {text}' for name, text in DESCRIPTIONS.items())
+
+
+def _variant(p: argparse.ArgumentParser) -> None:
+    p.add_argument('--variant', default='full', metavar='V',
+                   help='ablation variant of the paper\'s Table 7: full, no_lst, no_mixer_search, no_retrain, '
+                        'fusion_only (combine with +)')
 
 
 def _load(args) -> Dict:
     from .pipeline import load_config, load_run
     if getattr(args, 'resume', None):
-        if args.config or args.sets:
-            raise ConfigError('--resume continues a run with its own config; do not pass --config or --set')
+        if args.config or args.sets or getattr(args, 'variant', 'full') != 'full':
+            raise ConfigError('--resume continues a run with its own config; do not pass --config, --set or --variant')
         return load_run(args.resume)
-    return load_config(args.config, _parse_sets(args.sets))
+    cfg = load_config(args.config, _parse_sets(args.sets))
+    variant = getattr(args, 'variant', 'full')
+    if variant != 'full':
+        from .ablations import apply_variant, check_variant
+        cfg = apply_variant(cfg, check_variant(variant, '--variant'))
+        cfg['name'] = f"{cfg['name']}-{variant}"
+    return cfg
 
 
 def _run_dir(args, cfg) -> tuple:
@@ -163,10 +210,10 @@ def cmd_evaluate(args) -> int:
 
 def cmd_space(args) -> int:
     from .pipeline import (attention_architecture, build_fixed_model, build_space, count_parameters,
-                           load_config, quiet_libraries)
+                           quiet_libraries)
     from .data import load_data
     quiet_libraries()
-    cfg = load_config(args.config, _parse_sets(args.sets))
+    cfg = _load(args)
     data = load_data(cfg['data'])
     space = build_space(cfg, data)
     mutables = space.simplify()
@@ -181,8 +228,38 @@ def cmd_space(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from .sweep import load_sweep, resolve_sweep, run_sweep
+    if args.resume:
+        if args.config or args.sets or args.rates or args.seeds or args.variants or args.out:
+            raise ConfigError('--resume continues a sweep as it was started; do not pass --config, --set, '
+                              '--rates, --seeds, --variants or --out')
+        if args.overwrite:
+            raise ConfigError('--resume continues a sweep; --overwrite would delete it: pass one of them')
+        base, spec = load_sweep(args.resume)
+        sweep_dir, resume = Path(args.resume), True
+    else:
+        from .pipeline import load_config
+        from .rundir import default_run_dir
+        base = load_config(args.config, _parse_sets(args.sets))
+        spec = resolve_sweep(base, args.rates, args.seeds, args.variants, args.config or '<defaults>')
+        sweep_dir, resume = (Path(args.out) if args.out else default_run_dir(f"sweep-{base['name']}")), False
+    result = run_sweep(base, spec, sweep_dir, overwrite=args.overwrite, resume=resume, quiet=args.quiet)
+    return 3 if result.failed else 0
+
+
+def cmd_figure(args) -> int:
+    from .figures import run_architecture_figure
+    if not 0.0 <= args.threshold <= 1.0:
+        raise ConfigError(f'--threshold {args.threshold}: must be between 0 and 1')
+    text, path = run_architecture_figure(args.run, args.out, args.threshold)
+    print(text)
+    print(f'\nfigure: {path}')
+    return 0
+
+
 COMMANDS = {'run': cmd_run, 'search': cmd_search, 'retrain': cmd_retrain, 'evaluate': cmd_evaluate,
-            'space': cmd_space}
+            'space': cmd_space, 'sweep': cmd_sweep, 'figure': cmd_figure}
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -80,6 +80,30 @@ def _missing_rate(v):
     return _probability(v)
 
 
+def _rate_list(v):
+    for r in v:
+        if not isinstance(r, (int, float)) or isinstance(r, bool) or not 0.0 <= r <= 1.0:
+            return f'missing rate {r!r} must be a number between 0 and 1'
+    return None if v else 'must not be empty'
+
+
+def _seed_list(v):
+    for s in v:
+        if not isinstance(s, int) or isinstance(s, bool) or s < 0:
+            return f'seed {s!r} must be a non-negative integer'
+    return None if v else 'must not be empty'
+
+
+def _variant_list(v):
+    from .ablations import check_variant
+    for name in v:
+        try:
+            check_variant(name, 'variant')
+        except ConfigError as exc:
+            return str(exc).split(': ', 1)[1]
+    return None if v else 'must not be empty'
+
+
 NUMBER = (int, float)
 
 RUN_SCHEMA: Dict[str, Any] = {
@@ -117,6 +141,15 @@ RUN_SCHEMA: Dict[str, Any] = {
         'lr': Field(NUMBER, 5.0e-4, _positive),
         'weight_decay': Field(NUMBER, 0.01, _non_negative),
         'grad_clip': Field(NUMBER, 1.0, _non_negative, nullable=True),
+        # scratch: train the fixed network from scratch (the paper); supernet: no training, the
+        # fixed network takes the supernet's search weights (Table 7's "w/o retraining")
+        'weights': Field(str, 'scratch', _one_of('scratch', 'supernet')),
+    },
+    # rmnas sweep: what to sweep when no --rates / --seeds / --variants are given
+    'sweep': {
+        'rates': Field(list, None, _rate_list, nullable=True),      # null: the paper's rates for the protocol
+        'seeds': Field(list, None, _seed_list, nullable=True),      # null: [seed]
+        'variants': Field(list, ['full'], _variant_list),           # see rmnas_nni.ablations
     },
 }
 

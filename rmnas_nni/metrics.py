@@ -15,6 +15,12 @@ Metric sets, chosen by :func:`metric_kind` from the dataset:
 
 Accuracies and F1 are percentages, as papers report them; ``mae`` and ``corr`` are
 raw. F1 is sklearn's ``average='weighted'``: per-class F1 weighted by true support.
+Rounding for Acc-7 / Acc-5 is ``np.round`` (half to even), as in the MMSA evaluation
+the peers report with. CH-SIMS bins are left-open, right-closed ``(e_i, e_{i+1}]``, so
+an edge value such as -0.1 falls into the lower bin.
+
+**(decision)** ``corr`` of a constant prediction (or constant labels) is 0, not NaN:
+a collapsed model is uncorrelated, and early stopping on ``corr`` keeps working.
 
 Only real samples are passed in (padding is removed by the caller).
 """
@@ -160,16 +166,24 @@ def auilc(rates: Sequence[float], values: Sequence[float]) -> float:
     """Area under the indicator-line curve: trapezoid of ``values`` over ``rates``.
 
     ``sum_i (p_i + p_{i+1}) / 2 * (r_{i+1} - r_i)``; the rates are sorted first and
-    must start at 0.0, as in the paper.
+    must start at 0.0, as in the paper. The area is not divided by the span of the
+    rates: a sweep over [0, 0.5] (CH-SIMS) gives about half the value of one over [0, 1].
+
+    Raises
+    ------
+    ValueError
+        Fewer than two points, counts that differ, a rate given twice, or no rate 0.0.
     """
-    r = np.asarray(rates, dtype=np.float64)
-    v = np.asarray(values, dtype=np.float64)
+    r = np.asarray(rates, dtype=np.float64).ravel()
+    v = np.asarray(values, dtype=np.float64).ravel()
     if r.shape != v.shape or r.size < 2:
         raise ValueError('AUILC needs at least two (rate, value) pairs of equal count')
-    order = np.argsort(r)
+    order = np.argsort(r, kind='stable')
     r, v = r[order], v[order]
+    if np.any(np.diff(r) == 0):
+        raise ValueError(f'AUILC: a missing rate is given twice ({r[np.nonzero(np.diff(r) == 0)[0][0]]:g})')
     if r[0] != 0.0:
-        raise ValueError('AUILC starts at missing rate 0.0')
+        raise ValueError(f'AUILC starts at missing rate 0.0 (the lowest rate given is {r[0]:g})')
     return float(np.sum((v[1:] + v[:-1]) / 2 * np.diff(r)))
 
 

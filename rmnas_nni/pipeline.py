@@ -276,22 +276,40 @@ def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrit
     run_dir, printer = start_run(cfg, data, masks, run_dir, overwrite=overwrite, resume=resume, quiet=quiet)
     printer(data.summary() + f'; missing rate {cfg["data"]["missing"]["rate"]}')
     arch_path = run_dir / 'arch.json'
+    supernet = None
     if resume and arch_path.is_file():
         printer(f'search: already finished, using {arch_path}')
         arch = json.loads(arch_path.read_text())
     else:
-        arch = search(cfg, data, run_dir, resume=resume, printer=printer).arch
+        result = search(cfg, data, run_dir, resume=resume, printer=printer)
+        arch, supernet = result.arch, result.supernet
+    arch_text, figure = _architecture_figure(run_dir)
     if not cfg['retrain']['enabled']:
+        printer(arch_text)
         return {'arch': arch, 'run_dir': str(run_dir)}
-    summary = retrain(cfg, data, arch, run_dir, resume=resume and (run_dir / 'retrain' / 'last.pt').is_file(),
-                      printer=printer, on_epoch=on_epoch)
-    table = metrics_table({'valid (best epoch)': summary['valid'], 'test': summary['test']})
+    if cfg['retrain']['weights'] == 'supernet':
+        from .ablations import evaluate_search_weights
+        summary = evaluate_search_weights(cfg, data, arch, run_dir, supernet=supernet, printer=printer)
+        valid_label = 'valid'
+    else:
+        summary = retrain(cfg, data, arch, run_dir, resume=resume and (run_dir / 'retrain' / 'last.pt').is_file(),
+                          printer=printer, on_epoch=on_epoch)
+        valid_label = 'valid (best epoch)'
+    table = metrics_table({valid_label: summary['valid'], 'test': summary['test']})
+    printer('\n' + arch_text)
     printer('\n' + table.to_string(float_format=lambda v: f'{v:.4f}'))
-    printer(f'\nrun directory: {run_dir}\n  architecture: {arch_path}\n  choice weights: {run_dir / "arch_probs.json"}'
+    printer(f'\nrun directory: {run_dir}\n  architecture: {arch_path}'
+            + (f' (figure: {figure})' if figure else '') + f'\n  choice weights: {run_dir / "arch_probs.json"}'
             f'\n  weights: {run_dir / "model.pt"}\n  metrics: {run_dir / "metrics.json"}\n  log: {run_dir / "log.txt"}')
     summary['run_dir'] = str(run_dir)
     summary['arch'] = arch
     return summary
+
+
+def _architecture_figure(run_dir: Path) -> Tuple[str, Path]:
+    """The architecture as text (choices under 0.2 dropped), and ``architecture.png`` drawn."""
+    from .figures import run_architecture_figure
+    return run_architecture_figure(run_dir)
 
 
 def evaluate_run(run_dir: os.PathLike | str, split: str = 'test', rate=None) -> Dict[str, float]:

@@ -14,9 +14,10 @@ Layout of a run::
       search/              checkpoints/{last,best}.ckpt, metrics.csv (Lightning's CSV log)
       arch.json            exported architecture, NNI's {label: choice}
       arch_probs.json      softmax weight of every choice
+      architecture.png     the architecture drawn like the paper's Figure 4 (rmnas run, rmnas figure)
       retrain/             last.pt (every epoch), best.pt, history.csv
       model.pt             retrained weights
-      metrics.json         test (and validation) metrics
+      metrics.json         test (and validation) metrics; written last, it marks a finished run
 """
 from __future__ import annotations
 

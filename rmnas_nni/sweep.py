@@ -1,0 +1,517 @@
+"""Robustness sweeps: search and retrain at every missing rate, for several seeds and ablation variants.
+
+The paper searches per scenario: at each missing rate the architecture is searched
+on data with that rate of missing modalities, retrained and tested. A sweep runs one
+**cell** per ``(variant, rate, seed)``, each a complete run directory, and
+summarises them in one table: every cell, mean ± std over seeds per rate, and per
+variant the **AUILC** (trapezoid over the rates from r = 0, :func:`~rmnas_nni.metrics.auilc`)
+and the **mean over rates** of every test metric.
+
+Layout of a sweep directory::
+
+    SWEEP/
+      sweep.yaml         the base config (resolved), rates, seeds, variants
+      log.txt            the sweep's progress lines
+      cells/<variant>/r<rate>-s<seed>/   one run directory per cell (see rmnas_nni.rundir)
+      sweep.csv          the table (long form: variant, rate, seed, stat, metrics)
+      sweep.md           the same as Markdown: a summary (mean ± std) and every cell
+      plots/<metric>.png metric against missing rate, one line per variant, AUILC in the legend
+
+What varies between cells: ``data.missing.rate`` (the rate), ``seed`` (weights
+initialisation, shuffling, search) and the variant's config transform
+(:mod:`rmnas_nni.ablations`). The data and the missing-modality masks of a rate are
+the same for every seed and variant (the protocols draw them from fixed seeds).
+
+**Restarting.** A cell is finished when its ``metrics.json`` exists. Running the same
+sweep again into the same directory (or ``rmnas sweep --resume SWEEP``) skips the
+finished cells, continues an interrupted cell from its checkpoints, and rebuilds the
+table and plots. The sweep may be extended (more rates, seeds or variants) the same
+way. A cell whose stored config differs from the one the sweep would run is an
+error: nothing is silently mixed. ``device`` and ``threads`` may differ.
+
+A cell whose training diverges (non-finite loss) is reported and left out of the
+table; the others go on.
+"""
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from .ablations import apply_variant, check_variant
+from .errors import ConfigError, NonFiniteLossError, RunDirError
+
+__all__ = ['PAPER_RATES', 'Cell', 'SweepSpec', 'resolve_sweep', 'default_rates', 'plan_cells', 'run_sweep',
+           'collect_results', 'aggregate', 'write_markdown', 'write_plots', 'SweepResult', 'load_sweep']
+
+PAPER_RATES = {
+    'sentence': [round(0.1 * i, 1) for i in range(11)],       # MOSI / MOSEI: 0.0 ... 1.0
+    'sims': [round(0.1 * i, 1) for i in range(6)],            # CH-SIMS: 0.0 ... 0.5
+    'dialogue': [round(0.1 * i, 1) for i in range(8)],        # GCNet protocol: 0.0 ... 0.7
+}
+IGNORED_KEYS = ('device', 'threads')
+RAW_METRICS = ('mae', 'corr')          # printed with 4 decimals; the others are percentages
+
+
+@dataclass
+class SweepSpec:
+    """What a sweep runs: rates (None: the paper's for the protocol), seeds, variants."""
+    rates: Optional[List[float]]
+    seeds: List[int]
+    variants: List[str]
+
+
+@dataclass
+class Cell:
+    variant: str
+    rate: float
+    seed: int
+    cfg: Dict[str, Any]
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return f'{self.variant} r={self.rate:g} seed={self.seed}'
+
+
+@dataclass
+class SweepResult:
+    """What a sweep leaves: the table, its files, and what happened to each cell."""
+    sweep_dir: Path
+    table: Any
+    results: Any
+    ran: List[str] = field(default_factory=list)
+    skipped: List[str] = field(default_factory=list)
+    failed: Dict[str, str] = field(default_factory=dict)
+    files: Dict[str, Path] = field(default_factory=dict)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def resolve_sweep(cfg: Dict, rates: Optional[Sequence[float]] = None, seeds: Optional[Sequence[int]] = None,
+                  variants: Optional[Sequence[str]] = None, source: str = '<config>') -> SweepSpec:
+    """The sweep of a run config's ``sweep`` section, with ``--rates`` / ``--seeds`` / ``--variants`` on top.
+
+    Raises
+    ------
+    ConfigError
+        A rate outside [0, 1] or given twice, a negative or repeated seed, an unknown variant.
+    """
+    section = cfg.get('sweep') or {}
+    where = {'rates': '--rates' if rates is not None else f"{source}: key 'sweep.rates'",
+             'seeds': '--seeds' if seeds is not None else f"{source}: key 'sweep.seeds'",
+             'variants': '--variants' if variants is not None else f"{source}: key 'sweep.variants'"}
+    rates = list(rates) if rates is not None else section.get('rates')
+    seeds = list(seeds) if seeds is not None else section.get('seeds')
+    variants = list(variants) if variants is not None else list(section.get('variants') or ['full'])
+    if rates is not None:
+        if not rates:
+            raise ConfigError(f"{where['rates']}: must not be empty")
+        for r in rates:
+            if not _is_number(r) or not 0.0 <= r <= 1.0:
+                raise ConfigError(f"{where['rates']}: missing rate {r!r}: must be a number between 0 and 1")
+        rates = [float(r) for r in rates]
+        if len({f'{r:g}' for r in rates}) != len(rates):
+            raise ConfigError(f"{where['rates']}: a missing rate is given twice")
+        rates = sorted(rates)
+    if seeds is None:
+        seeds = [int(cfg['seed'])]
+    if not seeds:
+        raise ConfigError(f"{where['seeds']}: must not be empty")
+    for s in seeds:
+        if not isinstance(s, int) or isinstance(s, bool) or s < 0:
+            raise ConfigError(f"{where['seeds']}: seed {s!r}: must be a non-negative integer")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"{where['seeds']}: a seed is given twice")
+    if not variants:
+        raise ConfigError(f"{where['variants']}: must not be empty")
+    for v in variants:
+        check_variant(v, where['variants'])
+    if len(set(variants)) != len(variants):
+        raise ConfigError(f"{where['variants']}: a variant is given twice")
+    return SweepSpec(rates, [int(s) for s in seeds], [str(v) for v in variants])
+
+
+def default_rates(protocol: str, kind: str) -> List[float]:
+    """The paper's sweep: 0.0 ... 1.0 (sentence level), 0.0 ... 0.5 (CH-SIMS), 0.0 ... 0.7 (dialogue)."""
+    if protocol == 'dialogue':
+        return list(PAPER_RATES['dialogue'])
+    return list(PAPER_RATES['sims' if kind == 'sims' else 'sentence'])
+
+
+def _cell_dir(sweep_dir: Path, variant: str, rate: float, seed: int) -> Path:
+    return sweep_dir / 'cells' / variant / f'r{rate:g}-s{seed}'
+
+
+def cell_config(base: Dict, variant: str, rate: float, seed: int) -> Dict:
+    """The run config of one cell: the base config at ``rate`` and ``seed``, with the variant applied."""
+    cfg = apply_variant(base, variant)
+    cfg.pop('sweep', None)
+    cfg['seed'] = int(seed)
+    cfg['data']['missing']['rate'] = float(rate)
+    cfg['name'] = f"{base['name']}-{variant}-r{rate:g}-s{seed}"
+    return cfg
+
+
+def plan_cells(base: Dict, rates: Sequence[float], spec: SweepSpec, sweep_dir: Path) -> List[Cell]:
+    """Every cell, rate by rate (so the data of a rate is prepared once), then variant, then seed."""
+    return [Cell(v, r, s, cell_config(base, v, r, s), _cell_dir(sweep_dir, v, r, s))
+            for r in rates for v in spec.variants for s in spec.seeds]
+
+
+def _normalised(cfg: Dict) -> Dict:
+    """A config as it reads back from YAML, without the keys that may differ between machines."""
+    import yaml
+    from .config import dump_yaml
+    out = yaml.safe_load(dump_yaml(cfg))
+    for key in IGNORED_KEYS:
+        out.pop(key, None)
+    return out
+
+
+def _first_difference(a: Any, b: Any, prefix: str = '') -> Optional[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            if key not in a or key not in b:
+                return f'{prefix}{key}'
+            d = _first_difference(a[key], b[key], f'{prefix}{key}.')
+            if d:
+                return d
+        return None
+    return None if a == b else prefix.rstrip('.') or '<top level>'
+
+
+def _check_same(stored: Dict, expected: Dict, where: Path, what: str) -> None:
+    diff = _first_difference(_normalised(stored), _normalised(expected))
+    if diff is not None:
+        raise RunDirError(f"{where}: key '{diff}': {what} was run with another config than this sweep asks for; "
+                          f'choose another --out, or pass --overwrite to start the sweep again')
+
+
+def load_sweep(sweep_dir: os.PathLike | str) -> tuple:
+    """``(base config, SweepSpec)`` stored in a sweep directory's ``sweep.yaml``."""
+    from .config import load_yaml
+    path = Path(sweep_dir) / 'sweep.yaml'
+    if not path.is_file():
+        raise RunDirError(f'{path}: file not found (not a sweep directory)')
+    data = load_yaml(path)
+    if not isinstance(data, dict) or not {'config', 'rates', 'seeds', 'variants'} <= set(data):
+        raise RunDirError(f'{path}: not a sweep written by rmnas')
+    return data['config'], SweepSpec(data['rates'], data['seeds'], data['variants'])
+
+
+def _open_sweep_dir(sweep_dir: Path, base: Dict, overwrite: bool, resume: bool) -> bool:
+    """Create the sweep directory, or reopen it when it holds the same sweep. Returns True if reopened."""
+    if resume:
+        if not (sweep_dir / 'sweep.yaml').is_file():
+            raise RunDirError(f'{sweep_dir}: not a sweep directory to resume (no sweep.yaml)')
+        return True
+    if sweep_dir.exists() and any(sweep_dir.iterdir()):
+        if overwrite:
+            shutil.rmtree(sweep_dir)
+        elif (sweep_dir / 'sweep.yaml').is_file():
+            stored, _ = load_sweep(sweep_dir)
+            _check_same(stored, base, sweep_dir / 'sweep.yaml', 'this sweep directory')
+            return True
+        else:
+            raise RunDirError(f'{sweep_dir}: directory exists and is not a sweep; choose another --out, '
+                              f'or pass --overwrite')
+    sweep_dir.mkdir(parents=True, exist_ok=True)
+    return False
+
+
+def _release_memory() -> None:
+    """Free the finished cell's supernet and trainer before the next cell (GPU memory above all)."""
+    import gc
+    import torch
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _fmt_time(seconds: float) -> str:
+    from .search import _fmt_time as fmt
+    return fmt(seconds)
+
+
+def _headline(metrics: Dict[str, float], select: str) -> str:
+    keys = [select] + [k for k in ('corr', 'acc2_non0', 'acc2', 'waf', 'acc') if k in metrics and k != select]
+    return ', '.join(f'{k} {metrics[k]:.4f}' if k in RAW_METRICS else f'{k} {metrics[k]:.2f}' for k in keys[:3])
+
+
+def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, overwrite: bool = False,
+              resume: bool = False, quiet: bool = False, printer=print) -> SweepResult:
+    """Run every cell not yet finished, then write the table and the plots.
+
+    Parameters
+    ----------
+    base
+        The resolved run config every cell starts from (:func:`~rmnas_nni.pipeline.load_config`).
+    spec
+        Rates, seeds and variants (:func:`resolve_sweep`).
+    sweep_dir
+        Where everything goes. An existing sweep of the same base config is continued.
+    overwrite
+        Delete an existing directory first.
+    resume
+        ``sweep_dir`` must already hold a sweep (``rmnas sweep --resume``).
+    quiet
+        Only the sweep's own progress lines, not every epoch of every cell.
+    """
+    from .config import dump_yaml
+    from .pipeline import prepare_data, run, select_metric_of
+    from .rundir import Tee, atomic_write_text
+    from .data.missing import DIALOGUE_MAX_RATE
+
+    sweep_dir = Path(sweep_dir)
+    base = {k: v for k, v in base.items() if k != 'sweep'}      # the sweep itself is stored beside it
+    # validate everything (data included) before touching the directory
+    probe_rate = spec.rates[0] if spec.rates else 0.0
+    probe_cfg = cell_config(base, spec.variants[0], probe_rate, spec.seeds[0])
+    data_at = {probe_rate: prepare_data(probe_cfg)}
+    data = data_at[probe_rate][0]
+    kind, select = select_metric_of(probe_cfg, data)
+    protocol = data.level if base['data']['missing']['protocol'] == 'auto' else base['data']['missing']['protocol']
+    rates = spec.rates if spec.rates is not None else default_rates(protocol, kind)
+    if protocol == 'dialogue':
+        for r in rates:
+            if r > DIALOGUE_MAX_RATE + 1e-9:
+                raise ConfigError(f'rates: {r:g}: the dialogue-level protocol takes rates up to {DIALOGUE_MAX_RATE}')
+    spec = SweepSpec(list(rates), list(spec.seeds), list(spec.variants))
+    cells = plan_cells(base, rates, spec, sweep_dir)
+    reopened = _open_sweep_dir(sweep_dir, base, overwrite, resume)
+    atomic_write_text(sweep_dir / 'sweep.yaml', dump_yaml(
+        {'rates': spec.rates, 'seeds': spec.seeds, 'variants': spec.variants, 'config': base}))
+    printer = Tee(sweep_dir / 'log.txt', echo=printer)
+
+    n = len(cells)
+    finished = [(c.path / 'metrics.json').is_file() for c in cells]
+    for c, done in zip(cells, finished):
+        if done or (c.path / 'config.yaml').is_file():
+            from .pipeline import load_run
+            _check_same(load_run(c.path), c.cfg, c.path / 'config.yaml', f'cell {c.name}')
+    printer(f"sweep: {n} cells = {len(spec.variants)} variant(s) [{', '.join(spec.variants)}] x "
+            f"{len(rates)} rate(s) [{', '.join(f'{r:g}' for r in rates)}] x {len(spec.seeds)} seed(s) "
+            f"[{', '.join(map(str, spec.seeds))}]; {sum(finished)} already finished"
+            + (f'; continuing {sweep_dir}' if reopened else f'; into {sweep_dir}'))
+    result = SweepResult(sweep_dir, None, None)
+    t0 = time.perf_counter()
+    durations: List[float] = []
+    todo = n - sum(finished)
+    for k, (cell, done) in enumerate(zip(cells, finished), 1):
+        if done:
+            printer(f'sweep: cell {k}/{n} {cell.name}: already finished, skipped')
+            result.skipped.append(cell.name)
+            continue
+        left = (f'about {_fmt_time(np.mean(durations) * todo)} left' if durations
+                else 'estimate after the first cell')
+        printer(f'sweep: cell {k}/{n} {cell.name}: running (elapsed {_fmt_time(time.perf_counter() - t0)}, {left})')
+        if cell.rate not in data_at:
+            data_at = {cell.rate: prepare_data(cell.cfg)}
+        started = (cell.path / 'config.yaml').is_file()
+        tc = time.perf_counter()
+        try:
+            summary = run(cell.cfg, cell.path, resume=started, overwrite=not started, quiet=quiet,
+                          data=data_at[cell.rate])
+        except NonFiniteLossError as exc:
+            result.failed[cell.name] = str(exc)
+            printer(f'sweep: cell {k}/{n} {cell.name}: FAILED: {exc}')
+            todo -= 1
+            continue
+        finally:
+            _release_memory()
+        dt = time.perf_counter() - tc
+        durations.append(dt)
+        todo -= 1
+        result.ran.append(cell.name)
+        printer(f"sweep: cell {k}/{n} {cell.name}: done in {_fmt_time(dt)}; test {_headline(summary['test'], select)}")
+    printer(f'sweep: {n} cells: {len(result.ran)} run, {len(result.skipped)} skipped (already finished), '
+            f'{len(result.failed)} failed; {_fmt_time(time.perf_counter() - t0)}')
+
+    result.results = collect_results(cells)
+    if result.results.empty:
+        printer('sweep: no finished cell, no table')
+        return result
+    result.table = aggregate(result.results, rates)
+    result.files = write_outputs(result.table, result.results, sweep_dir, base, spec)
+    printer('\n' + summary_text(result.table))
+    printer(f'\nsweep directory: {sweep_dir}\n  table: {result.files["csv"]}\n  markdown: {result.files["md"]}'
+            f'\n  plots: {sweep_dir / "plots"} ({len(result.files) - 2} PNG)\n  cells: {sweep_dir / "cells"}')
+    if result.failed:
+        printer(f"sweep: failed cells (left out of the table): {', '.join(result.failed)}")
+    return result
+
+
+# --------------------------------------------------------------------------- tables
+
+def collect_results(cells: Sequence[Cell]):
+    """One row per finished cell: ``variant, rate, seed`` and its test metrics."""
+    import json
+    import pandas as pd
+    rows = []
+    for c in cells:
+        path = c.path / 'metrics.json'
+        if path.is_file():
+            rows.append({'variant': c.variant, 'rate': c.rate, 'seed': c.seed,
+                         **json.loads(path.read_text())['test']})
+    return pd.DataFrame(rows)
+
+
+def _metric_columns(results) -> List[str]:
+    return [c for c in results.columns if c not in ('variant', 'rate', 'seed', 'stat')]
+
+
+def aggregate(results, rates: Sequence[float]):
+    """The sweep's one table, long form, columns ``variant, rate, seed, stat`` + metrics.
+
+    ``stat`` is ``value`` (a cell), ``mean`` / ``std`` (over seeds, per rate; std with
+    ddof 1, empty for one seed), ``AUILC`` / ``AUILC std`` and ``mean over rates`` /
+    ``mean over rates std`` (per variant: computed per seed over that seed's curve,
+    then mean and std over seeds; a seed missing a rate is left out). AUILC is
+    empty when the rates do not include 0.0 or there is only one.
+    """
+    import pandas as pd
+    from .metrics import auilc, mean_over_rates
+    metrics = _metric_columns(results)
+    rates = sorted(float(r) for r in rates)
+    rows: List[Dict[str, Any]] = []
+    order = list(dict.fromkeys(results['variant']))
+    for variant in order:
+        sub = results[results['variant'] == variant].sort_values(['rate', 'seed'])
+        for rate, group in sub.groupby('rate', sort=True):
+            for _, row in group.iterrows():
+                rows.append({'variant': variant, 'rate': rate, 'seed': int(row['seed']), 'stat': 'value',
+                             **{m: row[m] for m in metrics}})
+            rows.append({'variant': variant, 'rate': rate, 'seed': None, 'stat': 'mean',
+                         **{m: group[m].mean() for m in metrics}})
+            rows.append({'variant': variant, 'rate': rate, 'seed': None, 'stat': 'std',
+                         **{m: group[m].std(ddof=1) if len(group) > 1 else math.nan for m in metrics}})
+        per_seed_auilc, per_seed_mean = [], []
+        can_auilc = len(rates) >= 2 and rates[0] == 0.0
+        for seed, curve in sub.groupby('seed'):
+            curve = curve.sort_values('rate')
+            if [float(r) for r in curve['rate']] != rates:
+                continue
+            per_seed_mean.append({m: mean_over_rates(curve[m]) for m in metrics})
+            if can_auilc:
+                per_seed_auilc.append({m: auilc(curve['rate'], curve[m]) for m in metrics})
+        for stat, values in (('AUILC', per_seed_auilc), ('mean over rates', per_seed_mean)):
+            frame = pd.DataFrame(values, columns=metrics)
+            rows.append({'variant': variant, 'rate': None, 'seed': None, 'stat': stat,
+                         **{m: frame[m].mean() if len(frame) else math.nan for m in metrics}})
+            rows.append({'variant': variant, 'rate': None, 'seed': None, 'stat': f'{stat} std',
+                         **{m: frame[m].std(ddof=1) if len(frame) > 1 else math.nan for m in metrics}})
+    table = pd.DataFrame(rows, columns=['variant', 'rate', 'seed', 'stat'] + metrics)
+    table['seed'] = table['seed'].astype('Int64')
+    return table
+
+
+def _fmt_value(metric: str, v: float) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ''
+    return f'{v:.4f}' if metric in RAW_METRICS else f'{v:.2f}'
+
+
+def _pm(metric: str, mean: float, std: float) -> str:
+    text = _fmt_value(metric, mean)
+    s = _fmt_value(metric, std)
+    return f'{text} ± {s}' if text and s else text
+
+
+def summary_frame(table):
+    """Per variant: one row per rate (mean ± std over seeds), then AUILC and mean over rates."""
+    import pandas as pd
+    from .metrics import DISPLAY_NAMES
+    metrics = _metric_columns(table)
+    rows = []
+    for variant in dict.fromkeys(table['variant']):
+        sub = table[table['variant'] == variant]
+        means = sub[sub['stat'] == 'mean']
+        stds = sub[sub['stat'] == 'std'].set_index('rate')
+        n_seeds = sub[sub['stat'] == 'value'].groupby('rate').size()
+        for _, row in means.iterrows():
+            std = stds.loc[row['rate']]
+            rows.append({'variant': variant, 'rate': f"{row['rate']:g}", 'seeds': int(n_seeds[row['rate']]),
+                         **{DISPLAY_NAMES.get(m, m): _pm(m, row[m], std[m]) for m in metrics}})
+        for stat in ('AUILC', 'mean over rates'):
+            mean = sub[sub['stat'] == stat].iloc[0]
+            std = sub[sub['stat'] == f'{stat} std'].iloc[0]
+            rows.append({'variant': variant, 'rate': stat, 'seeds': '',
+                         **{DISPLAY_NAMES.get(m, m): _pm(m, mean[m], std[m]) for m in metrics}})
+    return pd.DataFrame(rows)
+
+
+def cells_frame(table):
+    """Every cell, metrics formatted."""
+    import pandas as pd
+    from .metrics import DISPLAY_NAMES
+    metrics = _metric_columns(table)
+    values = table[table['stat'] == 'value']
+    return pd.DataFrame([{'variant': r['variant'], 'rate': f"{r['rate']:g}", 'seed': int(r['seed']),
+                          **{DISPLAY_NAMES.get(m, m): _fmt_value(m, r[m]) for m in metrics}}
+                         for _, r in values.iterrows()])
+
+
+def markdown_table(frame) -> str:
+    """A DataFrame as a GitHub Markdown table (no extra package needed)."""
+    cols = [str(c) for c in frame.columns]
+    lines = ['| ' + ' | '.join(cols) + ' |', '|' + '|'.join('---' for _ in cols) + '|']
+    for _, row in frame.iterrows():
+        lines.append('| ' + ' | '.join(str(row[c]) for c in frame.columns) + ' |')
+    return '\n'.join(lines)
+
+
+def summary_text(table) -> str:
+    return ('test metrics, mean ± std over seeds; AUILC = area under the metric-vs-rate curve from r = 0\n'
+            + summary_frame(table).to_string(index=False))
+
+
+def write_markdown(table, base: Dict, spec: SweepSpec) -> str:
+    data = base['data']
+    head = (f"# Robustness sweep: {base['name']}\n\n"
+            f"Data: {data['format']}" + (f" ({data['path']})" if data.get('path') else '') +
+            f", {data['level']} level {data['task']}; search space {Path(base['search_space']).name}, "
+            f"strategy {Path(base['strategy']).name}.\n"
+            f"Variants: {', '.join(spec.variants)}; missing rates: {', '.join(f'{r:g}' for r in spec.rates)}; "
+            f"seeds: {', '.join(map(str, spec.seeds))}.\n\n"
+            'Test metrics, mean ± std over seeds. AUILC: area under the metric-vs-missing-rate curve '
+            '(trapezoid from r = 0); mean over rates: the plain mean of the curve.\n')
+    return (head + '\n## Summary\n\n' + markdown_table(summary_frame(table)) + '\n\n## Every cell\n\n'
+            + markdown_table(cells_frame(table)) + '\n')
+
+
+def write_plots(table, sweep_dir: Path, title: str = '') -> Dict[str, Path]:
+    """``plots/<metric>.png`` for every metric: one line per variant, ± std band, AUILC in the legend."""
+    from .figures import plot_metric_vs_rate
+    from .metrics import DISPLAY_NAMES
+    out = {}
+    for m in _metric_columns(table):
+        series = []
+        for variant in dict.fromkeys(table['variant']):
+            sub = table[table['variant'] == variant]
+            means = sub[sub['stat'] == 'mean'].sort_values('rate')
+            stds = sub[sub['stat'] == 'std'].sort_values('rate')
+            a = sub[sub['stat'] == 'AUILC'][m].iloc[0]
+            series.append({'label': variant, 'rates': means['rate'].to_numpy(dtype=float),
+                           'mean': means[m].to_numpy(dtype=float), 'std': stds[m].to_numpy(dtype=float),
+                           'auilc': None if a is None or (isinstance(a, float) and math.isnan(a)) else float(a)})
+        name = DISPLAY_NAMES.get(m, m)
+        out[m] = plot_metric_vs_rate(series, name, sweep_dir / 'plots' / f'{m}.png',
+                                     title=f'{name} vs missing rate' + (f' ({title})' if title else ''))
+    return out
+
+
+def write_outputs(table, results, sweep_dir: Path, base: Dict, spec: SweepSpec) -> Dict[str, Path]:
+    from .rundir import atomic_write_text
+    files = {'csv': atomic_write_text(sweep_dir / 'sweep.csv', table.to_csv(index=False)),
+             'md': atomic_write_text(sweep_dir / 'sweep.md', write_markdown(table, base, spec))}
+    files.update({f'plot_{k}': v for k, v in write_plots(table, sweep_dir, base['name']).items()})
+    return files
