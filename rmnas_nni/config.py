@@ -12,6 +12,11 @@ Every key is checked: an unknown key, a wrong type or an impossible value raises
 :class:`~rmnas_nni.errors.ConfigError` naming the file and the dotted key. Paths in a
 file are resolved relative to that file; a bare name such as ``tiny`` names a file
 shipped in the project's ``search_spaces/`` or ``strategies/`` folder.
+
+A run config may also hold ``space:`` and ``strategy_config:`` sections: they are
+merged over the named files before those are checked, so one key of a search space
+can be changed without a new file (``--set space.lst.maxdis=4``,
+``--set strategy_config.architecture_optimizer.lr=3``).
 """
 from __future__ import annotations
 
@@ -295,10 +300,20 @@ def resolve_named(value: str, folder: str, base: Optional[Path]) -> Path:
     return candidates[0]
 
 
-def load_space_config(path: os.PathLike | str) -> Dict[str, Any]:
-    """Load and check a search-space file."""
-    source = str(path)
-    cfg = validate(load_yaml(path), SPACE_SCHEMA, source)
+def _with_overrides(raw: Any, overrides: Optional[Dict[str, Any]], source: str) -> Tuple[Any, str]:
+    if not overrides:
+        return raw, source
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f'{source}: top level: expected a mapping, got {type(raw).__name__}')
+    return _deep_merge(raw, overrides), f'{source} (with the run config\'s overrides)'
+
+
+def load_space_config(path: os.PathLike | str, overrides: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Load and check a search-space file, with ``overrides`` (the run config's ``space:``) merged in."""
+    raw, source = _with_overrides(load_yaml(path), overrides, str(path))
+    cfg = validate(raw, SPACE_SCHEMA, source)
     return check_space(cfg, source)
 
 
@@ -331,10 +346,10 @@ def check_space(cfg: Dict[str, Any], source: str) -> Dict[str, Any]:
     return cfg
 
 
-def load_strategy_config(path: os.PathLike | str) -> Dict[str, Any]:
-    """Load and check a strategy file."""
-    source = str(path)
-    cfg = validate(load_yaml(path), STRATEGY_SCHEMA, source)
+def load_strategy_config(path: os.PathLike | str, overrides: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Load and check a strategy file, with ``overrides`` (the run config's ``strategy_config:``) merged in."""
+    raw, source = _with_overrides(load_yaml(path), overrides, str(path))
+    cfg = validate(raw, STRATEGY_SCHEMA, source)
     temp = cfg['options']['temperature']
     if len(temp) != 2 or not all(_type_ok(t, NUMBER) for t in temp) or not temp[0] >= temp[1] > 0:
         raise ConfigError(f"{source}: key 'options.temperature': must be [initial, final] with initial >= final > 0")
@@ -360,6 +375,11 @@ def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optiona
     if not isinstance(raw, dict):
         raise ConfigError(f'{source}: top level: expected a mapping, got {type(raw).__name__}')
     raw = _deep_merge(raw, overrides or {})
+    space_overrides = raw.pop('space', None)
+    strategy_overrides = raw.pop('strategy_config', None)
+    for key, value in (('space', space_overrides), ('strategy_config', strategy_overrides)):
+        if value is not None and not isinstance(value, dict):
+            raise ConfigError(f"{source}: key '{key}': expected a mapping of overrides, got {type(value).__name__}")
     cfg = validate(raw, RUN_SCHEMA, source)
     base = Path(path).resolve().parent if path is not None else None
     for key, folder in (('search_space', 'search_spaces'), ('strategy', 'strategies')):
@@ -380,8 +400,8 @@ def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optiona
         extra = [k for k in rate if k not in mods]
         if extra:
             raise ConfigError(f"{source}: key 'data.missing.rate.{extra[0]}': not one of data.modalities")
-    cfg['space'] = load_space_config(cfg['search_space'])
-    cfg['strategy_config'] = load_strategy_config(cfg['strategy'])
+    cfg['space'] = load_space_config(cfg['search_space'], space_overrides)
+    cfg['strategy_config'] = load_strategy_config(cfg['strategy'], strategy_overrides)
     if cfg['select_metric'] is not None:
         from .metrics import metric_direction
         try:

@@ -135,11 +135,14 @@ def attention_architecture(space) -> Dict[str, Any]:
 
 
 def build_fixed_model(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], seed: Optional[int] = None):
-    """The fixed network of ``arch``, freshly initialised (NNI ``model_context``)."""
+    """The fixed network of ``arch``, freshly initialised from ``seed`` (NNI ``model_context``).
+
+    The caller's random state is left as it was.
+    """
     from nni.nas.space import model_context
     from .space import RMNASSpace
-    torch.manual_seed(cfg['seed'] if seed is None else seed)
-    with model_context(arch):
+    with torch.random.fork_rng(devices=[]), model_context(arch):
+        torch.manual_seed(cfg['seed'] if seed is None else seed)
         return RMNASSpace(data.dims, data.max_lengths, level=data.level, out_dim=data.out_dim,
                           **space_kwargs(cfg['space']))
 
