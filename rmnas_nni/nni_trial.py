@@ -7,7 +7,7 @@ trial command::
 
 Each trial
 
-1. takes the parameters NNI hands it (``nni.get_next_parameter()``) and maps them
+1. takes the parameters NNI created it for (:func:`own_parameters`) and maps them
    onto the run config (:data:`PARAMETERS`): e.g. ``missing_rate`` sets
    ``data.missing.rate``, ``d_model`` the search space's ``encoder.d_model``,
    ``arch_lr`` the strategy's ``architecture_optimizer.lr``. A dotted name sets that
@@ -45,7 +45,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from .errors import ConfigError, RMNASError
 
 __all__ = ['PARAMETERS', 'map_parameters', 'trial_config', 'architecture_summary', 'final_result',
-           'TrialReporter', 'search_epoch_reporter', 'main']
+           'TrialReporter', 'search_epoch_reporter', 'own_parameters', 'main']
 
 #: NNI parameter name -> the config keys it sets, as ``(section, dotted key)``;
 #: section ``run`` is the run config, ``space`` the search space, ``strategy`` the strategy.
@@ -307,6 +307,58 @@ def search_epoch_reporter(reporter: TrialReporter):
     return SearchEpochReporter()
 
 
+def own_parameters(printer: Callable[[str], None] = print) -> Any:
+    """Take this trial's parameters from NNI, working around NNI 3.0's parameter mix-up.
+
+    NNI 3.0's training services queue the tuner's parameters and hand the head of the
+    queue to whichever trial asks first, so with ``trialConcurrency`` > 1 two trials
+    that start together can swap them (microsoft/nni issues #5693, #5726): the web UI
+    then shows each trial with the other's parameters, and the TPE tuner crashes
+    with a ``KeyError`` when the first of them ends (#5689, #5798), because it drops
+    the parameter id the trial was created for while the other trial still runs
+    with it.
+
+    **(decision)** After ``nni.get_next_parameter()`` (which must be called: it takes
+    one entry off the queue), the trial asks the NNI manager's REST API, on the host
+    and port of its own command channel (``localhost`` for the local training
+    service), which parameters it was created for, and uses those, reporting under
+    their parameter id. Every trial then runs, shows and reports the same
+    parameters. Where the manager cannot be asked (a channel that is not HTTP), the
+    received parameters are kept and a line says so.
+    """
+    import re
+    import urllib.request
+
+    import nni
+    import nni.trial
+    received = nni.get_next_parameter()
+    record = nni.trial._params
+    url = os.environ.get('NNI_TRIAL_COMMAND_CHANNEL', '')
+    match = re.match(r'^http://([^/]+)/(?:(.+)/)?env/', url)
+    if record is None or not match:
+        printer(f'nni: cannot check the parameters against the trial record (channel {url or "unset"}); '
+                f'using the parameters received')
+        return received
+    host, prefix = match.group(1), match.group(2)
+    api = f'http://{host}/' + (f'{prefix}/' if prefix else '') + f'api/v1/nni/trial-jobs/{nni.get_trial_id()}'
+    try:
+        with urllib.request.urlopen(api, timeout=20) as resp:
+            job = json.loads(resp.read().decode('utf-8'))
+        forms = job.get('hyperParameters') or []
+        own = nni.load(forms[-1])
+        own_id, own_params = own['parameter_id'], own['parameters']
+    except Exception as exc:  # the check is a workaround; never let it fail the trial
+        printer(f'nni: cannot read this trial\'s record from {api} ({exc.__class__.__name__}); '
+                f'using the parameters received')
+        return received
+    if own_id != record.get('parameter_id'):
+        printer(f"nni: received the parameters of parameter id {record.get('parameter_id')}, but this trial was "
+                f"created for parameter id {own_id} (NNI 3.0 hands queued parameters to whichever trial asks "
+                f"first); using parameter id {own_id}")
+        nni.trial._params = own
+    return own_params
+
+
 def _under_nni() -> bool:
     return bool(os.environ.get('NNI_PLATFORM')) and bool(os.environ.get('NNI_TRIAL_JOB_ID'))
 
@@ -352,8 +404,7 @@ def run_trial(args) -> int:
     if under_nni:
         if args.params:
             raise ConfigError('--params is for running outside NNI; under NNI the tuner gives the parameters')
-        import nni
-        params = nni.get_next_parameter()
+        params = own_parameters()
     else:
         try:
             params = json.loads(args.params) if args.params else {}
@@ -373,8 +424,13 @@ def run_trial(args) -> int:
     result = final_result(summary, summary['arch'], probs, reporter.best_epoch('search', mode))
     figures = plot_run(run_dir, select)
     atomic_write_json(run_dir / 'nni_parameters.json', params or {})
-    atomic_write_json(run_dir / 'nni_result.json', {'select_metric': select, 'direction': mode,
-                                                    'final': result, 'intermediate': reporter.history})
+    record = {'select_metric': select, 'direction': mode, 'final': result, 'intermediate': reporter.history}
+    if under_nni:
+        import nni
+        import nni.trial
+        record.update(experiment_id=nni.get_experiment_id(), trial_id=nni.get_trial_id(),
+                      parameter_id=(nni.trial._params or {}).get('parameter_id'))
+    atomic_write_json(run_dir / 'nni_result.json', record)
     reporter.final(result)
     print(f'trial directory: {run_dir}\n  architecture: {run_dir / "arch.json"}\n  weights: {run_dir / "model.pt"}'
           + ''.join(f'\n  figure: {f}' for f in figures))
