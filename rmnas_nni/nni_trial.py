@@ -45,7 +45,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from .errors import ConfigError, RMNASError
 
 __all__ = ['PARAMETERS', 'map_parameters', 'trial_config', 'architecture_summary', 'final_result',
-           'TrialReporter', 'search_epoch_reporter', 'own_parameters', 'main']
+           'TrialReporter', 'search_epoch_reporter', 'manager_api', 'adopt_created_parameters', 'own_parameters',
+           'main']
 
 #: NNI parameter name -> the config keys it sets, as ``(section, dotted key)``;
 #: section ``run`` is the run config, ``space`` the search space, ``strategy`` the strategy.
@@ -231,41 +232,46 @@ def _finite(metrics: Dict[str, Any]) -> Dict[str, float]:
     return out
 
 
-def final_result(summary: Dict[str, Any], arch: Dict[str, Any], probs: Dict[str, Dict[str, float]],
-                 search_best_epoch: Optional[int] = None) -> Dict[str, float]:
+def final_result(summary: Dict[str, Any], arch: Dict[str, Any], probs: Optional[Dict[str, Dict[str, float]]],
+                 search_best_epoch: Optional[int] = None, sign: float = 1.0) -> Dict[str, float]:
     """The final result a trial reports.
 
-    ``default`` is the validation ``select_metric`` of the retrained network at its
-    best epoch; then ``valid_<metric>`` and ``test_<metric>`` for every metric,
+    ``default`` is ``sign`` times the validation ``select_metric`` of the retrained
+    network at its best epoch (``sign`` -1 turns a lower-is-better metric into one
+    to maximise); then ``valid_<metric>`` and ``test_<metric>`` for every metric,
     ``parameters`` (fixed network), ``retrain_best_epoch``, ``search_best_epoch``,
-    and :func:`architecture_summary`. Non-finite values are left out.
+    and :func:`architecture_summary` (without choice weights, ``probs=None``: only the
+    counts). Non-finite values are left out.
     """
     select = summary['select_metric']
     default = float(summary['valid'][select])
     if not math.isfinite(default):
         raise RMNASError(f'retrain: validation {select} is {default}; nothing to report')
-    out: Dict[str, Any] = {'default': default}
+    out: Dict[str, Any] = {'default': sign * default}
     out.update({f'valid_{k}': v for k, v in summary['valid'].items()})
     out.update({f'test_{k}': v for k, v in summary['test'].items()})
     out['parameters'] = summary.get('parameters')
     out['retrain_best_epoch'] = summary.get('best_epoch')
     if search_best_epoch is not None:
         out['search_best_epoch'] = search_best_epoch
-    out.update(architecture_summary(arch, probs))
+    out.update(architecture_summary(arch, probs or {}))
     return _finite(out)
 
 
 class TrialReporter:
     """Sends a trial's results to NNI (or only prints them when running outside NNI).
 
-    Intermediate results are ``{'default': value, '<stage>_epoch': epoch}`` with stage
-    ``search`` or ``retrain``; the x axis of the web UI's curve is their order.
+    Intermediate results are ``{'default': sign * value, '<stage>_epoch': epoch}``
+    with stage ``search`` or ``retrain``; the x axis of the web UI's curve is their
+    order. ``history`` keeps the plain values.
     """
 
-    def __init__(self, select_metric: str, under_nni: bool, printer: Callable[[str], None] = print):
+    def __init__(self, select_metric: str, under_nni: bool, printer: Callable[[str], None] = print,
+                 sign: float = 1.0):
         self.select_metric = select_metric
         self.under_nni = under_nni
         self.printer = printer
+        self.sign = sign
         self.history: List[Tuple[str, int, float]] = []
 
     def intermediate(self, stage: str, epoch: int, value: float) -> None:
@@ -274,7 +280,7 @@ class TrialReporter:
         if not math.isfinite(value):
             self.printer(f'nni: {stage} epoch {epoch}: validation {self.select_metric} is {value}; not reported')
             return
-        result = {'default': value, f'{stage}_epoch': int(epoch)}
+        result = {'default': self.sign * value, f'{stage}_epoch': int(epoch)}
         if self.under_nni:
             import nni
             nni.report_intermediate_result(result)
@@ -307,48 +313,75 @@ def search_epoch_reporter(reporter: TrialReporter):
     return SearchEpochReporter()
 
 
-def own_parameters(printer: Callable[[str], None] = print) -> Any:
-    """Take this trial's parameters from NNI, working around NNI 3.0's parameter mix-up.
+def manager_api() -> Optional[str]:
+    """Base URL of the NNI manager's REST API as seen from this trial, or None.
 
-    NNI 3.0's training services queue the tuner's parameters and hand the head of the
-    queue to whichever trial asks first, so with ``trialConcurrency`` > 1 two trials
-    that start together can swap them (microsoft/nni issues #5693, #5726): the web UI
-    then shows each trial with the other's parameters, and the TPE tuner crashes
-    with a ``KeyError`` when the first of them ends (#5689, #5798), because it drops
-    the parameter id the trial was created for while the other trial still runs
-    with it.
-
-    **(decision)** After ``nni.get_next_parameter()`` (which must be called: it takes
-    one entry off the queue), the trial asks the NNI manager's REST API, on the host
-    and port of its own command channel (``localhost`` for the local training
-    service), which parameters it was created for, and uses those, reporting under
-    their parameter id. Every trial then runs, shows and reports the same
-    parameters. Where the manager cannot be asked (a channel that is not HTTP), the
-    received parameters are kept and a line says so.
+    The local training service gives the trial an HTTP command channel on the
+    manager itself (``http://localhost:PORT/env/...``). A remote worker's trial talks
+    to a trial keeper on the worker instead; the keeper's ``launcher_config.json``,
+    beside the trial directories, names the manager's channel (``ws://IP:PORT/...``,
+    ``nniManagerIp`` and the experiment's port), whose host and port serve the API too.
     """
     import re
+    url = os.environ.get('NNI_TRIAL_COMMAND_CHANNEL', '')
+    match = re.match(r'^http://([^/]+)/(?:(.+)/)?env/', url)
+    if match and os.environ.get('NNI_PLATFORM') == 'local':
+        host, prefix = match.group(1), match.group(2)
+        return f'http://{host}/' + (f'{prefix}/' if prefix else '') + 'api/v1/nni'
+    out = os.environ.get('NNI_OUTPUT_DIR')
+    if not out:
+        return None
+    env_dir = Path(out).resolve().parent.parent
+    for launcher in sorted(env_dir.glob('trial_keeper*/launcher_config.json'), reverse=True):
+        try:
+            channel = json.loads(launcher.read_text()).get('managerCommandChannel', '')
+        except (OSError, ValueError):
+            continue
+        match = re.match(r'^wss?://([^/]+)/', channel)
+        if match:
+            return f'http://{match.group(1)}/api/v1/nni'
+    return None
+
+
+def adopt_created_parameters(printer: Callable[[str], None] = print) -> Any:
+    """The parameters this trial was created for, after ``nni.get_next_parameter()``.
+
+    NNI 3.0's training services queue the parameters the tuner (or NAS strategy)
+    generates and hand the head of the queue to whichever trial asks first, so with
+    ``trialConcurrency`` > 1 two trials that start together can swap them
+    (microsoft/nni issues #5693, #5726): the web UI then shows each trial with the
+    other's parameters, and the TPE tuner crashes with a ``KeyError`` when the first
+    of them ends (#5689, #5798), because it drops the parameter id the trial was
+    created for while the other trial still runs with it.
+
+    **(decision)** After ``nni.get_next_parameter()`` (which must be called: it takes
+    one entry off the queue), the trial asks the NNI manager's REST API
+    (:func:`manager_api`) which parameters it was created for, and adopts them and
+    their parameter id for everything it reports. Every trial then runs, shows and
+    reports the same parameters. Where the manager cannot be asked, the received
+    parameters are kept and a line says so.
+    """
     import urllib.request
 
     import nni
     import nni.trial
-    received = nni.get_next_parameter()
     record = nni.trial._params
-    url = os.environ.get('NNI_TRIAL_COMMAND_CHANNEL', '')
-    match = re.match(r'^http://([^/]+)/(?:(.+)/)?env/', url)
-    if record is None or not match:
-        printer(f'nni: cannot check the parameters against the trial record (channel {url or "unset"}); '
-                f'using the parameters received')
+    if record is None:
+        return None
+    received = record.get('parameters')
+    api = manager_api()
+    if api is None:
+        printer(f'nni: cannot reach the NNI manager to check the parameters received '
+                f'(channel {os.environ.get("NNI_TRIAL_COMMAND_CHANNEL") or "unset"}); using them')
         return received
-    host, prefix = match.group(1), match.group(2)
-    api = f'http://{host}/' + (f'{prefix}/' if prefix else '') + f'api/v1/nni/trial-jobs/{nni.get_trial_id()}'
+    url = f'{api}/trial-jobs/{nni.get_trial_id()}'
     try:
-        with urllib.request.urlopen(api, timeout=20) as resp:
+        with urllib.request.urlopen(url, timeout=20) as resp:
             job = json.loads(resp.read().decode('utf-8'))
-        forms = job.get('hyperParameters') or []
-        own = nni.load(forms[-1])
+        own = nni.load((job.get('hyperParameters') or [])[-1])
         own_id, own_params = own['parameter_id'], own['parameters']
     except Exception as exc:  # the check is a workaround; never let it fail the trial
-        printer(f'nni: cannot read this trial\'s record from {api} ({exc.__class__.__name__}); '
+        printer(f'nni: cannot read this trial\'s record from {url} ({exc.__class__.__name__}); '
                 f'using the parameters received')
         return received
     if own_id != record.get('parameter_id'):
@@ -357,6 +390,15 @@ def own_parameters(printer: Callable[[str], None] = print) -> Any:
                 f"first); using parameter id {own_id}")
         nni.trial._params = own
     return own_params
+
+
+def own_parameters(printer: Callable[[str], None] = print) -> Any:
+    """``nni.get_next_parameter()``, then :func:`adopt_created_parameters`."""
+    import nni
+    received = nni.get_next_parameter()
+    if received is None:
+        return None
+    return adopt_created_parameters(printer)
 
 
 def _under_nni() -> bool:
