@@ -359,7 +359,9 @@ def adopt_created_parameters(printer: Callable[[str], None] = print) -> Any:
     (:func:`manager_api`) which parameters it was created for, and adopts them and
     their parameter id for everything it reports. Every trial then runs, shows and
     reports the same parameters. Where the manager cannot be asked, the received
-    parameters are kept and a line says so.
+    parameters are kept and a line says so. Training services that hand each
+    trial its own parameter file (the Kubernetes ones, reuse mode) have no queue
+    and need no check.
     """
     import urllib.request
 
@@ -369,6 +371,8 @@ def adopt_created_parameters(printer: Callable[[str], None] = print) -> Any:
     if record is None:
         return None
     received = record.get('parameters')
+    if not os.environ.get('NNI_TRIAL_COMMAND_CHANNEL'):
+        return received           # a file-based channel (Kubernetes, reuse mode): each trial has its own parameters
     api = manager_api()
     if api is None:
         printer(f'nni: cannot reach the NNI manager to check the parameters received '

@@ -159,3 +159,24 @@ def test_trial_uses_the_parameters_it_was_created_for(monkeypatch):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_manager_api_local_channel_and_remote_worker(tmp_path, monkeypatch):
+    from rmnas_nni.nni_trial import manager_api
+    monkeypatch.setenv('NNI_PLATFORM', 'local')
+    monkeypatch.setenv('NNI_TRIAL_COMMAND_CHANNEL', 'http://localhost:8080/env/local-env/abc')
+    assert manager_api() == 'http://localhost:8080/api/v1/nni'
+    monkeypatch.setenv('NNI_TRIAL_COMMAND_CHANNEL', 'http://localhost:8080/prefix/env/local-env/abc')
+    assert manager_api() == 'http://localhost:8080/prefix/api/v1/nni'
+    # a remote worker: the trial keeper's launcher config beside the trial directories names the manager
+    env_dir = tmp_path / 'nni-experiments' / 'exp' / 'environments' / 'remote-worker1'
+    (env_dir / 'trials' / 'abc').mkdir(parents=True)
+    (env_dir / 'trial_keeper').mkdir()
+    (env_dir / 'trial_keeper' / 'launcher_config.json').write_text(
+        json.dumps({'managerCommandChannel': 'ws://10.0.0.1:8080/platform/remote/1'}))
+    monkeypatch.setenv('NNI_PLATFORM', 'remote')
+    monkeypatch.setenv('NNI_TRIAL_COMMAND_CHANNEL', 'http://localhost:40123/env/remote-worker1/abc')
+    monkeypatch.setenv('NNI_OUTPUT_DIR', str(env_dir / 'trials' / 'abc'))
+    assert manager_api() == 'http://10.0.0.1:8080/api/v1/nni'
+    monkeypatch.delenv('NNI_OUTPUT_DIR')
+    assert manager_api() is None
