@@ -231,6 +231,10 @@ def run_multitrial(cfg: Dict[str, Any], *, strategy: str = 'random', max_trials:
         atomic_write_json(out / 'arch.json', best['arch'])
     printer(f'multi-trial NAS: {len(rows)} trials in {time.perf_counter() - t0:.0f}s; '
             f'table -> {out / "trials.csv"}' + (f'; best architecture -> {out / "arch.json"}' if best else ''))
+    failed = [r for r in rows if r['status'] != 'SUCCEEDED']
+    if failed:
+        printer(f'multi-trial NAS: {len(failed)} of {len(rows)} trials did not succeed; their trial.stderr is in '
+                f'their trial directories (trials.csv, column trial_dir)')
     return {'out': str(out), 'experiment_id': exp.id, 'trials': rows, 'best': best}
 
 
