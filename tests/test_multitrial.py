@@ -8,7 +8,6 @@ import time
 import uuid
 
 import pandas as pd
-import pytest
 
 from conftest import ROOT
 from test_nni_experiment import MARKER, free_port, marked_processes

@@ -16,7 +16,6 @@ and checks that nothing it started is left.
 """
 import json
 import os
-import shlex
 import shutil
 import site
 import socket
