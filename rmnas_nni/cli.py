@@ -7,6 +7,7 @@
     rmnas space     describe a search space: choices and parameter counts
     rmnas sweep     robustness sweep: every missing rate x seed x ablation variant, AUILC table and plots
     rmnas figure    print and draw a run's architecture (the paper's Figure 4)
+    rmnas multitrial  multi-trial NAS: NNI's Random / RegularizedEvolution, one NNI trial per architecture
 
 Errors in the user's files or arguments print one line and exit with status 2.
 """
@@ -115,6 +116,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--run', required=True, help='run directory holding arch.json and arch_probs.json')
     p.add_argument('--out', '-o', help='PNG file (default: RUN/architecture.png)')
     p.add_argument('--threshold', type=float, default=0.2, help='drop choices weighing less (default: 0.2)')
+    p = sub.add_parser('multitrial', help='multi-trial NAS: sample architectures with an NNI strategy', epilog=EPILOG,
+                       description='Sample fixed architectures of the search space with NNI\'s Random or '
+                                   'RegularizedEvolution strategy; each one is an NNI trial (listed in the web UI) '
+                                   'that trains it briefly and reports. Starts the NNI manager on --port; it listens '
+                                   'on every network interface, without authentication, until the search ends.')
+    _common(p, out=False)
+    p.add_argument('--out', '-o', help='folder for trials.csv and the best arch.json (default: runs/<name>-multitrial-<time>)')
+    p.add_argument('--strategy', default='random', choices=['random', 'evolution'],
+                   help='NNI Random or RegularizedEvolution (default: random)')
+    p.add_argument('--trials', type=int, default=8, help='architectures to sample and train (default: 8)')
+    p.add_argument('--concurrency', type=int, default=1, help='trials at a time (default: 1)')
+    p.add_argument('--epochs', type=int, default=None, help='training epochs per architecture (default: retrain.epochs)')
+    p.add_argument('--port', type=int, default=8081, help='port of the NNI manager and web UI (default: 8081)')
+    p.add_argument('--experiment-dir', help='NNI experiment folder (default: ~/nni-experiments)')
+    p.add_argument('--gpus-per-trial', type=int, default=None,
+                   help='GPUs per trial (default: every trial sees every GPU; 0: CPU only)')
+    p.add_argument('--population', type=int, default=20, help='evolution: population size (default: 20)')
+    p.add_argument('--sample-size', type=int, default=5, help='evolution: tournament size (default: 5)')
+    p.add_argument('--seed', type=int, default=None, help='seed of the strategy\'s sampling (default: the run seed)')
+    p.add_argument('--keep-open', action='store_true', help='keep the web UI up after the search until Ctrl-C')
     return parser
 
 
@@ -258,8 +279,26 @@ def cmd_figure(args) -> int:
     return 0
 
 
+def cmd_multitrial(args) -> int:
+    import logging
+    from .multitrial import run_multitrial
+    cfg = load_config_checked(args)
+    logging.getLogger('nni.nas.strategy').setLevel(logging.INFO)
+    run_multitrial(cfg, strategy=args.strategy, max_trials=args.trials, concurrency=args.concurrency,
+                   epochs=args.epochs, port=args.port, out=args.out, experiment_dir=args.experiment_dir,
+                   trial_gpu_number=args.gpus_per_trial, seed=cfg['seed'] if args.seed is None else args.seed,
+                   population_size=args.population, sample_size=args.sample_size, keep_open=args.keep_open)
+    return 0
+
+
+def load_config_checked(args) -> Dict:
+    from .pipeline import load_config
+    return load_config(args.config, _parse_sets(args.sets))
+
+
 COMMANDS = {'run': cmd_run, 'search': cmd_search, 'retrain': cmd_retrain, 'evaluate': cmd_evaluate,
-            'space': cmd_space, 'sweep': cmd_sweep, 'figure': cmd_figure}
+            'space': cmd_space, 'sweep': cmd_sweep, 'figure': cmd_figure,
+            'multitrial': cmd_multitrial}
 
 
 def main(argv: Optional[List[str]] = None) -> int:

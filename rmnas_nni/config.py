@@ -30,7 +30,7 @@ import yaml
 from .errors import ConfigError
 
 __all__ = ['PROJECT_ROOT', 'load_yaml', 'load_run_config', 'load_space_config', 'load_strategy_config',
-           'validate', 'space_kwargs', 'RUN_SCHEMA', 'SPACE_SCHEMA', 'STRATEGY_SCHEMA', 'dump_yaml']
+           'check_space', 'check_strategy', 'validate', 'space_kwargs', 'RUN_SCHEMA', 'SPACE_SCHEMA', 'STRATEGY_SCHEMA', 'dump_yaml']
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -349,7 +349,11 @@ def check_space(cfg: Dict[str, Any], source: str) -> Dict[str, Any]:
 def load_strategy_config(path: os.PathLike | str, overrides: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """Load and check a strategy file, with ``overrides`` (the run config's ``strategy_config:``) merged in."""
     raw, source = _with_overrides(load_yaml(path), overrides, str(path))
-    cfg = validate(raw, STRATEGY_SCHEMA, source)
+    return check_strategy(validate(raw, STRATEGY_SCHEMA, source), source)
+
+
+def check_strategy(cfg: Dict[str, Any], source: str) -> Dict[str, Any]:
+    """Cross-key checks of a validated strategy."""
     temp = cfg['options']['temperature']
     if len(temp) != 2 or not all(_type_ok(t, NUMBER) for t in temp) or not temp[0] >= temp[1] > 0:
         raise ConfigError(f"{source}: key 'options.temperature': must be [initial, final] with initial >= final > 0")

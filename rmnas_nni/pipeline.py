@@ -160,9 +160,12 @@ def _data_checksum(cfg: Dict, data: MultimodalData) -> Tuple[str, str]:
 
 
 def start_run(cfg: Dict, data: MultimodalData, masks: Dict, run_dir: os.PathLike | str, *, overwrite: bool = False,
-              resume: bool = False, quiet: bool = False) -> Tuple[Path, Printer]:
-    """Create the run directory with its config, environment and masks; returns it and a printer."""
-    run_dir = prepare_run_dir(run_dir, overwrite=overwrite, resume=resume)
+              resume: bool = False, quiet: bool = False, adopt: bool = False) -> Tuple[Path, Printer]:
+    """Create the run directory with its config, environment and masks; returns it and a printer.
+
+    ``adopt`` uses an existing directory that is not yet a run (an NNI trial directory).
+    """
+    run_dir = prepare_run_dir(run_dir, overwrite=overwrite, resume=resume, adopt=adopt)
     printer = Tee(run_dir / 'log.txt', quiet=quiet)
     if not resume:
         atomic_write_text(run_dir / 'config.yaml', dump_yaml(cfg))
@@ -270,13 +273,19 @@ def metrics_table(metrics: Dict[str, Dict[str, float]]):
 
 
 def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrite: bool = False,
-        quiet: bool = False, data=None, on_epoch=None) -> Dict:
-    """Search -> export -> retrain -> evaluate, all into ``run_dir``."""
+        quiet: bool = False, data=None, on_epoch=None, search_callbacks=(), adopt: bool = False) -> Dict:
+    """Search -> export -> retrain -> evaluate, all into ``run_dir``.
+
+    ``search_callbacks`` are Lightning callbacks added to the search; ``on_epoch(epoch,
+    val_metrics)`` is called after every retrain epoch; ``adopt`` uses an existing
+    directory that is not yet a run (an NNI trial directory).
+    """
     if data is None:
         data, masks = prepare_data(cfg)
     else:
         data, masks = data
-    run_dir, printer = start_run(cfg, data, masks, run_dir, overwrite=overwrite, resume=resume, quiet=quiet)
+    run_dir, printer = start_run(cfg, data, masks, run_dir, overwrite=overwrite, resume=resume, quiet=quiet,
+                                 adopt=adopt)
     printer(data.summary() + f'; missing rate {cfg["data"]["missing"]["rate"]}')
     arch_path = run_dir / 'arch.json'
     supernet = None
@@ -284,7 +293,7 @@ def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrit
         printer(f'search: already finished, using {arch_path}')
         arch = json.loads(arch_path.read_text())
     else:
-        result = search(cfg, data, run_dir, resume=resume, printer=printer)
+        result = search(cfg, data, run_dir, resume=resume, printer=printer, callbacks=search_callbacks)
         arch, supernet = result.arch, result.supernet
     arch_text, figure = _architecture_figure(run_dir)
     if not cfg['retrain']['enabled']:

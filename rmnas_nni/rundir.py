@@ -87,19 +87,29 @@ def default_run_dir(name: str) -> Path:
     return Path('runs') / f'{name}-{time.strftime("%Y%m%d-%H%M%S")}'
 
 
-def prepare_run_dir(path: os.PathLike | str, overwrite: bool = False, resume: bool = False) -> Path:
+def prepare_run_dir(path: os.PathLike | str, overwrite: bool = False, resume: bool = False,
+                    adopt: bool = False) -> Path:
     """Create (or, with ``resume``, reopen) a run directory.
+
+    With ``adopt``, an existing directory that is not yet a run (no ``config.yaml``)
+    is used as it is, keeping what it holds: an NNI trial directory already has the
+    trial's ``trial.stdout`` and ``trial.stderr`` when the trial starts.
 
     Raises
     ------
     RunDirError
         The directory exists and neither ``overwrite`` nor ``resume`` was asked, or
-        ``resume`` names a directory that is not a run.
+        ``resume`` names a directory that is not a run, or ``adopt`` one that is.
     """
     path = Path(path)
     if resume:
         if not (path / 'config.yaml').is_file():
             raise RunDirError(f'{path}: not a run directory to resume (no config.yaml)')
+        return path
+    if adopt:
+        if (path / 'config.yaml').exists():
+            raise RunDirError(f'{path}: already holds a run (config.yaml exists)')
+        path.mkdir(parents=True, exist_ok=True)
         return path
     if path.exists() and any(path.iterdir()):
         if not overwrite:

@@ -32,7 +32,7 @@ def test_rmnas_run_end_to_end(tmp_path, level):
 
 
 def test_help_for_each_command():
-    for cmd in ['run', 'search', 'retrain', 'evaluate', 'space']:
+    for cmd in ['run', 'search', 'retrain', 'evaluate', 'space', 'multitrial']:
         r = run_cli(cmd, '--help')
         assert r.returncode == 0 and 'usage: rmnas' in r.stdout
 

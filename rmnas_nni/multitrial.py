@@ -1,0 +1,246 @@
+"""Multi-trial NAS: NNI's sampling strategies over the RMNAS space, one NNI trial per architecture.
+
+For users who prefer sampling architectures to DARTS. NNI's ``NasExperiment``
+starts the NNI manager (and its web UI) and its strategy samples fixed
+architectures from the same :class:`~rmnas_nni.space.RMNASSpace` the one-shot
+search uses: ``random`` (NNI ``Random``) or ``evolution`` (NNI
+``RegularizedEvolution``). Every sampled architecture runs as one trial, listed
+in the web UI, which
+
+* builds that fixed network through NNI (``model_context(sample)``), trains it
+  briefly with the retrain trainer (``retrain`` section of the run config, ``epochs``
+  epochs) and evaluates it;
+* reports every epoch's validation metric as an intermediate result and a final
+  result like the HPO trial's (:func:`rmnas_nni.nni_trial.final_result`);
+* writes ``arch.json`` (the sample, NNI's ``{label: choice}``), ``model.pt``,
+  ``metrics.json`` and ``figures/`` into its NNI trial directory.
+
+**(decision)** NNI 3.0's multi-trial strategies always maximise the final
+``default``; for a lower-is-better metric (``mae``) the trials report
+``default = -mae`` (the plain value is ``valid_mae``).
+
+**(decision)** The trial rebuilds the network from the sample with the run's seed
+(:func:`rmnas_nni.pipeline.build_fixed_model`) instead of training the instance NNI
+built, so a trial's result is reproducible from its ``arch.json`` alone; both
+are the same architecture (their parameter counts are checked to agree).
+
+    >>> from rmnas_nni.multitrial import run_multitrial
+    >>> summary = run_multitrial(cfg, strategy='evolution', max_trials=50, port=8081)
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+from nni.nas.evaluator import FunctionalEvaluator
+
+from .errors import ConfigError
+
+__all__ = ['STRATEGIES', 'build_multitrial_strategy', 'ArchitectureEvaluator', 'evaluate_architecture',
+           'check_port', 'run_multitrial']
+
+STRATEGIES = ('random', 'evolution')
+
+
+def build_multitrial_strategy(name: str, seed: Optional[int] = None, population_size: int = 20,
+                              sample_size: int = 5, mutation_prob: float = 0.05):
+    """NNI's ``Random`` or ``RegularizedEvolution`` (deduplicated: no architecture twice)."""
+    from nni.nas.strategy import Random, RegularizedEvolution
+    if name == 'random':
+        return Random(dedup=True, seed=seed)
+    if name == 'evolution':
+        return RegularizedEvolution(population_size=population_size, sample_size=min(sample_size, population_size),
+                                    mutation_prob=mutation_prob, dedup=True, seed=seed)
+    raise ConfigError(f"--strategy: unknown multi-trial strategy {name!r} (known: {', '.join(STRATEGIES)})")
+
+
+class ArchitectureEvaluator(FunctionalEvaluator):
+    """NNI's function evaluator, also handing the function the sampled architecture.
+
+    ``function(model, sample, **arguments)``: ``sample`` is the ``{label: choice}``
+    dict the strategy drew. Before running, the trial adopts the architecture it
+    was created for (:func:`rmnas_nni.nni_trial.adopt_created_parameters`: NNI 3.0 may
+    hand a trial another trial's architecture when several start together).
+    """
+
+    def _execute(self, model):
+        from .nni_trial import _under_nni, adopt_created_parameters
+        if _under_nni():
+            own = adopt_created_parameters()
+            if own is not None and hasattr(own, 'sample'):
+                model = own
+        return self.function(model.executable_model(), dict(model.sample), **self.arguments)
+
+
+def evaluate_architecture(model, sample: Dict[str, Any], config: Dict[str, Any], epochs: int) -> Dict[str, float]:
+    """The body of one multi-trial trial: train the sampled architecture briefly, report, keep its files."""
+    from .metrics import metric_direction
+    from .nni_trial import TrialReporter, _under_nni, final_result
+    from .pipeline import (build_fixed_model, count_parameters, prepare_data, quiet_libraries, retrain,
+                           select_metric_of, start_run)
+    from .run_plots import plot_run
+    from .rundir import atomic_write_json, default_run_dir
+
+    quiet_libraries()
+    cfg = copy.deepcopy(config)
+    cfg['retrain']['epochs'] = int(epochs)
+    data, masks = prepare_data(cfg)
+    _, select = select_metric_of(cfg, data)
+    mode = metric_direction(select)
+    sign = 1.0 if mode == 'max' else -1.0
+    under_nni = _under_nni()
+    run_dir = Path(os.environ['NNI_OUTPUT_DIR']) if under_nni and os.environ.get('NNI_OUTPUT_DIR') \
+        else default_run_dir('multitrial-trial')
+    run_dir, printer = start_run(cfg, data, masks, run_dir, adopt=under_nni)
+    atomic_write_json(run_dir / 'arch.json', sample)
+    fixed = build_fixed_model(cfg, data, sample)
+    if count_parameters(fixed) != count_parameters(model):
+        raise RuntimeError(f'the network NNI built ({count_parameters(model)} parameters) and the one rebuilt from '
+                           f'its sample ({count_parameters(fixed)}) differ')
+    printer(data.summary())
+    printer(f'multi-trial: sampled architecture -> {run_dir / "arch.json"}')
+    reporter = TrialReporter(select, under_nni, printer=printer, sign=sign)
+    summary = retrain(cfg, data, sample, run_dir, printer=printer,
+                      on_epoch=lambda epoch, val: reporter.intermediate('retrain', epoch, val[select]))
+    result = final_result(summary, sample, None, sign=sign)
+    plot_run(run_dir, select)
+    record = {'select_metric': select, 'direction': mode, 'default_sign': sign, 'final': result,
+              'intermediate': reporter.history}
+    if under_nni:
+        import nni
+        import nni.trial
+        record.update(experiment_id=nni.get_experiment_id(), trial_id=nni.get_trial_id(),
+                      parameter_id=(nni.trial._params or {}).get('parameter_id'))
+    atomic_write_json(run_dir / 'nni_result.json', record)
+    reporter.final(result)
+    return result
+
+
+def check_port(port: int) -> int:
+    """A usable, idle TCP port for the NNI manager (it also needs nothing on ``port + 1`` for remote workers)."""
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ConfigError(f'--port: must be a TCP port number 1..65535 (got {port!r})')
+    with socket.socket() as s:
+        if s.connect_ex(('127.0.0.1', port)) == 0:
+            raise ConfigError(f'--port {port}: something already listens there; choose another port')
+    return port
+
+
+def _plain(cfg: Dict[str, Any]) -> Dict[str, Any]:
+    """The run config as plain JSON types (it travels to every trial inside NNI's parameters)."""
+    return json.loads(json.dumps(cfg))
+
+
+def _trial_rows(exp) -> List[Dict[str, Any]]:
+    """One row per trial from the NNI manager: id, status, final result, trial directory."""
+    rows = []
+    for job in exp.list_trial_jobs():
+        row: Dict[str, Any] = {'trial': job.trialJobId, 'status': job.status}
+        final = None
+        for m in (job.finalMetricData or []):
+            value = json.loads(m.data) if isinstance(m.data, str) else m.data
+            final = json.loads(value) if isinstance(value, str) else value
+        if isinstance(final, dict):
+            row.update({k: v for k, v in final.items() if not isinstance(v, (dict, list))})
+        elif final is not None:
+            row['default'] = final
+        row['trial_dir'] = getattr(job, 'logPath', None)
+        rows.append(row)
+    return rows
+
+
+def run_multitrial(cfg: Dict[str, Any], *, strategy: str = 'random', max_trials: int = 8, concurrency: int = 1,
+                   epochs: Optional[int] = None, port: int = 8081, out: Optional[os.PathLike | str] = None,
+                   experiment_dir: Optional[os.PathLike | str] = None, trial_gpu_number: Optional[int] = None,
+                   seed: Optional[int] = None, population_size: int = 20, sample_size: int = 5,
+                   keep_open: bool = False, printer: Callable[[str], None] = print) -> Dict[str, Any]:
+    """Sample and train ``max_trials`` architectures of the configured space with an NNI strategy.
+
+    Starts the NNI manager on ``port`` (web UI at ``http://127.0.0.1:PORT``; it
+    listens on every interface, without authentication), waits for every trial,
+    writes ``trials.csv`` / ``trials.md`` (one row per trial, best first) and the best
+    architecture's ``arch.json`` into ``out``, and stops the manager (with
+    ``keep_open``, only after Ctrl-C, so the web UI can be looked at).
+
+    ``trial_gpu_number``: GPUs per trial (``None``: every trial sees every GPU and
+    ``device: auto`` takes the first; ``0``: CPU only).
+
+    Returns ``{'out', 'experiment_id', 'trials', 'best'}``.
+    """
+    from nni.nas.experiment import NasExperiment
+    from .data import load_data
+    from .pipeline import build_space
+    from .rundir import atomic_write_json, atomic_write_text, default_run_dir, prepare_run_dir
+
+    for name, value, least in (('--trials', max_trials, 1), ('--concurrency', concurrency, 1),
+                               ('--epochs', epochs if epochs is not None else 1, 1),
+                               ('--population', population_size, 1), ('--sample-size', sample_size, 1)):
+        if not isinstance(value, int) or value < least:
+            raise ConfigError(f'{name}: must be an integer >= {least} (got {value!r})')
+    if trial_gpu_number is not None and trial_gpu_number < 0:
+        raise ConfigError(f'--gpus-per-trial: must be >= 0 (got {trial_gpu_number})')
+    check_port(port)
+    search_strategy = build_multitrial_strategy(strategy, seed, population_size, sample_size)
+    data = load_data(cfg['data'])
+    space = build_space(cfg, data)
+    out = prepare_run_dir(out or default_run_dir(f'{cfg["name"]}-multitrial'))
+    epochs = int(epochs or cfg['retrain']['epochs'])
+    evaluator = ArchitectureEvaluator(evaluate_architecture, config=_plain(cfg), epochs=epochs)
+    exp = NasExperiment(space, evaluator, search_strategy)
+    c = exp.config
+    c.experiment_name = f'{cfg["name"]}-multitrial-{strategy}'
+    c.max_trial_number = max_trials
+    c.trial_concurrency = concurrency
+    if experiment_dir is not None:
+        c.experiment_working_directory = str(Path(experiment_dir).resolve())
+    if trial_gpu_number is not None:
+        c.trial_gpu_number = trial_gpu_number
+        c.training_service.use_active_gpu = False
+    printer(f'multi-trial NAS: NNI {type(search_strategy).__name__} over {len(space.simplify())} choices, '
+            f'{max_trials} architectures, {concurrency} at a time, {epochs} epochs each')
+    printer(f'web UI: http://127.0.0.1:{port}  (the NNI manager listens on every interface, without '
+            f'authentication, until the search ends)')
+    t0 = time.perf_counter()
+    try:
+        exp.run(port=port)
+        rows = _trial_rows(exp)
+        top = [{'metric': m.metric, 'arch': dict(m.sample)} for m in exp.export_top_models(top_k=max_trials)]
+        if keep_open:
+            printer(f'search done; the web UI stays at http://127.0.0.1:{port} until Ctrl-C')
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+    finally:
+        exp.stop()
+    import pandas as pd
+    df = pd.DataFrame(rows)
+    if 'default' in df:
+        df = df.sort_values('default', ascending=False, na_position='last')
+    atomic_write_text(out / 'trials.csv', df.to_csv(index=False))
+    atomic_write_text(out / 'trials.md', df.to_markdown(index=False) if _has_tabulate() else df.to_string(index=False))
+    atomic_write_json(out / 'top_architectures.json', top)
+    best = top[0] if top else None
+    if best is not None:
+        atomic_write_json(out / 'arch.json', best['arch'])
+    printer(f'multi-trial NAS: {len(rows)} trials in {time.perf_counter() - t0:.0f}s; '
+            f'table -> {out / "trials.csv"}' + (f'; best architecture -> {out / "arch.json"}' if best else ''))
+    failed = [r for r in rows if r['status'] != 'SUCCEEDED']
+    if failed:
+        printer(f'multi-trial NAS: {len(failed)} of {len(rows)} trials did not succeed; their trial.stderr is in '
+                f'their trial directories (trials.csv, column trial_dir)')
+    return {'out': str(out), 'experiment_id': exp.id, 'trials': rows, 'best': best}
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+        return True
+    except ImportError:
+        return False

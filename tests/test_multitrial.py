@@ -1,0 +1,65 @@
+"""Multi-trial NAS through NNI's NasExperiment at a tiny size: the real NNI manager, two sampled architectures."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import pandas as pd
+
+from conftest import ROOT
+from test_nni_experiment import MARKER, free_port, marked_processes
+
+MICRO_SPACE = """encoder: {d_model: 16, n_blocks: 1, n_heads: 2, ffn_ratio: 2, dropout: 0.0}
+lst: {enabled: true, kernel_size: 7, maxdis: 4}
+fusion: {width: 8, n_cells: 1, n_steps: 2, attention_chunks: 2}
+"""
+
+
+def test_multitrial_random_search_runs_each_architecture_as_a_trial(tmp_path):
+    from rmnas_nni.pipeline import build_fixed_model, build_space, load_architecture, load_run, prepare_data
+    space = tmp_path / 'micro.yml'
+    space.write_text(MICRO_SPACE)
+    marker = uuid.uuid4().hex
+    env = dict(os.environ, HOME=str(tmp_path / 'home'), PYTHONPATH=str(ROOT), PYTHONUNBUFFERED='1',
+               OMP_NUM_THREADS='1')
+    env[MARKER] = marker
+    (tmp_path / 'home').mkdir()
+    port = free_port()
+    out = tmp_path / 'out'
+    cmd = [sys.executable, '-m', 'rmnas_nni.cli', 'multitrial', '--set', f'search_space={space}',
+           '--set', 'data.options={sizes: {train: 96, valid: 48, test: 48}}', '--strategy', 'random',
+           '--trials', '2', '--concurrency', '2', '--epochs', '2', '--port', str(port), '--out', str(out),
+           '--experiment-dir', str(tmp_path / 'experiments')]
+    try:
+        r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=480)
+    finally:
+        deadline = time.time() + 30
+        while marked_processes(marker) and time.time() < deadline:
+            time.sleep(0.5)
+        left = marked_processes(marker)
+        for proc in left:
+            proc.kill()
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    assert not left, f'processes left behind: {[p.pid for p in left]}'
+    with socket.socket() as s:
+        assert s.connect_ex(('127.0.0.1', port)) != 0, 'the NNI manager still listens'
+
+    trials = pd.read_csv(out / 'trials.csv')
+    assert len(trials) == 2 and (trials['status'] == 'SUCCEEDED').all()
+    assert (trials['default'] == -trials['valid_mae']).all()          # NNI's strategies maximise; MAE is negated
+    best = json.loads((out / 'arch.json').read_text())
+    archs = []
+    for trial_dir in trials['trial_dir']:
+        cfg = load_run(trial_dir)
+        data, _ = prepare_data(cfg)
+        arch = load_architecture(os.path.join(trial_dir, 'arch.json'), build_space(cfg, data))
+        build_fixed_model(cfg, data, arch)
+        archs.append(arch)
+        record = json.loads(open(os.path.join(trial_dir, 'nni_result.json')).read())
+        assert record['direction'] == 'min' and len(record['intermediate']) == 2
+        assert os.path.isfile(os.path.join(trial_dir, 'model.pt'))
+    assert archs[0] != archs[1]                                          # deduplicated sampling
+    assert best == archs[0]                                              # the table is sorted best first
