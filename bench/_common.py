@@ -1,7 +1,6 @@
 """Shared helpers of the benchmark scripts: machine record, interleaved timing, goals, result files.
 
-Every benchmark sets its torch thread count explicitly (``--threads``, default: all
-cores of the machine), measures the quantities it compares side by side in the same
+Every benchmark sets its torch thread count explicitly (``--threads``, default 1), measures the quantities it compares side by side in the same
 process, alternating their order on each repetition, and reports medians. The
 machine record (date, CPU, cores, threads, BLAS, load average at start and end)
 goes with every result file, so a figure can always be traced to its conditions.
@@ -35,8 +34,9 @@ MOSI_LENGTHS = {'text': 50, 'audio': 375, 'vision': 500}
 
 def base_parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
-    p.add_argument('--threads', type=int, default=os.cpu_count() or 1,
-                   help='torch intra-op threads (default: every core of this machine, %(default)s)')
+    p.add_argument('--threads', type=int, default=1,
+                   help='torch intra-op threads (default 1: on a machine whose cores are shared with other jobs, '
+                        'more threads than free cores make OpenMP spin and the timings meaningless)')
     p.add_argument('--reps', type=int, default=None, help='timed repetitions of each measurement (median reported)')
     p.add_argument('--json', type=Path, default=None, help='write the results as JSON here')
     p.add_argument('--csv', type=Path, default=None, help='write the result rows as CSV here')

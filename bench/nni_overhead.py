@@ -15,7 +15,10 @@ batch order and the same threads:
   loader cycled as Lightning's ``max_size_cycle`` does, the global RNG seeded per
   epoch as the module does; then one validation pass computing the metrics.
 
-Repetitions alternate (NNI, hand, hand, NNI, ...), each on a freshly built supernet.
+Repetitions rotate the order (NNI, hand, hand, NNI, ...), each on a freshly built
+supernet. ``--stock-log-probs`` adds a third variant, the NNI path with NNI's own
+``log_probs`` (one Lightning ``self.log`` per choice value, what the project used
+before its ``log_probs`` override), to show that change side by side.
 Reported: ``nni_epoch`` (Lightning's epoch, from ``on_train_epoch_start`` to
 ``on_train_end``: steps, validation, checkpoints, logging), ``nni_call`` (the whole
 ``run_search`` call, with Trainer set-up and export) and ``hand_epoch``; the ratio
@@ -89,8 +92,16 @@ class Bench:
         return build_space(self.cfg, self.data)
 
     # -- NNI -------------------------------------------------------------------------------------------------
-    def nni(self, profile: bool = False):
-        from rmnas_nni.search import run_search
+    def nni(self, profile: bool = False, stock_log_probs: bool = False):
+        from rmnas_nni.search import ArchitectureOptimizerMixin, run_search
+        if stock_log_probs:                 # NNI's own log_probs: one Lightning self.log per choice value
+            from nni.nas.oneshot.pytorch.base_lightning import BaseOneShotLightningModule
+            ours = ArchitectureOptimizerMixin.log_probs
+            ArchitectureOptimizerMixin.log_probs = BaseOneShotLightningModule.log_probs
+            try:
+                return self.nni(profile)
+            finally:
+                ArchitectureOptimizerMixin.log_probs = ours
         space = self.space()
         train, arch, val = self.loaders()
         timer = EpochTimer()
@@ -196,6 +207,8 @@ def main(argv=None):
     p = C.base_parser(__doc__.splitlines()[0])
     p.add_argument('--config', default=str(C.ROOT / 'examples' / 'quickstart.yml'))
     p.add_argument('--profile', action='store_true', help='profile one more NNI epoch with cProfile')
+    p.add_argument('--stock-log-probs', action='store_true',
+                   help="also time the NNI path with NNI's own log_probs (one self.log per choice value)")
     args = p.parse_args(argv)
     C.setup(args.threads)
     from rmnas_nni.pipeline import load_config
@@ -205,38 +218,59 @@ def main(argv=None):
     bench = Bench(cfg, args.smoke)
     print(f'NNI overhead: {args.config}, {bench.data.summary()}, space {cfg["search_space"]}, '
           f'batch {cfg["search"]["batch_size"]}, threads {args.threads}, {reps} alternating repetitions', flush=True)
-    bench.nni(), bench.hand()                                   # warm-up (imports, allocator, first Trainer)
-    nni_e, nni_c, hand_e, diffs = [], [], [], []
+    variants = {'nni': bench.nni, 'hand': bench.hand}
+    if args.stock_log_probs:
+        variants['nni_stock_log'] = lambda: bench.nni(stock_log_probs=True)
+    for fn in variants.values():                              # warm-up (imports, allocator, first Trainer)
+        fn()
+    names = list(variants)
+    times = {n: [] for n in names}
+    calls = {n: [] for n in names}
+    diffs = []
     t_start = time.perf_counter()
     for r in range(reps):
-        order = ('nni', 'hand') if r % 2 == 0 else ('hand', 'nni')
-        out = {k: getattr(bench, k)() for k in order}
-        nni_e.append(out['nni']['epoch'])
-        nni_c.append(out['nni']['call'])
-        hand_e.append(out['hand']['epoch'])
+        order = names[r % len(names):] + names[:r % len(names)]
+        if r % 2:
+            order = order[::-1]
+        out = {k: variants[k]() for k in order}
+        for k in names:
+            times[k].append(out[k]['epoch'])
+            calls[k].append(out[k].get('call', out[k]['epoch']))
         diff = float((out['nni']['arch'] - out['hand']['arch']).abs().max()) if out['nni']['arch'].numel() else 0.0
         diffs.append(diff)
-        res.row(rep=r, order='/'.join(order), nni_epoch_s=nni_e[-1], nni_call_s=nni_c[-1], hand_epoch_s=hand_e[-1],
-                ratio=nni_e[-1] / hand_e[-1], steps=out['hand']['steps'], max_arch_diff=diff,
-                nni_val=out['nni']['val'].get(bench.select), hand_val=out['hand']['val'].get(bench.select))
+        row = dict(rep=r, order='/'.join(order), nni_epoch_s=times['nni'][-1], nni_call_s=calls['nni'][-1],
+                   hand_epoch_s=times['hand'][-1], ratio=times['nni'][-1] / times['hand'][-1],
+                   steps=out['hand']['steps'], max_arch_diff=diff,
+                   nni_val=out['nni']['val'].get(bench.select), hand_val=out['hand']['val'].get(bench.select))
+        extra = ''
+        if 'nni_stock_log' in out:
+            row.update(nni_stock_log_epoch_s=times['nni_stock_log'][-1],
+                       ratio_stock_log=times['nni_stock_log'][-1] / times['hand'][-1])
+            extra = f", NNI with NNI's log_probs {times['nni_stock_log'][-1]:.3f}s"
+        res.row(**row)
         el = time.perf_counter() - t_start
-        print(f'  repetition {r + 1}/{reps}: NNI epoch {nni_e[-1]:.3f}s (whole call {nni_c[-1]:.3f}s), '
-              f'hand-written {hand_e[-1]:.3f}s, ratio {nni_e[-1] / hand_e[-1]:.3f}; '
+        print(f"  repetition {r + 1}/{reps}: NNI epoch {times['nni'][-1]:.3f}s (whole call {calls['nni'][-1]:.3f}s), "
+              f"hand-written {times['hand'][-1]:.3f}s{extra}; ratio {row['ratio']:.3f}; "
               f'architecture parameters differ by at most {diff:.2e}; elapsed {el:.0f}s', flush=True)
+    nni_e, nni_c, hand_e = times['nni'], calls['nni'], times['hand']
     ratio = C.paired_ratio(nni_e, hand_e)
     ratio_call = C.paired_ratio(nni_c, hand_e)
     print(f'median: NNI epoch {C.median(nni_e):.3f}s, whole run_search call {C.median(nni_c):.3f}s, '
           f'hand-written epoch {C.median(hand_e):.3f}s ({res.rows[-1]["steps"]} bilevel steps + validation)')
     print(f'ratio NNI epoch / hand-written epoch: {ratio:.3f} (whole call incl. Trainer set-up and export: '
           f'{ratio_call:.3f})')
-    res.row(rep='median', nni_epoch_s=C.median(nni_e), nni_call_s=C.median(nni_c), hand_epoch_s=C.median(hand_e),
-            ratio=ratio, ratio_call=ratio_call, max_arch_diff=max(diffs))
+    summary = dict(rep='median', nni_epoch_s=C.median(nni_e), nni_call_s=C.median(nni_c),
+                   hand_epoch_s=C.median(hand_e), ratio=ratio, ratio_call=ratio_call, max_arch_diff=max(diffs))
+    if args.stock_log_probs:
+        r_stock = C.paired_ratio(times['nni_stock_log'], hand_e)
+        summary.update(nni_stock_log_epoch_s=C.median(times['nni_stock_log']), ratio_stock_log=r_stock)
+        print(f"with NNI's own log_probs (one self.log per choice value): {C.median(times['nni_stock_log']):.3f}s, "
+              f'ratio {r_stock:.3f}')
+    res.row(**summary)
     res.goal('NNI search epoch / hand-written bilevel epoch', ratio, '<=', 1.10, '')
     if args.profile:
         prof = bench.nni(profile=True)['profile']
-        res.payload_profile = print_profile(prof)
-        res.notes.append('profile: ' + '; '.join(f"{r['function']} {r['cumulative_s']}s"
-                                                  for r in res.payload_profile[:12]))
+        res.row(profile=print_profile(prof))
     res.write(args.json, args.csv)
 
 

@@ -66,6 +66,7 @@ def test_search_moves_weights_and_exports_nni_format(tmp_path):
     cfg = load_config(None, {'search': {'epochs': 2, 'batch_size': 16}})
     cfg['space']['encoder'].update(SMALL['encoder'])
     cfg['space']['fusion'].update(SMALL['fusion'])
+    cfg['strategy_config']['options']['log_prob_every_n_step'] = 2
     data = small_data()
     result = search(cfg, data, tmp_path, printer=lambda s: None)
     arch = json.loads((tmp_path / 'arch.json').read_text())
@@ -88,3 +89,14 @@ def test_search_moves_weights_and_exports_nni_format(tmp_path):
     assert fixed(batch['inputs'], batch['masks'])['fused'].shape == (8,)
     assert (tmp_path / 'search' / 'checkpoints' / 'last.ckpt').is_file()
     assert result.best_epoch in (1, 2)
+    # metrics.csv: the choice weights every 2nd step (4 steps an epoch: steps 0, 2, 4, 6), one validation per epoch
+    import pandas as pd
+    log = pd.read_csv(tmp_path / 'search' / 'metrics.csv')
+    prob_cols = [c for c in log.columns if c.startswith('prob/')]
+    assert {c.rsplit('/', 1)[0][len('prob/'):] for c in prob_cols} == set(probs)
+    rows = log.dropna(subset=prob_cols)
+    assert rows['step'].tolist() == [0, 2, 4, 6] and rows['epoch'].tolist() == [0, 0, 1, 1]
+    for label in probs:
+        cols = [c for c in prob_cols if c.rsplit('/', 1)[0] == f'prob/{label}']
+        np.testing.assert_allclose(rows[cols].sum(axis=1), 1.0, atol=1e-5)
+    assert log.dropna(subset=['val_select'])['epoch'].tolist() == [0, 1]
