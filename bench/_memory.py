@@ -88,15 +88,16 @@ class SavedForBackward:
     model
         The module whose forward is watched.
     square
-        Token count ``N+1`` of the largest modality: saved tensors whose two last
-        dimensions are at least ``square`` are counted apart as the O(N^2) part.
+        Token counts ``N+1`` of the modalities: saved tensors whose two last
+        dimensions are both one of them, ``(..., N+1, N+1)``, are counted apart as the
+        O(N^2) part.
     groups
         Class names to attribute to (innermost match wins); others go to their own class name.
     """
 
-    def __init__(self, model: torch.nn.Module, square: Optional[int] = None, groups: Iterable[str] = ()):
+    def __init__(self, model: torch.nn.Module, square: Iterable[int] = (), groups: Iterable[str] = ()):
         self.model = model
-        self.square = square
+        self.square = set(square)
         self.groups = set(groups)
         self.stack = []
         self.by_module: Dict[str, int] = defaultdict(int)
@@ -117,15 +118,20 @@ class SavedForBackward:
             self.seen.add(key)
             owner = self._owner()
             self.by_module[owner] += st.nbytes()
-            if self.square and t.dim() >= 2 and t.shape[-1] >= self.square and t.shape[-2] >= self.square:
+            if t.dim() >= 2 and t.shape[-1] == t.shape[-2] and t.shape[-1] in self.square:
                 self.square_by_module[owner] += st.nbytes()
         return t
 
     def __enter__(self):
+        def enter(module, inputs):
+            self.stack.append(type(module).__name__)
+
+        def leave(module, inputs, output):
+            self.stack.pop()                   # returns None: the output is left alone
+
         for m in self.model.modules():
-            name = type(m).__name__
-            self.handles.append(m.register_forward_pre_hook(lambda mod, inp, n=name: self.stack.append(n)))
-            self.handles.append(m.register_forward_hook(lambda mod, inp, out: self.stack.pop()))
+            self.handles.append(m.register_forward_pre_hook(enter))
+            self.handles.append(m.register_forward_hook(leave))
         self.ctx = torch.autograd.graph.saved_tensors_hooks(self._pack, lambda t: t)
         self.ctx.__enter__()
         return self

@@ -11,7 +11,10 @@
    (the body of ``sentiment_trends_reference``, verbatim, restricted to those pairs),
    and the mean time per pair is multiplied by ``N (N - 1)``. The estimator is
    checked against the full loop at every N where both are run (column
-   ``estimate_vs_full``). Goal: at least 100x at N = 256.
+   ``estimate_vs_full``). Goal: at least 100x at N = 256. Beside it, the previous
+   ``LST.forward`` (distance matrix repeated over the batch, trends added into a
+   slice, mask applied out of place) for time and peak tensor memory (a
+   ``TorchDispatchMode`` counting live storages), in multiples of the output.
 2. **LST's share of a supernet forward** at MOSI-sized inputs: the paper's space
    (``search_spaces/rmnas.yml``: d = 448, 6 blocks, 8 heads, 4 token mixers, BM-NAS
    fusion) made a DARTS supernet by NNI (``strategies/darts.yml``), batch 8, text
@@ -29,8 +32,40 @@ import time
 
 import _common as C
 import torch
+import torch.nn.functional as F
 
 from rmnas_nni.lst import LST, sentiment_trends, sentiment_trends_reference
+
+
+def previous_lst_forward(lst: LST, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``LST.forward`` as it was before it built the bias in one tensor in place (for the side-by-side)."""
+    b, n, _ = x.shape
+    x = x * mask.unsqueeze(-1).to(x.dtype)
+    ast = lst.st_encoder(x.transpose(1, 2))
+    pos = torch.arange(n, dtype=x.dtype)
+    dist = (pos.unsqueeze(0) - pos.unsqueeze(1)).abs()
+    dm = lst.dis_encoder(dist.unsqueeze(-1)).permute(2, 0, 1)
+    dm = dm.masked_fill((dist > lst.maxdis).unsqueeze(0), float('-inf'))
+    g = lst.dis_encoder(torch.full((1,), -1.0, dtype=x.dtype))
+    full = g.view(-1, 1, 1).expand(-1, n + 1, n + 1).clone()
+    full[:, 1:, 1:] = dm
+    bias = full.unsqueeze(0).repeat(b, 1, 1, 1)
+    prefix = torch.cumsum(F.pad(ast[..., 1:], (1, 0)), dim=-1)
+    pos_t = torch.arange(n, dtype=ast.dtype)
+    steps = pos_t.unsqueeze(0) - pos_t.unsqueeze(1)
+    steps = torch.where(steps == 0, torch.ones_like(steps), steps)
+    bias[:, :, 1:, 1:] += (prefix.unsqueeze(-2) - prefix.unsqueeze(-1)) / steps
+    keys = torch.cat([mask.new_ones(b, 1), mask], dim=1)
+    return bias.masked_fill(~keys[:, None, None, :], float('-inf'))
+
+
+def peak_bytes(fn) -> int:
+    from _memory import LiveTensorBytes
+    tracker = LiveTensorBytes()
+    with tracker:
+        out = fn()
+    del out
+    return tracker.peak
 
 
 def reference_on_pairs(ast: torch.Tensor, pairs) -> torch.Tensor:
@@ -80,10 +115,15 @@ def trends_vs_loop(res: C.Results, sizes, batch: int, heads: int, in_dim: int, f
             ref = reference_on_pairs(ast, pairs[:200])
             for i, j in pairs[:200]:
                 torch.testing.assert_close(fast[:, :, i, j], ref[:, :, i, j], rtol=1e-4, atol=1e-5)
+            assert torch.equal(lst(x, mask), previous_lst_forward(lst, x, mask))
             vec_reps = max(reps, 20 if n <= 256 else 10)
-            t = C.interleaved({'trends': lambda: sentiment_trends(ast), 'lst_forward': lambda: lst(x, mask)},
+            t = C.interleaved({'trends': lambda: sentiment_trends(ast), 'lst_forward': lambda: lst(x, mask),
+                               'previous_lst_forward': lambda: previous_lst_forward(lst, x, mask)},
                               reps=vec_reps, warmup=2)
             t_trends, t_lst = C.median(t['trends']), C.median(t['lst_forward'])
+            t_prev = C.median(t['previous_lst_forward'])
+            out_bytes = batch * heads * (n + 1) ** 2 * 4
+            mem_new, mem_prev = peak_bytes(lambda: lst(x, mask)), peak_bytes(lambda: previous_lst_forward(lst, x, mask))
             n_pairs_total = n * (n - 1)
             k = min(n_pairs, n_pairs_total)
             t_sample = time_once(lambda: reference_on_pairs(ast, pairs[:k]))
@@ -94,7 +134,9 @@ def trends_vs_loop(res: C.Results, sizes, batch: int, heads: int, in_dim: int, f
                 full = C.median([time_once(lambda: sentiment_trends_reference(ast)) for _ in range(full_reps)])
         loop = full if full is not None else estimate
         row = res.row(n=n, batch=batch, heads=heads, in_dim=in_dim, vectorised_trends_s=t_trends,
-                      lst_forward_s=t_lst, loop_full_s=full, loop_estimate_s=estimate, estimate_pairs=k,
+                      lst_forward_s=t_lst, previous_lst_forward_s=t_prev,
+                      lst_forward_peak_over_output=mem_new / out_bytes,
+                      previous_lst_forward_peak_over_output=mem_prev / out_bytes, loop_full_s=full, loop_estimate_s=estimate, estimate_pairs=k,
                       estimate_vs_full=(estimate / full if full else None), loop_source='full' if full else 'estimate',
                       ratio_loop_over_trends=loop / t_trends, ratio_loop_over_lst_forward=loop / t_lst)
         print(f"N={n:4d}: vectorised trends {t_trends * 1e3:8.3f} ms, LST.forward {t_lst * 1e3:8.3f} ms, "
@@ -103,6 +145,8 @@ def trends_vs_loop(res: C.Results, sizes, batch: int, heads: int, in_dim: int, f
                  f', from {k} sampled pairs') + ')'
               f"; ratio {row['ratio_loop_over_trends']:,.0f}x (trends), {row['ratio_loop_over_lst_forward']:,.0f}x "
               f"(whole LST.forward)", flush=True)
+        print(f"        LST.forward {t_lst * 1e3:.2f} ms and peak {mem_new / out_bytes:.2f}x its output; the previous "
+              f"out-of-place forward {t_prev * 1e3:.2f} ms and {mem_prev / out_bytes:.2f}x", flush=True)
         if n == 256:
             res.goal('Algorithm 1 / vectorised sentiment_trends at N=256', row['ratio_loop_over_trends'], '>=', 100,
                      'x')

@@ -100,7 +100,7 @@ def where_memory_goes(res: C.Results, args) -> None:
     from search_vs_retrain import build
     dims, lengths, kw = shape(1.0, args.d_model, args.blocks, args.smoke)
     batch = C.synthetic_batch(dims, lengths, 8)
-    n_sq = max(lengths.values()) + 1
+    n_sq = [n + 1 for n in lengths.values()]
     for kind in ('fixed', 'supernet'):
         model, *_ = build(kind, args.smoke, shape=(dims, lengths, kw))
         model.train()
@@ -110,7 +110,7 @@ def where_memory_goes(res: C.Results, args) -> None:
         total = sum(r['saved_mb'] for r in rows)
         square = sum(r['square_mb'] for r in rows)
         print(f'{kind}: {total:.0f} MiB saved for backward at N={lengths["vision"]}, batch 8; '
-              f'{square:.0f} MiB ({100 * square / total:.0f}%) in (.., N+1, N+1) tensors of the longest modality')
+              f'{square:.0f} MiB ({100 * square / total:.0f}%) in (.., N+1, N+1) tensors')
         for r in rows[:8]:
             print(f"  {r['module']:26s} {r['saved_mb']:8.1f} MiB  {100 * r['share']:5.1f}%  "
                   f"(N^2 part {r['square_mb']:.1f} MiB)")
@@ -118,24 +118,30 @@ def where_memory_goes(res: C.Results, args) -> None:
                 square_mb=square, by_module=rows)
         del loss, model
     # LST.forward alone: peak live tensor bytes / bytes of its output
-    enc_lst = None
     from rmnas_nni.lst import LST
     torch.manual_seed(0)
     enc_lst = LST(dims['vision'], kw['n_heads'], kw['kernel_size'], kw['maxdis'])
     x = batch['inputs']['vision']
     mask = batch['masks']['vision']
+    from lst_cost import previous_lst_forward
     for grad in (False, True):
-        with torch.set_grad_enabled(grad):
-            tracker = LiveTensorBytes()
-            with tracker:
-                out = enc_lst(x, mask)
-            out_bytes = out.untyped_storage().nbytes()
-            del out
-        print(f'LST.forward (vision, N={lengths["vision"]}, batch 8, grad {"on" if grad else "off"}): peak '
-              f'{tracker.peak / 2 ** 20:.0f} MiB of tensors = {tracker.peak / out_bytes:.2f}x its output '
-              f'({out_bytes / 2 ** 20:.0f} MiB, shape (B, H, N+1, N+1))')
+        peaks = {}
+        for name, fn in (('LST.forward', lambda: enc_lst(x, mask)),
+                         ('previous LST.forward', lambda: previous_lst_forward(enc_lst, x, mask))):
+            with torch.set_grad_enabled(grad):
+                tracker = LiveTensorBytes()
+                with tracker:
+                    out = fn()
+                out_bytes = out.untyped_storage().nbytes()
+                del out
+            peaks[name] = tracker.peak
+            print(f'{name} (vision, N={lengths["vision"]}, batch 8, grad {"on" if grad else "off"}): peak '
+                  f'{tracker.peak / 2 ** 20:.0f} MiB of tensors = {tracker.peak / out_bytes:.2f}x its output '
+                  f'({out_bytes / 2 ** 20:.0f} MiB, shape (B, H, N+1, N+1))')
         res.row(analysis='lst_forward_peak', grad=grad, n=lengths['vision'], batch=8,
-                peak_mb=tracker.peak / 2 ** 20, output_mb=out_bytes / 2 ** 20, peak_over_output=tracker.peak / out_bytes)
+                peak_mb=peaks['LST.forward'] / 2 ** 20, previous_peak_mb=peaks['previous LST.forward'] / 2 ** 20,
+                output_mb=out_bytes / 2 ** 20, peak_over_output=peaks['LST.forward'] / out_bytes,
+                previous_peak_over_output=peaks['previous LST.forward'] / out_bytes)
 
 
 def main(argv=None):
