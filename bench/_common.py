@@ -159,8 +159,9 @@ def fmt_goal(value: float, op: str, goal: float) -> str:
 class Results:
     """Collects result rows and goals, prints them, writes JSON / CSV."""
 
-    def __init__(self, benchmark: str, command: Optional[str] = None):
+    def __init__(self, benchmark: str, args: Optional[argparse.Namespace] = None, command: Optional[str] = None):
         self.benchmark = benchmark
+        self.args = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()} if args else {}
         self.command = command or ' '.join(['python'] + [str(a) for a in sys.argv])
         self.machine_start = machine()
         self.rows: List[Dict[str, Any]] = []
@@ -185,7 +186,8 @@ class Results:
 
     def payload(self) -> Dict[str, Any]:
         end = machine()
-        return {'benchmark': self.benchmark, 'command': self.command, 'machine': self.machine_start,
+        return {'benchmark': self.benchmark, 'command': self.command, 'args': self.args,
+                'smoke': bool(self.args.get('smoke')), 'machine': self.machine_start,
                 'load_avg_at_end': end['load_avg_1_5_15'], 'wall_seconds': round(time.perf_counter() - self.t0, 1),
                 'goals': self.goals, 'rows': self.rows, 'notes': self.notes}
 

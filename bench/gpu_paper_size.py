@@ -249,7 +249,7 @@ def main(argv=None):
     if not args.dry_run:
         torch.backends.cuda.matmul.allow_tf32 = bool(args.tf32)
         torch.backends.cudnn.allow_tf32 = bool(args.tf32)
-    res = C.Results('gpu_paper_size')
+    res = C.Results('gpu_paper_size', args)
     runner = Runner(args)
     steps_search = math.ceil(runner.sizes['train'] / args.batch_size)
     print(f"gpu_paper_size: device {runner.device}{' (dry run, tiny sizes)' if args.dry_run else ''}"

@@ -201,16 +201,18 @@ def main(argv=None):
     p.add_argument('--full-max', type=int, default=256, help='largest N whose Algorithm 1 loop is timed in full')
     p.add_argument('--pairs', type=int, default=3000, help='sampled pairs for the Algorithm 1 estimate')
     p.add_argument('--skip-share', action='store_true', help='skip the supernet-forward share')
+    p.add_argument('--share-reps', type=int, default=None,
+                   help='interleaved repetitions of the paper-sized supernet forward (default 3)')
     args = p.parse_args(argv)
     C.setup(args.threads)
-    res = C.Results('lst_cost')
+    res = C.Results('lst_cost', args)
     if args.smoke:
         args.sizes, args.full_max, args.pairs = [8, 16], 16, 50
     reps = args.reps or (1 if args.smoke else 5)
     print(f'LST cost: batch {args.batch}, {args.heads} heads, D={args.in_dim}, threads {args.threads}', flush=True)
     trends_vs_loop(res, args.sizes, args.batch, args.heads, args.in_dim, args.full_max, args.pairs, reps)
     if not args.skip_share:
-        lst_share(res, args.batch, reps, args.smoke)
+        lst_share(res, args.batch, args.share_reps or (1 if args.smoke else 3), args.smoke)
     res.write(args.json, args.csv)
 
 

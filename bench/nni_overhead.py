@@ -213,7 +213,7 @@ def main(argv=None):
     C.setup(args.threads)
     from rmnas_nni.pipeline import load_config
     cfg = load_config(args.config, {'threads': args.threads})
-    res = C.Results('nni_overhead')
+    res = C.Results('nni_overhead', args)
     reps = args.reps or (1 if args.smoke else 7)
     bench = Bench(cfg, args.smoke)
     print(f'NNI overhead: {args.config}, {bench.data.summary()}, space {cfg["search_space"]}, '

@@ -73,7 +73,7 @@ def main(argv=None):
     p.add_argument('--no-profile', action='store_true')
     args = p.parse_args(argv)
     C.setup(args.threads)
-    res = C.Results('roofline')
+    res = C.Results('roofline', args)
     reps = args.reps or (1 if args.smoke else 3)
     dims, lengths, kw = sizes(args.smoke)
     n = 256 if args.smoke else args.mm_size

@@ -158,7 +158,7 @@ def main(argv=None):
     if args.worker:
         return worker(args)
     C.setup(args.threads)
-    res = C.Results('scaling')
+    res = C.Results('scaling', args)
     if args.smoke:
         args.batches, args.steps = [2, 4], 1
     print(f'scaling: d={args.d_model}, {args.blocks} blocks, lengths x{SCALES}, batches {args.batches}, '

@@ -151,7 +151,7 @@ def main(argv=None):
     if args.worker:
         return worker(args.worker, args.mem_steps, args.smoke, args.threads)
     C.setup(args.threads)
-    res = C.Results('search_vs_retrain')
+    res = C.Results('search_vs_retrain', args)
     reps = args.reps or (1 if args.smoke else 3)
     dims, lengths, kw = sizes(args.smoke)
     print(f"search vs retrain: d={kw['d_model']}, {kw['n_blocks']} blocks, {kw['n_heads']} heads, lengths "
