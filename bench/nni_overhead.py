@@ -33,6 +33,7 @@ the model's forward/backward/optimizer goes.
 """
 from __future__ import annotations
 
+import gc
 import itertools
 import tempfile
 import time
@@ -183,6 +184,98 @@ class Bench:
                 'steps': n_steps}
 
 
+class Breakdown:
+    """Wall time inside named pieces of an epoch (wrappers with ``perf_counter``; much lighter than cProfile).
+
+    Compute: the supernet's ``forward`` (training and validation), ``Tensor.backward``,
+    optimizer steps (global step hooks) and gradient clipping. Framework pieces: Lightning's
+    ``self.log``, the choice-weight logging, NNI's ``resample``, checkpoint saves, and
+    the rest of the epoch ("other": loops, hooks, data fetching, collation).
+    """
+
+    def __init__(self):
+        self.t = {}
+        self.patches = []
+        self.depth = 0
+
+    def _add(self, key, dt):
+        self.t[key] = self.t.get(key, 0.0) + dt
+
+    def wrap(self, owner, name, key):
+        orig = getattr(owner, name)
+        bd = self
+
+        def wrapper(*args, **kwargs):
+            if bd.depth:                      # count the outermost piece only
+                return orig(*args, **kwargs)
+            bd.depth += 1
+            t0 = time.perf_counter()
+            try:
+                return orig(*args, **kwargs)
+            finally:
+                bd._add(key, time.perf_counter() - t0)
+                bd.depth -= 1
+        setattr(owner, name, wrapper)
+        self.patches.append((owner, name, orig))
+
+    def __enter__(self):
+        from nni.nas.oneshot.pytorch.base_lightning import BaseOneShotLightningModule
+        from pytorch_lightning import LightningModule as PLModule
+        from pytorch_lightning.callbacks import ModelCheckpoint
+        from rmnas_nni.search import ArchitectureOptimizerMixin
+        from rmnas_nni.space import RMNASSpace
+        self.wrap(RMNASSpace, 'forward', 'compute: supernet forward')
+        self.wrap(torch.Tensor, 'backward', 'compute: backward')
+        self.wrap(torch.nn.utils, 'clip_grad_norm_', 'compute: gradient clipping')
+        self.wrap(PLModule, 'log', 'framework: Lightning self.log')
+        self.wrap(ArchitectureOptimizerMixin, 'log_probs', 'framework: choice-weight logging')
+        self.wrap(BaseOneShotLightningModule, 'resample', 'framework: NNI resample')
+        self.wrap(ModelCheckpoint, '_save_checkpoint', 'framework: checkpoint saves')
+        from torch.optim.optimizer import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+        self._opt_t0 = None
+
+        def pre(opt, args, kwargs):
+            self._opt_t0 = time.perf_counter()
+
+        def post(opt, args, kwargs):
+            if self._opt_t0 is not None:
+                self._add('compute: optimizer steps', time.perf_counter() - self._opt_t0)
+                self._opt_t0 = None
+        self.hooks = [register_optimizer_step_pre_hook(pre), register_optimizer_step_post_hook(post)]
+        return self
+
+    def __exit__(self, *exc):
+        for owner, name, orig in reversed(self.patches):
+            setattr(owner, name, orig)
+        for h in self.hooks:
+            h.remove()
+        return False
+
+
+def breakdown(bench, res, reps: int = 3) -> None:
+    """Median over ``reps`` alternating pairs of where each epoch's time goes."""
+    rows = {'nni': [], 'hand': []}
+    for r in range(reps):
+        for kind in (('nni', 'hand') if r % 2 == 0 else ('hand', 'nni')):
+            gc.collect()
+            with Breakdown() as bd:
+                out = getattr(bench, kind)()
+            pieces = dict(bd.t)
+            pieces['other'] = out['epoch'] - sum(pieces.values())
+            pieces['epoch'] = out['epoch']
+            rows[kind].append(pieces)
+    keys = sorted({k for side in rows.values() for p in side for k in p}, key=lambda k: (k == 'epoch', k == 'other', k))
+    print('where an epoch goes (median seconds of %d repetitions; the wrappers themselves add a little):' % reps)
+    print(f"  {'piece':36s} {'NNI':>8s} {'hand':>8s} {'NNI - hand':>11s}")
+    table = []
+    for k in keys:
+        a = C.median([p.get(k, 0.0) for p in rows['nni']])
+        b = C.median([p.get(k, 0.0) for p in rows['hand']])
+        table.append({'piece': k, 'nni_s': a, 'hand_s': b, 'difference_s': a - b})
+        print(f'  {k:36s} {a:8.3f} {b:8.3f} {a - b:+11.3f}')
+    res.row(breakdown=table)
+
+
 def print_profile(prof, top: int = 25) -> list:
     """Functions of Lightning / NNI / rmnas (not torch kernels) by cumulative time, excluding the model itself."""
     import pstats
@@ -207,6 +300,8 @@ def main(argv=None):
     p = C.base_parser(__doc__.splitlines()[0])
     p.add_argument('--config', default=str(C.ROOT / 'examples' / 'quickstart.yml'))
     p.add_argument('--profile', action='store_true', help='profile one more NNI epoch with cProfile')
+    p.add_argument('--breakdown', action='store_true',
+                   help='time the pieces of each side (forward, backward, optimizer, logging, checkpoints, other)')
     p.add_argument('--stock-log-probs', action='store_true',
                    help="also time the NNI path with NNI's own log_probs (one self.log per choice value)")
     args = p.parse_args(argv)
@@ -232,7 +327,10 @@ def main(argv=None):
         order = names[r % len(names):] + names[:r % len(names)]
         if r % 2:
             order = order[::-1]
-        out = {k: variants[k]() for k in order}
+        out = {}
+        for k in order:
+            gc.collect()                      # neither side pays for the other's garbage
+            out[k] = variants[k]()
         for k in names:
             times[k].append(out[k]['epoch'])
             calls[k].append(out[k].get('call', out[k]['epoch']))
@@ -268,6 +366,8 @@ def main(argv=None):
               f'ratio {r_stock:.3f}')
     res.row(**summary)
     res.goal('NNI search epoch / hand-written bilevel epoch', ratio, '<=', 1.10, '')
+    if args.breakdown:
+        breakdown(bench, res, reps=1 if args.smoke else 3)
     if args.profile:
         prof = bench.nni(profile=True)['profile']
         res.row(profile=print_profile(prof))

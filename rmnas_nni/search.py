@@ -404,13 +404,16 @@ def run_search(space: torch.nn.Module, train_loader, arch_loader, val_loader, *,
 
     mode = metric_direction(select_metric)
     ckpt_dir = Path(out_dir) / 'checkpoints'
+    # best.ckpt is only ever read for its weights (the best epoch is restored before export), so it
+    # holds no optimizer state: a third of a full checkpoint. last.ckpt is full, for --resume.
     checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename='best', monitor='val_select', mode=mode,
-                                 save_top_k=1, save_last=True, enable_version_counter=False)
+                                 save_top_k=1, save_weights_only=True, enable_version_counter=False)
+    last_checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename='last', save_top_k=1, enable_version_counter=False)
     early = EarlyStopping(monitor='val_select', mode=mode, patience=patience, check_finite=False)
     accelerator, devices = _trainer_device(device)
     trainer = pl.Trainer(
         max_epochs=epochs, accelerator=accelerator, devices=devices, precision=precision,
-        callbacks=[checkpoint, early, EpochProgress('search', select_metric, printer), *callbacks],
+        callbacks=[checkpoint, last_checkpoint, early, EpochProgress('search', select_metric, printer), *callbacks],
         logger=CSVLogger(str(out_dir), name='', version=''), default_root_dir=str(out_dir),
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
         plugins=[AtomicCheckpointIO()], log_every_n_steps=1)

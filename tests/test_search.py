@@ -89,6 +89,11 @@ def test_search_moves_weights_and_exports_nni_format(tmp_path):
     assert fixed(batch['inputs'], batch['masks'])['fused'].shape == (8,)
     assert (tmp_path / 'search' / 'checkpoints' / 'last.ckpt').is_file()
     assert result.best_epoch in (1, 2)
+    # best.ckpt: the weights of the best epoch only; last.ckpt: everything a resume needs
+    best = torch.load(tmp_path / 'search' / 'checkpoints' / 'best.ckpt', weights_only=False)
+    last = torch.load(tmp_path / 'search' / 'checkpoints' / 'last.ckpt', weights_only=False)
+    assert best['epoch'] + 1 == result.best_epoch and 'state_dict' in best and 'optimizer_states' not in best
+    assert last['epoch'] == 1 and len(last['optimizer_states']) == 2 and 'rng_states' in last
     # metrics.csv: the choice weights every 2nd step (4 steps an epoch: steps 0, 2, 4, 6), one validation per epoch
     import pandas as pd
     log = pd.read_csv(tmp_path / 'search' / 'metrics.csv')
