@@ -130,7 +130,11 @@ class Runner:
         def step(tb, ab):
             if kind == 'search':
                 a_opt.zero_grad(set_to_none=True)
+                for p in weights:               # as the project's training_step: no weight gradients here
+                    p.requires_grad_(False)
                 loss_of(ab).backward()
+                for p in weights:
+                    p.requires_grad_(True)
                 a_opt.step()
             w_opt.zero_grad(set_to_none=True)
             loss = loss_of(tb)

@@ -10,7 +10,10 @@ vision 20-d x 500, every token real), batch 8, regression loss of the project
   its 4 token mixers, every fusion choice mixes its candidates), backward, gradient
   clipping, AdamW over the weights;
 * **supernet search step**: what one DARTS batch costs, i.e. the architecture step
-  (forward, backward, SGD over alpha/beta/lambda) *plus* the weight step;
+  (forward, backward, SGD over alpha/beta/lambda; the weights do not require
+  gradients during it, as in the project's ``training_step``) *plus* the weight
+  step; with ``--nni-arch-step`` also NNI's own version, whose architecture
+  backward computes every weight gradient as well (and then throws it away);
 * **fixed step**: the all-attention network (attention in every block, the first
   candidate of every fusion choice; ``pipeline.attention_architecture``) built by
   NNI's ``model_context``, forward, backward, clipping, AdamW.
@@ -95,13 +98,26 @@ def make_steps(model, w_opt, a_opt, weights, batch, clip: float = 5.0):
         torch.nn.utils.clip_grad_norm_(weights, clip)
         w_opt.step()
 
-    def search_step():
+    def arch_step(full_backward: bool):
         a_opt.zero_grad(set_to_none=True)
+        if not full_backward:               # as the project's training_step: no weight gradients here
+            for p in weights:
+                p.requires_grad_(False)
         loss = rmnas_loss(model(batch['inputs'], batch['masks']), batch, 'regression')
         loss.backward()
+        for p in weights:
+            p.requires_grad_(True)
         a_opt.step()
+
+    def search_step():
+        arch_step(False)
         weight_step()
 
+    def search_step_full_backward():
+        arch_step(True)
+        weight_step()
+
+    search_step.full_backward = search_step_full_backward
     return weight_step, search_step
 
 
@@ -147,6 +163,8 @@ def main(argv=None):
     p.add_argument('--worker', choices=['fixed', 'supernet'], help=argparse_hidden())
     p.add_argument('--mem-steps', type=int, default=2, help='weight steps in each memory subprocess')
     p.add_argument('--skip-memory', action='store_true')
+    p.add_argument('--nni-arch-step', action='store_true',
+                   help="also time the search step with NNI's architecture step (backward into every weight)")
     args = p.parse_args(argv)
     if args.worker:
         return worker(args.worker, args.mem_steps, args.smoke, args.threads)
@@ -163,17 +181,26 @@ def main(argv=None):
     sup_weight_step, sup_search_step = make_steps(sup, sw_opt, sa_opt, s_weights, batch)
     n_fixed = sum(p.numel() for p in fixed.parameters())
     n_sup = sum(p.numel() for p in sup.parameters())
-    t = C.interleaved({'fixed_step': fixed_step, 'supernet_weight_step': sup_weight_step,
-                       'supernet_search_step': sup_search_step}, reps=reps, warmup=1, progress='steps')
+    steps = {'fixed_step': fixed_step, 'supernet_weight_step': sup_weight_step,
+             'supernet_search_step': sup_search_step}
+    if args.nni_arch_step:
+        steps['supernet_search_step_nni_arch_step'] = sup_search_step.full_backward
+    t = C.interleaved(steps, reps=reps, warmup=1, progress='steps')
     med = {k: C.median(v) for k, v in t.items()}
     r_weight = C.paired_ratio(t['supernet_weight_step'], t['fixed_step'])
     r_search = C.paired_ratio(t['supernet_search_step'], t['fixed_step'])
+    r_nni = (C.paired_ratio(t['supernet_search_step_nni_arch_step'], t['fixed_step'])
+             if args.nni_arch_step else None)
     res.row(measure='time', fixed_params=n_fixed, supernet_params=n_sup, **{f'{k}_median_s': v for k, v in med.items()},
-            **{f'{k}_all_s': v for k, v in t.items()}, ratio_weight_step=r_weight, ratio_search_step=r_search)
+            **{f'{k}_all_s': v for k, v in t.items()}, ratio_weight_step=r_weight, ratio_search_step=r_search,
+            ratio_search_step_nni_arch_step=r_nni)
     print(f"fixed all-attention network ({n_fixed / 1e6:.1f}M parameters): {med['fixed_step']:.2f} s/step; "
           f"supernet ({n_sup / 1e6:.1f}M): weight step {med['supernet_weight_step']:.2f} s, "
           f"search step (architecture + weights) {med['supernet_search_step']:.2f} s")
     print(f'ratio supernet weight step / fixed step: {r_weight:.2f}; search step / fixed step: {r_search:.2f}')
+    if r_nni is not None:
+        print(f"with NNI's architecture step (backward into every weight as well): "
+              f"{med['supernet_search_step_nni_arch_step']:.2f} s, ratio {r_nni:.2f}")
     del fixed, sup, fw_opt, sw_opt, sa_opt, f_weights, s_weights, fixed_step, sup_weight_step, sup_search_step
     res.goal('supernet training step / fixed all-attention step (paper dims, batch 8)', r_weight, '<=', 2.5, 'x')
     res.goal('supernet search step (arch + weight) / fixed step', r_search, '<=', 2.5, 'x')

@@ -165,6 +165,7 @@ class ArchitectureOptimizerMixin:
       names (paper: SGD, lr 5) instead of NNI's hard-coded Adam;
     * validation is delegated to the training module (NNI's DARTS has none);
     * each epoch is seeded from ``(seed, epoch)``; RNG states go into checkpoints;
+    * the architecture step computes no weight gradients (:meth:`training_step`);
     * the choice weights go to the loggers in one call (:meth:`log_probs`).
     """
 
@@ -190,15 +191,64 @@ class ArchitectureOptimizerMixin:
         seed_epoch(self.seed, self.trainer.current_epoch)
         return super().on_train_epoch_start()
 
+    def training_step(self, batch, batch_idx):
+        """NNI's first-order DARTS step, with the architecture step's backward kept to the architecture.
+
+        As in NNI 3.0's ``DartsLightningModule.training_step``: an architecture step on
+        the validation batch (after the warm-up epochs), then a weight step on the train
+        batch, the learning-rate schedulers, and the choice weights logged every
+        ``log_prob_every_n_step`` batches.
+
+        **(decision)** NNI's architecture step backpropagates into every weight as well,
+        and the weight step's ``zero_grad`` then throws those gradients away. Here the
+        weights do not require gradients during the architecture step, so its backward
+        skips the weight-gradient products: the architecture gradients are the same
+        (the tests compare a search with NNI's step), the step about a quarter cheaper
+        (``bench/search_vs_retrain.py``).
+        """
+        arc_optim = self.architecture_optimizers()
+        if not isinstance(arc_optim, torch.optim.Optimizer):
+            raise TypeError(f'Expect arc_optim to be a single Optimizer, but found: {arc_optim}')
+        trn_batch, val_batch = batch['train'], batch['val']
+        if self.warmup_epochs == 0 or self.trainer.current_epoch >= self.warmup_epochs:
+            self.resample()
+            arc_optim.zero_grad()
+            arch_ids = {id(p) for p in self.arch_parameters()}
+            frozen = [p for p in self.parameters() if p.requires_grad and id(p) not in arch_ids]
+            try:
+                for p in frozen:
+                    p.requires_grad_(False)
+                arc_step_loss = self.training_module.training_step(val_batch, 2 * batch_idx)
+                if isinstance(arc_step_loss, dict):
+                    arc_step_loss = arc_step_loss['loss']
+                if self.penalty is not None:
+                    arc_step_loss, details = self.penalty(arc_step_loss, self.export_probs())
+                    self.log_dict({f'penalty/{k}': v for k, v in details.items()})
+                self.manual_backward(arc_step_loss)
+            finally:
+                for p in frozen:
+                    p.requires_grad_(True)
+            arc_optim.step()
+
+        self.resample()
+        loss_and_metrics = self.training_module.training_step(trn_batch, 2 * batch_idx + 1)
+        w_step_loss = loss_and_metrics['loss'] if isinstance(loss_and_metrics, dict) else loss_and_metrics
+        self.advance_optimization(w_step_loss, batch_idx, self.gradient_clip_val)
+        self.advance_lr_schedulers(batch_idx)
+        if batch_idx % self.log_prob_every_n_step == 0:
+            self.log_probs(self.export_probs())
+        return loss_and_metrics
+
     def log_probs(self, probs) -> None:
         """Write the choice weights straight to the loggers (``search/metrics.csv``).
 
         **(decision)** NNI logs them with one Lightning ``self.log`` per choice value,
-        which costs about a millisecond each in Lightning's result bookkeeping: with
-        every ``log_prob_every_n_step`` steps a hundred values or more, that was a
-        tenth of a small search's time (``bench/nni_overhead.py``). The loggers receive
-        the same row NNI's path wrote: the ``prob/{label}/{value}`` weights and the
-        epoch at the step Lightning would use.
+        which costs about a millisecond each in Lightning's result bookkeeping (a
+        hundred values and more every ``log_prob_every_n_step`` steps: 5% of a
+        quickstart search epoch, ``bench/nni_overhead.py --stock-log-probs``), and
+        Lightning then wrote the last weights again as a CSV row at every step. The
+        loggers receive the row NNI's path wrote at the logging step: the
+        ``prob/{label}/{value}`` weights and the epoch, at the step Lightning would use.
         """
         loggers = self.trainer.loggers if self._trainer is not None else []
         if not loggers:
