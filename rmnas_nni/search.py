@@ -202,9 +202,10 @@ class ArchitectureOptimizerMixin:
         **(decision)** NNI's architecture step backpropagates into every weight as well,
         and the weight step's ``zero_grad`` then throws those gradients away. Here the
         weights do not require gradients during the architecture step, so its backward
-        skips the weight-gradient products: the architecture gradients are the same
-        (the tests compare a search with NNI's step), the step about a quarter cheaper
-        (``bench/search_vs_retrain.py``).
+        skips the weight-gradient products: the architecture gradients are the same up
+        to float32 rounding (the tests compare a search with NNI's step), and at paper
+        size the architecture step costs half as much, a whole search step 30% less
+        (``bench/search_vs_retrain.py --nni-arch-step``).
         """
         arc_optim = self.architecture_optimizers()
         if not isinstance(arc_optim, torch.optim.Optimizer):
