@@ -107,6 +107,7 @@ def test_search_moves_weights_and_exports_nni_format(tmp_path):
     assert log.dropna(subset=['val_select'])['epoch'].tolist() == [0, 1]
 
 
+@pytest.mark.filterwarnings('ignore:.*treespec')
 @pytest.mark.parametrize('strategy_file', ['darts.yml', 'gumbel_darts.yml'])
 def test_architecture_step_without_weight_gradients_matches_nni_step(tmp_path, monkeypatch, strategy_file):
     """The project's DARTS step (no weight gradients in the architecture step) searches as NNI's own step does."""
