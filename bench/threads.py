@@ -53,6 +53,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.worker:
         return worker(args.steps)
+    C.setup(args.threads)                       # this process only starts the workers
     res = C.Results('threads', args)
     if args.smoke:
         args.rounds, args.steps = 1, 1
