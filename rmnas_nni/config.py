@@ -349,6 +349,11 @@ def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optiona
         extra = [k for k in rate if k not in mods]
         if extra:
             raise ConfigError(f"{source}: key 'data.missing.rate.{extra[0]}': not one of data.modalities")
+    for k, v in data['missing']['seeds'].items():
+        if k not in mods and k != 'dialogue':
+            raise ConfigError(f"{source}: key 'data.missing.seeds.{k}': not one of data.modalities or 'dialogue'")
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ConfigError(f"{source}: key 'data.missing.seeds.{k}': expected a non-negative integer, got {v!r}")
     cfg['space'] = load_space_config(cfg['search_space'])
     cfg['strategy_config'] = load_strategy_config(cfg['strategy'])
     if cfg['select_metric'] is not None:
