@@ -192,10 +192,8 @@ def read(path: Path, modalities: List[str], task: str, options: Mapping[str, Any
             raise DataError(f"{folder}: feature folder of modality '{m}' not found "
                             f"(set data.options.features.{m} or data.options.feature_root)")
         folders[m] = folder
-    splits, speaker_arrays, uid_arrays = {}, {}, {}
-    empty_folders = 0
-    width: Dict[str, int] = {}
-    first_uid: Dict[str, str] = {}
+    # labels and speakers of every split first (cheap), then the feature files
+    tables = {}
     for s in SPLITS:
         vids = split_vids[s]
         utts = [[str(u) for u in _as_list(video_ids[v])] for v in vids]
@@ -223,6 +221,13 @@ def read(path: Path, modalities: List[str], task: str, options: Mapping[str, Any
                                     f"{lengths[i]} utterances in videoIDs")
                 spk[i, :lengths[i]] = sp
             uid_arr[i, :lengths[i]] = utts[i]
+        tables[s] = (vids, utts, lengths, t, labels, spk, uid_arr)
+    splits, speaker_arrays, uid_arrays = {}, {}, {}
+    empty_folders = 0
+    width: Dict[str, int] = {}
+    first_uid: Dict[str, str] = {}
+    for s in SPLITS:
+        vids, utts, lengths, t, labels, spk, uid_arr = tables[s]
         feats = {}
         for m in modalities:
             vectors: Dict[tuple, Any] = {}

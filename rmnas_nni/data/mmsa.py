@@ -105,6 +105,8 @@ def read(path: Path, modalities: List[str], task: str, options: Mapping[str, Any
         if label_key not in part:
             raise DataError(f"{source}: key '{s}.{label_key}': missing (the split has: "
                             f"{', '.join(map(str, part))}; data.options.label_key names another)")
+        if np.size(part[label_key]) == 0:
+            raise DataError(f"{source}: key '{s}.{label_key}': the {s} split is empty")
         feats, lengths = {}, {}
         n = None
         for m in modalities:

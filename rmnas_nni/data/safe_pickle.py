@@ -39,7 +39,7 @@ _BUILTINS = ('set', 'frozenset', 'list', 'dict', 'tuple', 'str', 'bytes', 'bytea
 def _latin1_encode(obj: Any, encoding: str = 'utf-8', errors: str = 'strict') -> bytes:
     """``_codecs.encode`` as protocol-2 pickles use it, restricted to Latin-1 text."""
     if not isinstance(obj, str) or encoding.replace('-', '').replace('_', '').lower() not in ('latin1', 'iso88591'):
-        raise pickle.UnpicklingError('_codecs.encode used with an encoding other than latin1')
+        raise _Refused(f'_codecs.encode with encoding {encoding!r}')
     return obj.encode('latin1', errors='strict')
 
 
