@@ -588,3 +588,72 @@ def test_error_table_rows_and_structure(tmp_path):
     expect(data_cfg('table', path, level='dialogue'), path, "key 'label'", 'strings')
     path.write_bytes(path.read_bytes()[:200])
     expect(data_cfg('table', path, level='dialogue'), path, 'not a valid .npz')
+
+
+# ----------------------------------------------------------------------------------------------- CLI
+
+def _bad_inputs(tmp_path, case):
+    """Write a run config and a bad data file for ``case``; returns the config path."""
+    data_dir = tmp_path / 'data'
+    data_dir.mkdir()
+    fmt, name, options = 'mmsa', 'mosi.pkl', ''
+    if case == 'missing_file':
+        name = 'absent.pkl'
+    elif case == 'malicious':
+        obj = mmsa_obj()
+        obj['train']['audio'] = _Marker(tmp_path / 'pwned')
+        write_pickle(data_dir / name, obj)
+    elif case == 'truncated':
+        write_pickle(data_dir / name, mmsa_obj())
+        (data_dir / name).write_bytes((data_dir / name).read_bytes()[:-100])
+    elif case == 'unknown_option':
+        write_pickle(data_dir / name, mmsa_obj())
+        options = '  options: {normalise: zscore}\n'
+    elif case == 'table_strings':
+        fmt, name = 'table', 'utt.npz'
+        cols, feats = table_columns()
+        write_npz(data_dir / name, cols, dict(feats, audio=feats['audio'].astype(str)))
+    level = 'dialogue' if fmt == 'table' else 'sentence'
+    cfg = tmp_path / 'run.yml'
+    cfg.write_text(f'name: bad\ndata:\n  format: {fmt}\n  level: {level}\n  path: data/{name}\n{options}')
+    return cfg
+
+
+@pytest.mark.parametrize('case, fragments', [
+    ('missing_file', ["key 'data.path'", 'file not found']),
+    ('malicious', ['mosi.pkl', 'refused to load']),
+    ('truncated', ['mosi.pkl', 'not a valid pickle']),
+    ('unknown_option', ["key 'data.options.normalise'", 'unknown option']),
+    ('table_strings', ['utt.npz', "key 'audio'", 'strings']),
+])
+def test_cli_bad_data_exits_2_with_one_line_and_writes_nothing(tmp_path, case, fragments):
+    from conftest import run_cli
+    cfg = _bad_inputs(tmp_path, case)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob('*'))
+    r = run_cli('run', '-c', cfg, '--out', tmp_path / 'run', cwd=tmp_path, timeout=300)
+    assert r.returncode == 2, r.stderr[-2000:]
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('rmnas: error: '), r.stderr
+    assert 'Traceback' not in r.stderr and 'Traceback' not in r.stdout
+    for f in fragments:
+        assert f in lines[0], (f, lines[0])
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob('*')) == before    # no run directory, no file
+    assert not (tmp_path / 'pwned').exists()
+
+
+def test_cli_runs_a_small_table_end_to_end(tmp_path):
+    from conftest import run_cli
+    import json
+    cols, feats = table_columns(n_train=8, n_test=6)
+    write_npz(tmp_path / 'utt.npz', cols, feats)
+    cfg = tmp_path / 'run.yml'
+    cfg.write_text('name: table\ndata:\n  format: table\n  level: dialogue\n  path: utt.npz\n'
+                   '  options: {normalize: zscore}\n  missing: {rate: 0.3}\n'
+                   'search: {epochs: 1, batch_size: 4}\nretrain: {epochs: 2, batch_size: 4}\n')
+    r = run_cli('run', '-c', cfg, '--out', tmp_path / 'run', timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    metrics = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
+    assert {'acc2', 'waf', 'mae', 'corr'} <= set(metrics['test'])
+    masks = np.load(tmp_path / 'run' / 'masks.npz')
+    assert {'train/text', 'valid/audio', 'test/vision'} <= set(masks.files)
+    assert 'valid: test dialogues at sorted positions i % 3 == 0' in r.stdout
