@@ -204,6 +204,7 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
     kind, select = select_metric_of(cfg, data)
     s = cfg['search']
     seed = cfg['seed']
+    torch.manual_seed(seed)                        # the supernet's initial weights follow the config's seed
     space = build_space(cfg, data)
     n_choices = len(space.simplify())
     printer(f'search: {cfg["strategy_config"]["strategy"]} over {n_choices} choices, '
