@@ -372,7 +372,7 @@ def _resolve_data_path(value: str, base: Optional[Path], source: str) -> str:
     for c in candidates:
         if c.exists():
             return str(c.resolve())
-    where = f' (looked in {candidates[0].parent}' + (f' and {Path.cwd()})' if len(candidates) > 1 else ')')
+    where = f' (looked in {os.path.normpath(candidates[0].parent)}' + (f' and {Path.cwd()})' if len(candidates) > 1 else ')')
     raise ConfigError(f"{source}: key 'data.path': file not found: {value}{where}")
 
 
