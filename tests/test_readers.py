@@ -408,7 +408,8 @@ def test_unknown_and_wrong_options(tmp_path):
 
 def test_run_config_checks_options_and_data_path(tmp_path):
     from rmnas_nni.config import load_run_config
-    path = write_pickle(tmp_path / 'data' / 'm.pkl', mmsa_obj()) if (tmp_path / 'data').mkdir() is None else None
+    (tmp_path / 'data').mkdir()
+    path = write_pickle(tmp_path / 'data' / 'm.pkl', mmsa_obj())
     cfg_file = tmp_path / 'run.yml'
     cfg_file.write_text('data:\n  format: mmsa\n  path: data/m.pkl\n  options: {normalize: zscore}\n')
     cfg = load_run_config(cfg_file)

@@ -38,7 +38,7 @@ Options (``data.options``): ``features``, ``feature_root``, ``fold``,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Sequence
+from typing import Any, Dict, List, Mapping
 
 import numpy as np
 
