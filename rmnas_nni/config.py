@@ -413,6 +413,11 @@ def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optiona
             raise ConfigError(f"{source}: key 'data.missing.seeds.{k}': expected a non-negative integer, got {v!r}")
     cfg['space'] = load_space_config(cfg['search_space'], space_overrides)
     cfg['strategy_config'] = load_strategy_config(cfg['strategy'], strategy_overrides)
+    if cfg['device'] == 'cuda':
+        import torch
+        if not torch.cuda.is_available():
+            raise ConfigError(f"{source}: key 'device': cuda was asked for, but no CUDA device is available here "
+                              f"(use auto or cpu)")
     if cfg['select_metric'] is not None:
         from .metrics import metric_direction
         try:

@@ -115,9 +115,17 @@ def prepare_run_dir(path: os.PathLike | str, overwrite: bool = False, resume: bo
         if not overwrite:
             raise RunDirError(f'{path}: run directory exists; choose another --out, or pass --overwrite '
                               f'(or --resume {path} to continue it)')
-        shutil.rmtree(path)
+        remove_output_dir(path, 'config.yaml', 'run')
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def remove_output_dir(path: Path, marker: str, what: str) -> None:
+    """Delete a directory for ``--overwrite``, but only one that rmnas wrote (it holds ``marker``)."""
+    if not (path / marker).is_file():
+        raise RunDirError(f'{path}: --overwrite only replaces a {what} directory written by rmnas '
+                          f'(no {marker} in it); choose another --out')
+    shutil.rmtree(path)
 
 
 def file_checksum(path: os.PathLike | str, algorithm: str = 'sha256') -> str:
