@@ -130,6 +130,7 @@ RUN_SCHEMA: Dict[str, Any] = {
         'missing': {
             'rate': Field((int, float, dict), 0.0, _missing_rate),
             'protocol': Field(str, 'auto', _one_of('auto', 'sentence', 'dialogue')),
+            'redraw_train': Field(bool, False),
             'seeds': Field(dict, {}),
         },
     },

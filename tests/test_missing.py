@@ -256,3 +256,35 @@ def test_dialogue_rate_above_limit_is_refused(tmp_path):
            'modalities': ['text', 'audio', 'vision'], 'missing': {'rate': 0.8, 'protocol': 'auto', 'seeds': {}}}
     with pytest.raises(DataError, match='up to 0.7'):
         prepare_data(cfg)
+
+
+def test_training_masks_redrawn_each_epoch_valid_and_test_fixed():
+    from rmnas_nni.data import make_loader, prepare_data
+    from rmnas_nni.config import load_run_config
+    cfg = load_run_config(None, {'data': {'level': 'dialogue', 'missing': {'rate': 0.5, 'redraw_train': True}}})
+    data, masks = prepare_data(cfg['data'])
+    redraw = data.extra['train_redraw']
+    loader = make_loader(data.splits['train'], data.level, 8, shuffle=True, seed=0, redraw=redraw)
+    split = loader.dataset.split
+
+    def kept(feats):
+        return np.abs(feats).sum(-1) > 0
+
+    lengths = split.lengths['text']
+    real = np.arange(split.features['text'].shape[1])[None] < lengths[:, None]
+    seen = []
+    for epoch in (0, 1, 1, 2):
+        loader.sampler.set_epoch(epoch)
+        keep = np.stack([kept(split.features[m])[real] for m in data.modalities], 1)
+        assert keep.any(1).all()                                     # at least one modality per utterance
+        assert abs(1 - keep.mean() - 0.5) < 0.05                     # the protocol's rate, every epoch
+        seen.append(keep)
+    assert np.array_equal(seen[1], seen[2])                          # same epoch, same draw (resume)
+    assert not np.array_equal(seen[0], seen[1]) and not np.array_equal(seen[1], seen[3])
+    # the split the loader masks is its own: the data's train split keeps the load-time masks
+    for m in data.modalities:
+        assert np.array_equal(kept(data.splits['train'].features[m]), masks['train'][m])
+    fixed, _ = prepare_data(cfg['data'])
+    for name in ('valid', 'test'):
+        for m in data.modalities:
+            assert np.array_equal(fixed.splits[name].features[m], data.splits[name].features[m])

@@ -26,6 +26,12 @@ modality drawn with probability proportional to ``1 - r_m`` (uniformly if all ar
 
 Every mask is a pure function of the config (rates, seeds) and the data, and is
 saved with a run (``masks.npz``).
+
+**Re-drawn training masks** (``data.missing.redraw_train``, off by default): the
+training split gets a fresh draw of the same protocol at the same rate every epoch,
+as GCNet's own code masks each batch anew; validation and test keep the masks drawn
+at load time, so what is evaluated is exactly the protocol above. The draw of epoch
+``e`` depends only on the seeds and ``e`` (:class:`TrainingMaskRedraw`).
 """
 from __future__ import annotations
 
@@ -35,7 +41,7 @@ import numpy as np
 
 from .dataset import MultimodalData, Split
 
-__all__ = ['SENTENCE_SEEDS', 'UNK_ID', 'sentence_token_mask', 'drop_tokens', 'dialogue_keep_matrix',
+__all__ = ['TrainingMaskRedraw', 'SENTENCE_SEEDS', 'UNK_ID', 'sentence_token_mask', 'drop_tokens', 'dialogue_keep_matrix',
            'dialogue_keep_matrix_per_modality', 'apply_missing', 'resolve_rates', 'DIALOGUE_MAX_RATE']
 
 SENTENCE_SEEDS = {'text': 111, 'audio': 1111, 'vision': 11111}
@@ -190,3 +196,40 @@ def apply_missing(data: MultimodalData, rate: Union[float, Mapping[str, float]],
         new_splits[split_name] = Split(feats, dict(split.lengths), split.labels, split.ids)
         masks[split_name] = split_masks
     return data.with_splits(new_splits), masks
+
+
+class TrainingMaskRedraw:
+    """Fresh missing-modality masks for the training split at every epoch.
+
+    Parameters
+    ----------
+    unmasked
+        The dataset before any mask (only its ``train`` split is used).
+    rate, protocol, seeds, keep_text_ends
+        As for :func:`apply_missing`; epoch ``e`` draws with every seed ``s`` replaced
+        by ``s * 1000 + 7 + e``, so no epoch repeats the load-time draw.
+    """
+
+    def __init__(self, unmasked: MultimodalData, rate, protocol: str = 'auto',
+                 seeds: Optional[Mapping[str, int]] = None, keep_text_ends: bool = False):
+        self.unmasked = unmasked.with_splits({'train': unmasked.splits['train']})
+        self.rate = rate
+        self.protocol = protocol
+        self.seeds = dict(seeds or {})
+        self.keep_text_ends = keep_text_ends
+
+    def split(self, epoch: int) -> Split:
+        """The training split masked for ``epoch``."""
+        protocol = self.unmasked.level if self.protocol == 'auto' else self.protocol
+        if protocol == 'sentence':
+            base = {m: int(self.seeds.get(m, SENTENCE_SEEDS.get(m, int('1' * (k + 3)))))
+                    for k, m in enumerate(self.unmasked.modalities)}
+        else:
+            base = {'dialogue': int(self.seeds.get('dialogue', DIALOGUE_SEED))}
+        seeds = {k: v * 1000 + 7 + int(epoch) for k, v in base.items()}
+        data, _ = apply_missing(self.unmasked, self.rate, self.protocol, seeds, self.keep_text_ends)
+        return data.splits['train']
+
+    def apply(self, target: Split, epoch: int) -> None:
+        """Write the masked features of ``epoch`` into ``target`` (the split a loader reads)."""
+        target.features.update(self.split(epoch).features)
