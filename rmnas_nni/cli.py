@@ -37,6 +37,11 @@ def _parse_sets(items: List[str]) -> Dict[str, Any]:
             parsed = yaml.safe_load(value)
         except yaml.YAMLError:
             raise ConfigError(f'--set {item}: value is not valid YAML') from None
+        if isinstance(parsed, str):
+            try:
+                parsed = float(parsed)               # YAML 1.1 reads 5e-4 (no dot) as a string
+            except ValueError:
+                pass
         node = out
         parts = key.strip().split('.')
         for p in parts[:-1]:

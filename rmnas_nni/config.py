@@ -130,6 +130,7 @@ RUN_SCHEMA: Dict[str, Any] = {
         'missing': {
             'rate': Field((int, float, dict), 0.0, _missing_rate),
             'protocol': Field(str, 'auto', _one_of('auto', 'sentence', 'dialogue')),
+            'redraw_train': Field(bool, False),
             'seeds': Field(dict, {}),
         },
     },
@@ -397,15 +398,27 @@ def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optiona
         raise ConfigError(f"{source}: key 'data.modalities': must be distinct names (letters, digits, _)")
     if data['format'] != 'synthetic' and not data['path']:
         raise ConfigError(f"{source}: key 'data.path': required for format {data['format']!r}")
-    if data['path'] and base is not None and not Path(data['path']).is_absolute():
-        data['path'] = str((base / data['path']).resolve()) if (base / data['path']).exists() else data['path']
+    if data['path'] and data['format'] != 'synthetic':
+        data['path'] = _resolve_data_path(data['path'], base, source)
+    from .data.readers import check_options
+    data['options'] = check_options(data['format'], data['options'], source)
     rate = data['missing']['rate']
     if isinstance(rate, dict):
         extra = [k for k in rate if k not in mods]
         if extra:
             raise ConfigError(f"{source}: key 'data.missing.rate.{extra[0]}': not one of data.modalities")
+    for k, v in data['missing']['seeds'].items():
+        if k not in mods and k != 'dialogue':
+            raise ConfigError(f"{source}: key 'data.missing.seeds.{k}': not one of data.modalities or 'dialogue'")
+        if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+            raise ConfigError(f"{source}: key 'data.missing.seeds.{k}': expected a non-negative integer, got {v!r}")
     cfg['space'] = load_space_config(cfg['search_space'], space_overrides)
     cfg['strategy_config'] = load_strategy_config(cfg['strategy'], strategy_overrides)
+    if cfg['device'] == 'cuda':
+        import torch
+        if not torch.cuda.is_available():
+            raise ConfigError(f"{source}: key 'device': cuda was asked for, but no CUDA device is available here "
+                              f"(use auto or cpu)")
     if cfg['select_metric'] is not None:
         from .metrics import metric_direction
         try:
@@ -413,6 +426,17 @@ def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optiona
         except KeyError:
             raise ConfigError(f"{source}: key 'select_metric': unknown metric {cfg['select_metric']!r}") from None
     return cfg
+
+
+def _resolve_data_path(value: str, base: Optional[Path], source: str) -> str:
+    """``data.path`` made absolute: relative to the config file, else to the working directory."""
+    p = Path(value).expanduser()
+    candidates = [p] if p.is_absolute() else ([base / p] if base is not None else []) + [Path.cwd() / p]
+    for c in candidates:
+        if c.exists():
+            return str(c.resolve())
+    where = f' (looked in {os.path.normpath(candidates[0].parent)}' + (f' and {Path.cwd()})' if len(candidates) > 1 else ')')
+    raise ConfigError(f"{source}: key 'data.path': file not found: {value}{where}")
 
 
 def _deep_merge(base: Dict[str, Any], extra: Dict[str, Any]) -> Dict[str, Any]:

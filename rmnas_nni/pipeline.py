@@ -218,7 +218,8 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
     splits = data.splits
     result = run_search(
         space,
-        make_loader(splits['train'], data.level, s['batch_size'], shuffle=True, seed=seed),
+        make_loader(splits['train'], data.level, s['batch_size'], shuffle=True, seed=seed,
+                    redraw=data.extra.get('train_redraw')),
         make_loader(splits['valid'], data.level, s['batch_size'], shuffle=True, seed=seed + 1),
         make_loader(splits['valid'], data.level, s['batch_size'], shuffle=False),
         task=data.task, metric_kind=kind, select_metric=select, strategy_cfg=cfg['strategy_config'],
@@ -245,7 +246,8 @@ def retrain(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], run_dir: os.P
     model = build_fixed_model(cfg, data, arch, seed)
     printer(f'retrain: fixed network, {count_parameters(model) / 1e6:.2f}M parameters, up to {r["epochs"]} epochs')
     splits = data.splits
-    train_loader = make_loader(splits['train'], data.level, r['batch_size'], shuffle=True, seed=seed)
+    train_loader = make_loader(splits['train'], data.level, r['batch_size'], shuffle=True, seed=seed,
+                               redraw=data.extra.get('train_redraw'))
     val_loader = make_loader(splits['valid'], data.level, r['batch_size'], shuffle=False)
     test_loader = make_loader(splits['test'], data.level, r['batch_size'], shuffle=False)
     summary = train_fixed(model, train_loader, val_loader, task=data.task, kind=kind, select_metric=select,

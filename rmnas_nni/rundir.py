@@ -39,12 +39,22 @@ __all__ = ['atomic_write_bytes', 'atomic_write_text', 'atomic_write_json', 'atom
            'prepare_run_dir', 'default_run_dir', 'environment_record', 'file_checksum', 'Tee']
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def atomic_write_bytes(path: os.PathLike | str, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)                 # mkstemp makes 0600; results are ordinary files
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()
@@ -115,9 +125,17 @@ def prepare_run_dir(path: os.PathLike | str, overwrite: bool = False, resume: bo
         if not overwrite:
             raise RunDirError(f'{path}: run directory exists; choose another --out, or pass --overwrite '
                               f'(or --resume {path} to continue it)')
-        shutil.rmtree(path)
+        remove_output_dir(path, 'config.yaml', 'run')
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def remove_output_dir(path: Path, marker: str, what: str) -> None:
+    """Delete a directory for ``--overwrite``, but only one that rmnas wrote (it holds ``marker``)."""
+    if not (path / marker).is_file():
+        raise RunDirError(f'{path}: --overwrite only replaces a {what} directory written by rmnas '
+                          f'(no {marker} in it); choose another --out')
+    shutil.rmtree(path)
 
 
 def file_checksum(path: os.PathLike | str, algorithm: str = 'sha256') -> str:

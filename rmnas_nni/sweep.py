@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -216,7 +215,8 @@ def _open_sweep_dir(sweep_dir: Path, base: Dict, overwrite: bool, resume: bool) 
         return True
     if sweep_dir.exists() and any(sweep_dir.iterdir()):
         if overwrite:
-            shutil.rmtree(sweep_dir)
+            from .rundir import remove_output_dir
+            remove_output_dir(sweep_dir, 'sweep.yaml', 'sweep')
         elif (sweep_dir / 'sweep.yaml').is_file():
             stored, _ = load_sweep(sweep_dir)
             _check_same(stored, base, sweep_dir / 'sweep.yaml', 'this sweep directory')

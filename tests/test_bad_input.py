@@ -146,3 +146,91 @@ def test_refusal_in_a_real_process(tmp_path, which):
         r = run_cli('retrain', '--arch', arch, '--out', out)
         must = [str(arch), "'fusion/cell1/step1/op'"]
     _assert_refused(r, must, out)
+
+
+def test_cuda_asked_for_without_cuda(tmp_path, capsys):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip('this machine has CUDA')
+    out = tmp_path / 'out'
+    _assert_refused(run_main(capsys, 'run', '--out', out, '-c', _yaml(tmp_path, 'device: cuda\n')),
+                    ['bad.yml', "'device'", 'no CUDA device'], out)
+
+
+def test_overwrite_refuses_a_directory_rmnas_did_not_write(tmp_path, capsys):
+    out = tmp_path / 'precious'
+    out.mkdir()
+    (out / 'thesis.tex').write_text('years of work')
+    r = run_main(capsys, 'run', '--out', out, '--overwrite', '--set', 'search.epochs=1')
+    assert r.returncode == 2 and 'only replaces a run directory written by rmnas' in r.stderr
+    assert (out / 'thesis.tex').read_text() == 'years of work'
+
+
+# --- data files: every malformed MMSA pickle goes through the whole CLI and is refused before anything is written
+
+def _mutations():
+    import numpy as np
+
+    def labels_short(o):
+        o['train']['regression_labels'] = o['train']['regression_labels'][:-1]
+
+    def width(o):
+        o['valid']['audio'] = np.ones((3, 12, 7), np.float32)
+
+    def nan(o):
+        o['test']['vision'][2, 0, 0] = np.nan
+
+    def inf(o):
+        o['test']['vision'][1, 0, 0] = np.inf
+
+    def strings(o):
+        o['train']['audio'] = o['train']['audio'].astype(str)
+
+    def too_long(o):
+        o['valid']['audio_lengths'] = np.array([3, 13, 2])
+
+    def empty(o):
+        o['test'] = {k: v[:0] for k, v in o['test'].items()}
+
+    def str_labels(o):
+        o['valid']['regression_labels'] = np.array(['pos', 'neg', 'pos'])
+
+    def out_of_range(o):
+        o['test']['regression_labels'][1] = 4.5
+
+    def split_not_dict(o):
+        o['train'] = [1, 2]
+
+    return [
+        ('data-missing-split', lambda o: o.pop('valid'), ["key 'valid'", 'missing split']),
+        ('data-missing-modality', lambda o: o['test'].pop('vision'), ["key 'test.vision'"]),
+        ('data-label-count', labels_short, ["key 'train.regression_labels'", '5 labels for 6 samples']),
+        ('data-widths-differ', width, ["key 'valid.audio'", 'width 7 differs from 5']),
+        ('data-nan', nan, ["key 'test.vision'", 'NaN or infinite']),
+        ('data-inf', inf, ["key 'test.vision'", 'NaN or infinite']),
+        ('data-string-features', strings, ["key 'train.audio'", 'strings']),
+        ('data-length-beyond-array', too_long, ["key 'valid.audio_lengths'", 'beyond the array']),
+        ('data-empty-split', empty, ['test split is empty']),
+        ('data-string-labels', str_labels, ["key 'valid.regression_labels'", 'strings']),
+        ('data-label-out-of-range', out_of_range, ["key 'test.regression_labels'", 'out of range']),
+        ('data-split-not-a-dict', split_not_dict, ["key 'train'", 'expected a dict']),
+    ]
+
+
+DATA_CASES = _mutations()
+
+
+@pytest.mark.parametrize('case', DATA_CASES, ids=[c[0] for c in DATA_CASES])
+def test_bad_data_file_is_refused(tmp_path, capsys, case):
+    from test_readers import mmsa_obj, write_pickle
+    _, mutate, must = case
+    obj = mmsa_obj()
+    mutate(obj)
+    data = tmp_path / 'mosi.pkl'
+    write_pickle(data, obj)
+    cfg = _yaml(tmp_path, f'data:\n  format: mmsa\n  path: {data}\n', 'run.yml')
+    out = tmp_path / 'out'
+    before = sorted(tmp_path.rglob('*'))
+    _assert_refused(run_main(capsys, 'run', '--out', out, '-c', cfg), [str(data)] + must, out)
+    assert sorted(tmp_path.rglob('*')) == before
+

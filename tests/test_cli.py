@@ -46,3 +46,9 @@ def test_search_then_retrain_from_arch(tmp_path):
     assert json.loads((tmp_path / 'r' / 'arch.json').read_text()) == json.loads(
         (tmp_path / 's' / 'arch.json').read_text())
     assert (tmp_path / 'r' / 'metrics.json').is_file()
+
+
+def test_set_parses_numbers_as_a_shell_user_writes_them():
+    from rmnas_nni.cli import _parse_sets
+    assert _parse_sets(['retrain.lr=5e-4', 'seed=3', 'name=run-1', 'data.missing.rate={text: 0.5}']) == {
+        'retrain': {'lr': 5e-4}, 'seed': 3, 'name': 'run-1', 'data': {'missing': {'rate': {'text': 0.5}}}}

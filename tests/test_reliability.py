@@ -115,3 +115,13 @@ def test_existing_run_directory_is_never_overwritten(tmp_path):
     r = run_cli('run', '--out', out, *SMALL)
     assert r.returncode == 2 and 'run directory exists' in r.stderr and 'Traceback' not in r.stderr
     assert sorted(p.name for p in out.iterdir()) == ['keep.txt']
+
+
+def test_atomic_writes_leave_ordinary_permissions_and_no_temp_files(tmp_path, monkeypatch):
+    import stat
+    from rmnas_nni import rundir
+    monkeypatch.setattr(rundir, '_UMASK', 0o022)
+    path = rundir.atomic_write_json(tmp_path / 'm.json', {'a': 1})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644             # not mkstemp's 0600
+    assert json.loads(path.read_text()) == {'a': 1}
+    assert [p.name for p in tmp_path.iterdir()] == ['m.json']

@@ -1,4 +1,9 @@
-"""Data: readers for the layouts researchers have, the embedded default, missing-modality protocols."""
+"""Data: readers for the layouts researchers have, the embedded default, missing-modality protocols.
+
+``load_data`` reads what a run config's ``data`` section names (formats in
+:mod:`rmnas_nni.data.readers`); ``prepare_data`` then applies the configured
+missing-modality protocol (:mod:`rmnas_nni.data.missing`) and returns the masks.
+"""
 from __future__ import annotations
 
 from typing import Any, Dict, Tuple
@@ -16,8 +21,10 @@ def load_data(data_cfg: Dict[str, Any]) -> MultimodalData:
     """Read the dataset a run config's ``data`` section names, keeping its ``modalities``."""
     fmt = data_cfg['format']
     if fmt == 'synthetic':
+        from .readers import check_options
         from .synthetic import make_synthetic
-        data = make_synthetic(data_cfg['level'], data_cfg['task'], data_cfg['seed'], **data_cfg.get('options', {}))
+        options = check_options('synthetic', data_cfg.get('options'))
+        data = make_synthetic(data_cfg['level'], data_cfg['task'], data_cfg['seed'], **options)
     else:
         from . import readers
         data = readers.read(fmt, data_cfg)
@@ -49,5 +56,10 @@ def prepare_data(data_cfg: Dict[str, Any]) -> Tuple[MultimodalData, Dict[str, Di
                             f"{DIALOGUE_MAX_RATE} (got {scalar})")
     seeds = {str(k): int(v) for k, v in (missing.get('seeds') or {}).items()}
     extra = data.extra
-    return apply_missing(data, rate, protocol, seeds, keep_text_ends=bool(extra.get('text_is_bert')),
-                         text_token_ids=extra.get('text_ids'))
+    masked, masks = apply_missing(data, rate, protocol, seeds, keep_text_ends=bool(extra.get('text_is_bert')),
+                                  text_token_ids=extra.get('text_ids'))
+    if missing.get('redraw_train'):
+        from .missing import TrainingMaskRedraw
+        masked.extra = dict(masked.extra, train_redraw=TrainingMaskRedraw(
+            data, rate, protocol, seeds, keep_text_ends=bool(extra.get('text_is_bert'))))
+    return masked, masks

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -147,13 +147,18 @@ class EpochShuffleSampler(Sampler):
     uninterrupted run would have seen.
     """
 
-    def __init__(self, n: int, seed: int):
+    def __init__(self, n: int, seed: int, on_epoch: Optional[Callable[[int], None]] = None):
         self.n = n
         self.seed = seed
         self.epoch = 0
+        self.on_epoch = on_epoch
+        if on_epoch is not None:
+            on_epoch(0)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
+        if self.on_epoch is not None:
+            self.on_epoch(self.epoch)
 
     def __iter__(self) -> Iterator[int]:
         g = torch.Generator().manual_seed(self.seed * 100003 + self.epoch)
@@ -163,10 +168,18 @@ class EpochShuffleSampler(Sampler):
         return self.n
 
 
-def make_loader(split: Split, level: str, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
-    """DataLoader over a split; shuffling is reproducible per epoch (see :class:`EpochShuffleSampler`)."""
+def make_loader(split: Split, level: str, batch_size: int, shuffle: bool, seed: int = 0,
+                redraw=None) -> DataLoader:
+    """DataLoader over a split; shuffling is reproducible per epoch (see :class:`EpochShuffleSampler`).
+
+    ``redraw`` (a :class:`~rmnas_nni.data.missing.TrainingMaskRedraw`) re-masks the
+    split at the start of every epoch; it needs ``shuffle``.
+    """
+    if redraw is not None:
+        split = Split(dict(split.features), split.lengths, split.labels, split.ids)
     dataset = SplitDataset(split, level)
-    sampler = EpochShuffleSampler(len(dataset), seed) if shuffle else None
+    on_epoch = functools.partial(redraw.apply, split) if redraw is not None else None
+    sampler = EpochShuffleSampler(len(dataset), seed, on_epoch) if shuffle else None
     # A private generator: creating an iterator must not draw from the global RNG, or
     # the dropout masks after a resume would depend on when Lightning built its iterators.
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False,

@@ -15,7 +15,9 @@ random modality is kept; otherwise one random modality is kept plus each other o
 with probability ``q = (M(1-r) - 1) / (M - 1)``, so the expected kept fraction is
 ``1 - r``. Like GCNet, the draw is repeated (up to 100 times) until the kept fraction
 is within 0.005 of ``1 - r``; the closest draw is used. Dropped modality vectors
-become zeros. Rates up to 0.7.
+become zeros. Rates up to 0.7. **(decision)** Under this protocol sentence-level
+data (``data.missing.protocol: dialogue`` with ``data.level: sentence``) treats each
+sample as the utterance: a dropped modality loses all its frames.
 
 **Per-modality rates** ``{text: r_t, audio: r_a, vision: r_v}``: sentence level uses
 each modality's own rate. Dialogue level **(decision)**: modality ``m`` is kept with
@@ -24,6 +26,12 @@ modality drawn with probability proportional to ``1 - r_m`` (uniformly if all ar
 
 Every mask is a pure function of the config (rates, seeds) and the data, and is
 saved with a run (``masks.npz``).
+
+**Re-drawn training masks** (``data.missing.redraw_train``, off by default): the
+training split gets a fresh draw of the same protocol at the same rate every epoch,
+as GCNet's own code masks each batch anew; validation and test keep the masks drawn
+at load time, so what is evaluated is exactly the protocol above. The draw of epoch
+``e`` depends only on the seeds and ``e`` (:class:`TrainingMaskRedraw`).
 """
 from __future__ import annotations
 
@@ -33,7 +41,7 @@ import numpy as np
 
 from .dataset import MultimodalData, Split
 
-__all__ = ['SENTENCE_SEEDS', 'UNK_ID', 'sentence_token_mask', 'drop_tokens', 'dialogue_keep_matrix',
+__all__ = ['TrainingMaskRedraw', 'SENTENCE_SEEDS', 'UNK_ID', 'sentence_token_mask', 'drop_tokens', 'dialogue_keep_matrix',
            'dialogue_keep_matrix_per_modality', 'apply_missing', 'resolve_rates', 'DIALOGUE_MAX_RATE']
 
 SENTENCE_SEEDS = {'text': 111, 'audio': 1111, 'vision': 11111}
@@ -49,13 +57,14 @@ def sentence_token_mask(lengths: np.ndarray, max_len: int, rate: float, seed: in
 
     ``keep_ends`` protects the first and the last real token ([CLS] and [SEP]).
     """
-    real = np.arange(max_len)[None, :] < np.asarray(lengths)[:, None]
+    lengths = np.asarray(lengths).astype(np.int64)
+    real = np.arange(max_len)[None, :] < lengths[:, None]
     rng = np.random.RandomState(seed)
     keep = (rng.uniform(size=real.shape) > rate) & real
     if keep_ends:
-        rows = np.nonzero(np.asarray(lengths) > 0)[0]
+        rows = np.nonzero(lengths > 0)[0]
         keep[rows, 0] = True
-        keep[rows, np.asarray(lengths)[rows] - 1] = True
+        keep[rows, lengths[rows] - 1] = True
     return keep
 
 
@@ -74,7 +83,7 @@ def dialogue_keep_matrix(n: int, n_modalities: int, rate: float, rng: np.random.
     """``(n, M)`` 0/1 keep matrix of the GCNet protocol, at least one 1 per row."""
     if n_modalities < 1:
         raise ValueError('at least one modality is needed')
-    if rate <= 0.0:
+    if rate <= 0.0 or n == 0:
         return np.ones((n, n_modalities), dtype=bool)
     kept_fraction = 1.0 - rate
     base = np.zeros((n, n_modalities), dtype=bool)
@@ -161,21 +170,66 @@ def apply_missing(data: MultimodalData, rate: Union[float, Mapping[str, float]],
                 if m == 'text' and text_token_ids is not None and split_name in text_token_ids:
                     split_masks['text_ids'] = drop_tokens(text_token_ids[split_name], keep, lengths, token_ids=True)
         else:
-            lengths = split.lengths[mods[0]]
-            t = feats[mods[0]].shape[1]
-            real = np.arange(t)[None, :] < lengths[:, None]
+            # the unit that keeps or loses a modality: a real utterance token (dialogue level),
+            # or a whole sample (sentence-level data under the dialogue protocol)
+            per_token = data.level == 'dialogue'
+            if per_token:
+                lengths = np.asarray(split.lengths[mods[0]])
+                unit = np.arange(feats[mods[0]].shape[1])[None, :] < lengths[:, None]
+            else:
+                unit = np.ones((len(split), 1), dtype=bool)
             rng = np.random.default_rng(int(seeds.get('dialogue', DIALOGUE_SEED)) * 10 + _SPLIT_OFFSET.get(split_name, 3))
-            n_real = int(real.sum())
+            n_real = int(unit.sum())
             values = list(rates.values())
             if len(set(values)) == 1:
                 keep_real = dialogue_keep_matrix(n_real, len(mods), values[0], rng)
             else:
                 keep_real = dialogue_keep_matrix_per_modality(n_real, np.array(values), rng)
             for k, m in enumerate(mods):
-                keep = np.zeros(real.shape, dtype=bool)
-                keep[real] = keep_real[:, k]
+                keep_unit = np.zeros(unit.shape, dtype=bool)
+                keep_unit[unit] = keep_real[:, k]
+                lengths = np.asarray(split.lengths[m])
+                real = np.arange(feats[m].shape[1])[None, :] < lengths[:, None]
+                keep = (keep_unit if per_token else keep_unit[:, :1]) & real
                 feats[m] = drop_tokens(feats[m], keep, lengths)
                 split_masks[m] = keep
         new_splits[split_name] = Split(feats, dict(split.lengths), split.labels, split.ids)
         masks[split_name] = split_masks
     return data.with_splits(new_splits), masks
+
+
+class TrainingMaskRedraw:
+    """Fresh missing-modality masks for the training split at every epoch.
+
+    Parameters
+    ----------
+    unmasked
+        The dataset before any mask (only its ``train`` split is used).
+    rate, protocol, seeds, keep_text_ends
+        As for :func:`apply_missing`; epoch ``e`` draws with every seed ``s`` replaced
+        by ``s * 1000 + 7 + e``, so no epoch repeats the load-time draw.
+    """
+
+    def __init__(self, unmasked: MultimodalData, rate, protocol: str = 'auto',
+                 seeds: Optional[Mapping[str, int]] = None, keep_text_ends: bool = False):
+        self.unmasked = unmasked.with_splits({'train': unmasked.splits['train']})
+        self.rate = rate
+        self.protocol = protocol
+        self.seeds = dict(seeds or {})
+        self.keep_text_ends = keep_text_ends
+
+    def split(self, epoch: int) -> Split:
+        """The training split masked for ``epoch``."""
+        protocol = self.unmasked.level if self.protocol == 'auto' else self.protocol
+        if protocol == 'sentence':
+            base = {m: int(self.seeds.get(m, SENTENCE_SEEDS.get(m, int('1' * (k + 3)))))
+                    for k, m in enumerate(self.unmasked.modalities)}
+        else:
+            base = {'dialogue': int(self.seeds.get('dialogue', DIALOGUE_SEED))}
+        seeds = {k: v * 1000 + 7 + int(epoch) for k, v in base.items()}
+        data, _ = apply_missing(self.unmasked, self.rate, self.protocol, seeds, self.keep_text_ends)
+        return data.splits['train']
+
+    def apply(self, target: Split, epoch: int) -> None:
+        """Write the masked features of ``epoch`` into ``target`` (the split a loader reads)."""
+        target.features.update(self.split(epoch).features)
