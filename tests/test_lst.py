@@ -1,10 +1,14 @@
 import math
+import sys
 
 import pytest
 import torch
-import torch.nn.functional as F
+from conftest import ROOT
 
 from rmnas_nni.lst import LST, key_padding_bias, sentiment_trends, sentiment_trends_reference
+
+sys.path.insert(0, str(ROOT / 'bench'))
+from _previous_lst import previous_lst_forward  # noqa: E402  (the LST forward before the in-place bias)
 
 
 @pytest.mark.parametrize('n', [1, 2, 5, 17])
@@ -80,28 +84,6 @@ def test_key_padding_bias():
     assert bias[0, 0, 0, 0] == 0 and math.isinf(bias[0, 0, 0, 2].item())
 
 
-def lst_previous(lst: LST, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """LST.forward (and its distance_matrix) as they were before ST, DM and the mask went into one tensor in place."""
-    b, n, _ = x.shape
-    x = x * mask.unsqueeze(-1).to(x.dtype)
-    ast = lst.st_encoder(x.transpose(1, 2))
-    pos = torch.arange(n, dtype=x.dtype)
-    dist = (pos.unsqueeze(0) - pos.unsqueeze(1)).abs()
-    dm = lst.dis_encoder(dist.unsqueeze(-1)).permute(2, 0, 1)
-    dm = dm.masked_fill((dist > lst.maxdis).unsqueeze(0), float('-inf'))
-    g = lst.dis_encoder(torch.full((1,), -1.0, dtype=x.dtype))
-    full = g.view(-1, 1, 1).expand(-1, n + 1, n + 1).clone()
-    full[:, 1:, 1:] = dm
-    bias = full.unsqueeze(0).repeat(b, 1, 1, 1)
-    prefix = torch.cumsum(F.pad(ast[..., 1:], (1, 0)), dim=-1)
-    pos_t = torch.arange(n, dtype=ast.dtype)
-    steps = pos_t.unsqueeze(0) - pos_t.unsqueeze(1)
-    steps = torch.where(steps == 0, torch.ones_like(steps), steps)
-    bias[:, :, 1:, 1:] += (prefix.unsqueeze(-2) - prefix.unsqueeze(-1)) / steps
-    keys = torch.cat([mask.new_ones(b, 1), mask], dim=1)
-    return bias.masked_fill(~keys[:, None, None, :], float('-inf'))
-
-
 @pytest.mark.parametrize('n, maxdis', [(1, 8), (2, 1), (9, 3), (40, 8), (40, 100)])
 def test_in_place_lst_equals_previous_computation(n, maxdis):
     torch.manual_seed(n)
@@ -109,13 +91,13 @@ def test_in_place_lst_equals_previous_computation(n, maxdis):
     x = torch.randn(3, n, 5, requires_grad=True)
     with torch.no_grad():
         full = torch.ones(3, n, dtype=torch.bool)
-        assert torch.equal(lst(x, full), lst_previous(lst, x, full))          # float32, bit for bit
+        assert torch.equal(lst(x, full), previous_lst_forward(lst, x, full))          # float32, bit for bit
     # float64 from here: the gradients are sums over B (N+1)^2 entries, taken in another order
     lst = lst.double()
     x = x.detach().double().requires_grad_()
     lengths = torch.tensor([n, max(n // 2, 1), 1])
     mask = torch.arange(n)[None] < lengths[:, None]
-    new, old = lst(x, mask), lst_previous(lst, x, mask)
+    new, old = lst(x, mask), previous_lst_forward(lst, x, mask)
     assert new.dtype == old.dtype and new.shape == old.shape == (3, 3, n + 1, n + 1)
     assert torch.equal(new, old)                       # bit for bit, -inf where the previous had -inf
     # gradients of the raw features and of both encoders, through a softmax as the mixers use it
@@ -171,6 +153,6 @@ def test_in_place_lst_keeps_dtype_and_values_under_autocast():
     x = torch.randn(2, 30, 5)
     mask = torch.arange(30)[None] < torch.tensor([[30], [20]])
     with torch.autocast('cpu', dtype=torch.bfloat16):
-        new, old = lst(x, mask), lst_previous(lst, x, mask)
+        new, old = lst(x, mask), previous_lst_forward(lst, x, mask)
     assert new.dtype == old.dtype == torch.bfloat16
     assert torch.equal(new, old)
