@@ -25,6 +25,11 @@ Padding: sequences are left-aligned (real tokens first). The raw features of
 padded positions are zeroed before the convolution, which is exactly the
 convolution's own zero padding, so a padded sequence gives the same LST on its
 real tokens as the unpadded one.
+
+Memory: the bias is the one ``(B, H, N+1, N+1)`` tensor :meth:`LST.forward`
+allocates; ST, DM and the padding mask are written into it in place, and autograd
+keeps only ``(N+1, N+1)`` constants for the backward pass. (Building DM, adding ST
+and masking out of place held three such tensors at once, 3x the output.)
 """
 from __future__ import annotations
 
@@ -51,10 +56,21 @@ def sentiment_trends(ast: torch.Tensor) -> torch.Tensor:
     n = ast.shape[-1]
     prefix = torch.cumsum(F.pad(ast[..., 1:], (1, 0)), dim=-1)          # C[0] = 0, C[p] = sum AST[1..p]
     diff = prefix.unsqueeze(-2) - prefix.unsqueeze(-1)                   # diff[i, j] = C[j] - C[i]
-    pos = torch.arange(n, device=ast.device, dtype=ast.dtype)
+    return diff.div_(_trend_steps(n, ast.device, ast.dtype))
+
+
+def _trend_steps(n: int, device=None, dtype=torch.float32, global_token: bool = False) -> torch.Tensor:
+    """Path lengths ``j - i`` that divide ``C[j] - C[i]``: ``(n, n)``, 1 on the diagonal (where the difference is 0).
+
+    With ``global_token`` the result is ``(n+1, n+1)`` with ``inf`` in row and column 0, so
+    that the division gives the global token's ST entries, 0.
+    """
+    pos = torch.arange(n, device=device, dtype=dtype)
     steps = pos.unsqueeze(0) - pos.unsqueeze(1)                          # j - i
     steps = torch.where(steps == 0, torch.ones_like(steps), steps)       # diagonal: diff is 0 there
-    return diff / steps
+    if global_token:
+        steps = F.pad(steps, (1, 0, 1, 0), value=float('inf'))
+    return steps
 
 
 def sentiment_trends_reference(ast: torch.Tensor) -> torch.Tensor:
@@ -112,13 +128,9 @@ class LST(nn.Module):
     def distance_matrix(self, n: int, device=None, dtype=torch.float32) -> torch.Tensor:
         """``(H, n+1, n+1)`` distance bias, global token at index 0."""
         pos = torch.arange(n, device=device, dtype=dtype)
-        dist = (pos.unsqueeze(0) - pos.unsqueeze(1)).abs()                     # (n, n)
-        dm = self.dis_encoder(dist.unsqueeze(-1)).permute(2, 0, 1)             # (H, n, n)
-        dm = dm.masked_fill((dist > self.maxdis).unsqueeze(0), float('-inf'))
-        g = self.dis_encoder(torch.full((1,), -1.0, device=device, dtype=dtype))  # (H,)
-        full = g.view(-1, 1, 1).expand(-1, n + 1, n + 1).clone()
-        full[:, 1:, 1:] = dm
-        return full
+        dist = F.pad((pos.unsqueeze(0) - pos.unsqueeze(1)).abs(), (1, 0, 1, 0), value=-1.0)  # (n+1, n+1), -1: global
+        dm = self.dis_encoder(dist.unsqueeze(-1)).permute(2, 0, 1)             # (H, n+1, n+1)
+        return dm.masked_fill_((dist > self.maxdis).unsqueeze(0), float('-inf'))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """LST bias.
@@ -137,7 +149,11 @@ class LST(nn.Module):
         b, n, _ = x.shape
         x = x * mask.unsqueeze(-1).to(x.dtype)
         ast = self.st_encoder(x.transpose(1, 2))                               # (B, H, N)
-        bias = self.distance_matrix(n, x.device, x.dtype).unsqueeze(0).repeat(b, 1, 1, 1)
-        bias[:, :, 1:, 1:] += sentiment_trends(ast)
+        # prefix sums as in sentiment_trends, with the global token in front: P[0] = 0, P[k] = C[k-1]
+        prefix = F.pad(torch.cumsum(F.pad(ast[..., 1:], (1, 0)), dim=-1), (1, 0))
+        bias = prefix.unsqueeze(-2) - prefix.unsqueeze(-1)                     # the one (B, H, N+1, N+1) tensor
+        bias.div_(_trend_steps(n, x.device, bias.dtype, global_token=True))    # ST; 0 in the global row/column
+        dm = self.distance_matrix(n, x.device, x.dtype)
+        bias = bias.add_(dm).to(dm.dtype)                  # + DM; .to: a copy only where autocast lowered DM's dtype
         keys = torch.cat([mask.new_ones(b, 1), mask], dim=1)                   # global token is always real
-        return bias.masked_fill(~keys[:, None, None, :], float('-inf'))
+        return bias.masked_fill_(~keys[:, None, None, :], float('-inf'))

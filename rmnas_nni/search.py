@@ -164,7 +164,9 @@ class ArchitectureOptimizerMixin:
     * ``configure_architecture_optimizers`` builds the optimizer the strategy YAML
       names (paper: SGD, lr 5) instead of NNI's hard-coded Adam;
     * validation is delegated to the training module (NNI's DARTS has none);
-    * each epoch is seeded from ``(seed, epoch)``; RNG states go into checkpoints.
+    * each epoch is seeded from ``(seed, epoch)``; RNG states go into checkpoints;
+    * the architecture step computes no weight gradients (:meth:`training_step`);
+    * the choice weights go to the loggers in one call (:meth:`log_probs`).
     """
 
     arch_optimizer_cfg: Dict[str, Any]
@@ -188,6 +190,77 @@ class ArchitectureOptimizerMixin:
     def on_train_epoch_start(self):
         seed_epoch(self.seed, self.trainer.current_epoch)
         return super().on_train_epoch_start()
+
+    def training_step(self, batch, batch_idx):
+        """NNI's first-order DARTS step, with the architecture step's backward kept to the architecture.
+
+        As in NNI 3.0's ``DartsLightningModule.training_step``: an architecture step on
+        the validation batch (after the warm-up epochs), then a weight step on the train
+        batch, the learning-rate schedulers, and the choice weights logged every
+        ``log_prob_every_n_step`` batches.
+
+        **(decision)** NNI's architecture step backpropagates into every weight as well,
+        and the weight step's ``zero_grad`` then throws those gradients away. Here the
+        weights do not require gradients during the architecture step, so its backward
+        skips the weight-gradient products: the architecture gradients are the same up
+        to float32 rounding (the tests compare a search with NNI's step), and at paper
+        size the architecture step costs half as much, a whole search step 30% less
+        (``bench/search_vs_retrain.py --nni-arch-step``).
+        """
+        arc_optim = self.architecture_optimizers()
+        if not isinstance(arc_optim, torch.optim.Optimizer):
+            raise TypeError(f'Expect arc_optim to be a single Optimizer, but found: {arc_optim}')
+        trn_batch, val_batch = batch['train'], batch['val']
+        if self.warmup_epochs == 0 or self.trainer.current_epoch >= self.warmup_epochs:
+            self.resample()
+            arc_optim.zero_grad()
+            arch_ids = {id(p) for p in self.arch_parameters()}
+            frozen = [p for p in self.parameters() if p.requires_grad and id(p) not in arch_ids]
+            try:
+                for p in frozen:
+                    p.requires_grad_(False)
+                arc_step_loss = self.training_module.training_step(val_batch, 2 * batch_idx)
+                if isinstance(arc_step_loss, dict):
+                    arc_step_loss = arc_step_loss['loss']
+                if self.penalty is not None:
+                    arc_step_loss, details = self.penalty(arc_step_loss, self.export_probs())
+                    self.log_dict({f'penalty/{k}': v for k, v in details.items()})
+                self.manual_backward(arc_step_loss)
+            finally:
+                for p in frozen:
+                    p.requires_grad_(True)
+            arc_optim.step()
+
+        self.resample()
+        loss_and_metrics = self.training_module.training_step(trn_batch, 2 * batch_idx + 1)
+        w_step_loss = loss_and_metrics['loss'] if isinstance(loss_and_metrics, dict) else loss_and_metrics
+        self.advance_optimization(w_step_loss, batch_idx, self.gradient_clip_val)
+        self.advance_lr_schedulers(batch_idx)
+        if batch_idx % self.log_prob_every_n_step == 0:
+            self.log_probs(self.export_probs())
+        return loss_and_metrics
+
+    def log_probs(self, probs) -> None:
+        """Write the choice weights straight to the loggers (``search/metrics.csv``).
+
+        **(decision)** NNI logs them with one Lightning ``self.log`` per choice value,
+        which costs about a millisecond each in Lightning's result bookkeeping (a
+        hundred values and more every ``log_prob_every_n_step`` steps: 5% of a
+        quickstart search epoch, ``bench/nni_overhead.py --stock-log-probs``), and
+        Lightning then wrote the last weights again as a CSV row at every step. The
+        loggers receive the row NNI's path wrote at the logging step: the
+        ``prob/{label}/{value}`` weights and the epoch, at the step Lightning would use.
+        """
+        loggers = self.trainer.loggers if self._trainer is not None else []
+        if not loggers:
+            return
+        metrics: Dict[str, float] = {f'prob/{label}/{value}': float(weight)
+                                     for label, dist in probs.items() for value, weight in dist.items()}
+        metrics['epoch'] = self.trainer.current_epoch
+        step = self.trainer.fit_loop.epoch_loop._batches_that_stepped
+        for logger in loggers:
+            logger.log_metrics(metrics, step=step)
+            logger.save()
 
     def on_save_checkpoint(self, checkpoint: Dict[str, Any]) -> None:
         checkpoint['rng_states'] = rng_states()
@@ -382,13 +455,16 @@ def run_search(space: torch.nn.Module, train_loader, arch_loader, val_loader, *,
 
     mode = metric_direction(select_metric)
     ckpt_dir = Path(out_dir) / 'checkpoints'
+    # best.ckpt is only ever read for its weights (the best epoch is restored before export), so it
+    # holds no optimizer state: a third of a full checkpoint. last.ckpt is full, for --resume.
     checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename='best', monitor='val_select', mode=mode,
-                                 save_top_k=1, save_last=True, enable_version_counter=False)
+                                 save_top_k=1, save_weights_only=True, enable_version_counter=False)
+    last_checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename='last', save_top_k=1, enable_version_counter=False)
     early = EarlyStopping(monitor='val_select', mode=mode, patience=patience, check_finite=False)
     accelerator, devices = _trainer_device(device)
     trainer = pl.Trainer(
         max_epochs=epochs, accelerator=accelerator, devices=devices, precision=precision,
-        callbacks=[checkpoint, early, EpochProgress('search', select_metric, printer), *callbacks],
+        callbacks=[checkpoint, last_checkpoint, early, EpochProgress('search', select_metric, printer), *callbacks],
         logger=CSVLogger(str(out_dir), name='', version=''), default_root_dir=str(out_dir),
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
         plugins=[AtomicCheckpointIO()], log_every_n_steps=1)

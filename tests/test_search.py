@@ -66,6 +66,7 @@ def test_search_moves_weights_and_exports_nni_format(tmp_path):
     cfg = load_config(None, {'search': {'epochs': 2, 'batch_size': 16}})
     cfg['space']['encoder'].update(SMALL['encoder'])
     cfg['space']['fusion'].update(SMALL['fusion'])
+    cfg['strategy_config']['options']['log_prob_every_n_step'] = 2
     data = small_data()
     result = search(cfg, data, tmp_path, printer=lambda s: None)
     arch = json.loads((tmp_path / 'arch.json').read_text())
@@ -88,3 +89,71 @@ def test_search_moves_weights_and_exports_nni_format(tmp_path):
     assert fixed(batch['inputs'], batch['masks'])['fused'].shape == (8,)
     assert (tmp_path / 'search' / 'checkpoints' / 'last.ckpt').is_file()
     assert result.best_epoch in (1, 2)
+    # best.ckpt: the weights of the best epoch only; last.ckpt: everything a resume needs
+    best = torch.load(tmp_path / 'search' / 'checkpoints' / 'best.ckpt', weights_only=False)
+    last = torch.load(tmp_path / 'search' / 'checkpoints' / 'last.ckpt', weights_only=False)
+    assert best['epoch'] + 1 == result.best_epoch and 'state_dict' in best and 'optimizer_states' not in best
+    assert last['epoch'] == 1 and len(last['optimizer_states']) == 2 and 'rng_states' in last
+    # metrics.csv: the choice weights every 2nd step (4 steps an epoch: steps 0, 2, 4, 6), one validation per epoch
+    import pandas as pd
+    log = pd.read_csv(tmp_path / 'search' / 'metrics.csv')
+    prob_cols = [c for c in log.columns if c.startswith('prob/')]
+    assert {c.rsplit('/', 1)[0][len('prob/'):] for c in prob_cols} == set(probs)
+    rows = log.dropna(subset=prob_cols)
+    assert rows['step'].tolist() == [0, 2, 4, 6] and rows['epoch'].tolist() == [0, 0, 1, 1]
+    for label in probs:
+        cols = [c for c in prob_cols if c.rsplit('/', 1)[0] == f'prob/{label}']
+        np.testing.assert_allclose(rows[cols].sum(axis=1), 1.0, atol=1e-5)
+    assert log.dropna(subset=['val_select'])['epoch'].tolist() == [0, 1]
+
+
+@pytest.mark.filterwarnings('ignore:.*treespec')
+@pytest.mark.parametrize('strategy_file', ['darts.yml', 'gumbel_darts.yml'])
+def test_architecture_step_without_weight_gradients_matches_nni_step(tmp_path, monkeypatch, strategy_file):
+    """The project's DARTS step (no weight gradients in the architecture step) searches as NNI's own step does."""
+    from nni.nas.oneshot.pytorch.differentiable import DartsLightningModule
+    from rmnas_nni.search import ArchitectureOptimizerMixin, run_search, seed_epoch
+    data = small_data()
+    cfg = load_strategy_config(ROOT / 'strategies' / strategy_file)
+
+    def search(out, spy=None):
+        seed_epoch(0, -1)
+        space = RMNASSpace(data.dims, data.max_lengths, level=data.level, d_model=16, n_blocks=1, n_heads=2,
+                           ffn_ratio=2, fusion_width=8, n_cells=1, attention_chunks=2)
+        loaders = [make_loader(data.splits[s], data.level, 16, shuffle=sh, seed=k)
+                   for s, sh, k in (('train', True, 0), ('valid', True, 1), ('valid', False, 0))]
+        if spy is not None:
+            spy.space = space                                # the strategy makes the supernet in place
+        return run_search(space, *loaders, task=data.task, metric_kind='mosi', select_metric='mae',
+                          strategy_cfg=cfg, epochs=1, patience=8, seed=0, out_dir=out, device='cpu',
+                          printer=lambda s: None)
+
+    class Spy:
+        """Records, at every backward, whether any weight (not an architecture parameter) wants a gradient."""
+        space = None
+        calls = []
+        backward = torch.Tensor.backward
+
+        def __call__(self, loss, *args, **kwargs):
+            self.calls.append(any(p.requires_grad for n, p in self.space.named_parameters() if '_arch_' not in n))
+            return Spy.backward(loss, *args, **kwargs)
+
+    spy = Spy()
+    with monkeypatch.context() as m:
+        m.setattr(torch.Tensor, 'backward', lambda loss, *a, **k: spy(loss, *a, **k))
+        result = search(tmp_path / 'ours', spy)
+    assert len(spy.calls) == 8                                                     # 4 batches: arch, weight
+    assert spy.calls[0::2] == [False] * 4 and spy.calls[1::2] == [True] * 4
+    with monkeypatch.context() as m:
+        m.setattr(ArchitectureOptimizerMixin, 'training_step', DartsLightningModule.training_step)
+        reference = search(tmp_path / 'nni')
+    assert result.arch == reference.arch
+    mine, theirs = result.supernet.state_dict(), reference.supernet.state_dict()
+    assert set(mine) == set(theirs)
+    for key in mine:
+        if '_arch_' in key:       # SGD on the same gradients, up to float32 rounding of sums taken in another order
+            torch.testing.assert_close(mine[key], theirs[key], rtol=0, atol=1e-6, msg=key)
+        elif mine[key].is_floating_point():
+            # AdamW moves a weight by about lr (5e-4) a step whatever its gradient's size, so a gradient
+            # that is zero up to rounding may move it either way: 4 steps, at most 4 lr apart
+            torch.testing.assert_close(mine[key], theirs[key], rtol=0, atol=4 * 5e-4 + 1e-6, msg=key)
