@@ -27,7 +27,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, read_input
 
 __all__ = ['PROJECT_ROOT', 'load_yaml', 'load_run_config', 'load_space_config', 'load_strategy_config',
            'check_space', 'check_strategy', 'validate', 'space_kwargs', 'RUN_SCHEMA', 'SPACE_SCHEMA', 'STRATEGY_SCHEMA', 'dump_yaml']
@@ -268,12 +268,7 @@ def validate(user: Any, schema: Dict[str, Any], source: str, prefix: str = '') -
 def load_yaml(path: os.PathLike | str) -> Any:
     """Read a YAML file; a missing or unreadable file is a :class:`ConfigError`."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ConfigError(f'{path}: file not found') from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
-        raise ConfigError(f'{path}: cannot read: {exc.__class__.__name__}') from None
+    text = read_input(path, ConfigError, text=True)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

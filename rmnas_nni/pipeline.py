@@ -26,7 +26,7 @@ import torch
 from .config import dump_yaml, load_run_config, space_kwargs
 from .data import MultimodalData, make_loader
 from .data import prepare_data as _prepare_data
-from .errors import ArchitectureError, ConfigError
+from .errors import ArchitectureError, ConfigError, read_input
 from .metrics import default_select_metric, metric_kind
 from .rundir import (Tee, atomic_torch_save, atomic_write_bytes, atomic_write_json, atomic_write_text,
                      environment_record, file_checksum, prepare_run_dir)
@@ -112,13 +112,9 @@ def load_architecture(path: os.PathLike | str, space) -> Dict[str, Any]:
     """Read an ``arch.json`` and check it against the space."""
     path = Path(path)
     try:
-        arch = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ArchitectureError(f'{path}: file not found') from None
+        arch = json.loads(read_input(path, ArchitectureError))
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ArchitectureError(f'{path}: not valid JSON') from None
-    except (IsADirectoryError, PermissionError) as exc:
-        raise ArchitectureError(f'{path}: cannot read: {exc.__class__.__name__}') from None
     return check_architecture(arch, space, str(path))
 
 

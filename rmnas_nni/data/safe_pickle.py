@@ -28,7 +28,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, read_input
 
 __all__ = ['load_pickle', 'loads', 'RestrictedUnpickler', 'ALLOWED_GLOBALS']
 
@@ -119,12 +119,7 @@ def load_pickle(path: Union[str, os.PathLike]) -> Any:
         builtin containers, or is truncated or corrupt.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f'{path}: file not found') from None
-    except (IsADirectoryError, PermissionError, OSError) as exc:
-        raise DataError(f'{path}: cannot read: {exc.__class__.__name__}') from None
+    data = read_input(path, DataError)
     if not data:
         raise DataError(f'{path}: not a valid pickle (the file is empty)')
     return loads(data, str(path))
