@@ -181,7 +181,9 @@ def cmd_run(args) -> int:
     from .pipeline import run
     cfg = _load(args)
     run_dir, resume = _run_dir(args, cfg)
-    run(cfg, run_dir, resume=resume, overwrite=args.overwrite, quiet=args.quiet)
+    summary = run(cfg, run_dir, resume=resume, overwrite=args.overwrite, quiet=args.quiet)
+    if args.quiet:
+        print(summary['report'])    # --quiet hides the progress, not the result
     return 0
 
 

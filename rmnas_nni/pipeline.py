@@ -306,11 +306,12 @@ def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrit
                           printer=printer, on_epoch=on_epoch)
         valid_label = 'valid (best epoch)'
     table = metrics_table({valid_label: summary['valid'], 'test': summary['test']})
-    printer('\n' + arch_text)
-    printer('\n' + table.to_string(float_format=lambda v: f'{v:.4f}'))
-    printer(f'\nrun directory: {run_dir}\n  architecture: {arch_path}'
-            + (f' (figure: {figure})' if figure else '') + f'\n  choice weights: {run_dir / "arch_probs.json"}'
-            f'\n  weights: {run_dir / "model.pt"}\n  metrics: {run_dir / "metrics.json"}\n  log: {run_dir / "log.txt"}')
+    report = ('\n' + arch_text + '\n\n' + table.to_string(float_format=lambda v: f'{v:.4f}')
+              + f'\n\nrun directory: {run_dir}\n  architecture: {arch_path}'
+              + (f' (figure: {figure})' if figure else '') + f'\n  choice weights: {run_dir / "arch_probs.json"}'
+              f'\n  weights: {run_dir / "model.pt"}\n  metrics: {run_dir / "metrics.json"}\n  log: {run_dir / "log.txt"}')
+    printer(report)
+    summary['report'] = report
     summary['run_dir'] = str(run_dir)
     summary['arch'] = arch
     return summary

@@ -5,8 +5,6 @@ import pytest
 from conftest import run_cli
 
 
-
-
 @pytest.mark.parametrize('level', ['sentence', 'dialogue'])
 def test_rmnas_run_end_to_end(tmp_path, level):
     out = tmp_path / 'run'
@@ -29,6 +27,20 @@ def test_rmnas_run_end_to_end(tmp_path, level):
     assert again['mae'] == pytest.approx(metrics['test']['mae'], rel=1e-5)
     r3 = run_cli('evaluate', '--run', out, '--rate', '0.6', '--json')
     assert r3.returncode == 0 and json.loads(r3.stdout)['mae'] != again['mae']
+
+
+def test_quiet_run_prints_the_result_but_not_the_progress(tmp_path):
+    out = tmp_path / 'run'
+    r = run_cli('run', '--quiet', '--out', out, '--set', 'search.epochs=1', '--set', 'retrain.epochs=1',
+                '--set', 'data.options={sizes: {train: 64, valid: 32, test: 32}}')
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'search epoch' not in r.stdout and 'retrain epoch' not in r.stdout
+    test_row = [line for line in r.stdout.splitlines() if line.startswith('test ')]
+    assert len(test_row) == 1
+    mae = json.loads((out / 'metrics.json').read_text())['test']['mae']
+    assert f'{mae:.4f}' in test_row[0]
+    assert f'run directory: {out}' in r.stdout and str(out / 'arch.json') in r.stdout
+    assert 'search epoch 1/1' in (out / 'log.txt').read_text()      # the progress still goes to the log
 
 
 def test_help_for_each_command():
