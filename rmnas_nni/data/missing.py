@@ -42,7 +42,7 @@ import numpy as np
 from .dataset import MultimodalData, Split
 
 __all__ = ['TrainingMaskRedraw', 'SENTENCE_SEEDS', 'UNK_ID', 'sentence_token_mask', 'drop_tokens', 'dialogue_keep_matrix',
-           'dialogue_keep_matrix_per_modality', 'apply_missing', 'resolve_rates', 'DIALOGUE_MAX_RATE']
+           'dialogue_keep_matrix_per_modality', 'apply_missing', 'resolve_rates', 'resolve_seeds', 'DIALOGUE_MAX_RATE']
 
 SENTENCE_SEEDS = {'text': 111, 'audio': 1111, 'vision': 11111}
 UNK_ID = 100
@@ -124,6 +124,14 @@ def resolve_rates(rate: Union[float, Mapping[str, float]], modalities) -> Dict[s
     return {m: float(rate) for m in modalities}
 
 
+def resolve_seeds(seeds: Optional[Mapping[str, int]], protocol: str, modalities) -> Dict[str, int]:
+    """The seeds of a draw with the defaults filled in: sentence ``{modality: seed}``, dialogue ``{'dialogue': seed}``."""
+    seeds = dict(seeds or {})
+    if protocol == 'sentence':
+        return {m: int(seeds.get(m, SENTENCE_SEEDS.get(m, int('1' * (k + 3))))) for k, m in enumerate(modalities)}
+    return {'dialogue': int(seeds.get('dialogue', DIALOGUE_SEED))}
+
+
 def apply_missing(data: MultimodalData, rate: Union[float, Mapping[str, float]], protocol: str = 'auto',
                   seeds: Optional[Mapping[str, int]] = None, keep_text_ends: bool = False,
                   text_token_ids: Optional[Dict[str, np.ndarray]] = None
@@ -154,16 +162,15 @@ def apply_missing(data: MultimodalData, rate: Union[float, Mapping[str, float]],
     protocol = data.level if protocol == 'auto' else protocol
     mods = data.modalities
     rates = resolve_rates(rate, mods)
-    seeds = dict(seeds or {})
+    seeds = resolve_seeds(seeds, protocol, mods)
     new_splits, masks = {}, {}
     for split_name, split in data.splits.items():
         feats = dict(split.features)
         split_masks: Dict[str, np.ndarray] = {}
         if protocol == 'sentence':
-            for k, m in enumerate(mods):
-                seed = int(seeds.get(m, SENTENCE_SEEDS.get(m, int('1' * (k + 3)))))
+            for m in mods:
                 lengths = split.lengths[m]
-                keep = sentence_token_mask(lengths, feats[m].shape[1], rates[m], seed,
+                keep = sentence_token_mask(lengths, feats[m].shape[1], rates[m], seeds[m],
                                            keep_ends=keep_text_ends and m == 'text')
                 feats[m] = drop_tokens(feats[m], keep, lengths)
                 split_masks[m] = keep
@@ -178,7 +185,7 @@ def apply_missing(data: MultimodalData, rate: Union[float, Mapping[str, float]],
                 unit = np.arange(feats[mods[0]].shape[1])[None, :] < lengths[:, None]
             else:
                 unit = np.ones((len(split), 1), dtype=bool)
-            rng = np.random.default_rng(int(seeds.get('dialogue', DIALOGUE_SEED)) * 10 + _SPLIT_OFFSET.get(split_name, 3))
+            rng = np.random.default_rng(seeds['dialogue'] * 10 + _SPLIT_OFFSET.get(split_name, 3))
             n_real = int(unit.sum())
             values = list(rates.values())
             if len(set(values)) == 1:
@@ -221,11 +228,7 @@ class TrainingMaskRedraw:
     def split(self, epoch: int) -> Split:
         """The training split masked for ``epoch``."""
         protocol = self.unmasked.level if self.protocol == 'auto' else self.protocol
-        if protocol == 'sentence':
-            base = {m: int(self.seeds.get(m, SENTENCE_SEEDS.get(m, int('1' * (k + 3)))))
-                    for k, m in enumerate(self.unmasked.modalities)}
-        else:
-            base = {'dialogue': int(self.seeds.get('dialogue', DIALOGUE_SEED))}
+        base = resolve_seeds(self.seeds, protocol, self.unmasked.modalities)
         seeds = {k: v * 1000 + 7 + int(epoch) for k, v in base.items()}
         data, _ = apply_missing(self.unmasked, self.rate, self.protocol, seeds, self.keep_text_ends)
         return data.splits['train']
