@@ -40,7 +40,7 @@ import torch.nn.functional as F
 __all__ = ['LST', 'sentiment_trends', 'sentiment_trends_reference', 'key_padding_bias']
 
 
-def sentiment_trends(ast: torch.Tensor) -> torch.Tensor:
+def sentiment_trends(ast: torch.Tensor, global_token: bool = False) -> torch.Tensor:
     """ST matrix from the adjacent trends, with prefix sums.
 
     Parameters
@@ -48,6 +48,8 @@ def sentiment_trends(ast: torch.Tensor) -> torch.Tensor:
     ast
         ``(B, H, N)`` STEncoder output; position ``p >= 1`` is the trend between
         nodes ``p-1`` and ``p`` (position 0 is ignored).
+    global_token
+        Add the global token's row and column in front, all 0 (``(B, H, N+1, N+1)``).
 
     Returns
     -------
@@ -55,8 +57,10 @@ def sentiment_trends(ast: torch.Tensor) -> torch.Tensor:
     """
     n = ast.shape[-1]
     prefix = torch.cumsum(F.pad(ast[..., 1:], (1, 0)), dim=-1)          # C[0] = 0, C[p] = sum AST[1..p]
+    if global_token:
+        prefix = F.pad(prefix, (1, 0))                                   # the global token in front: P[0] = 0
     diff = prefix.unsqueeze(-2) - prefix.unsqueeze(-1)                   # diff[i, j] = C[j] - C[i]
-    return diff.div_(_trend_steps(n, ast.device, ast.dtype))
+    return diff.div_(_trend_steps(n, ast.device, diff.dtype, global_token=global_token))
 
 
 def _trend_steps(n: int, device=None, dtype=torch.float32, global_token: bool = False) -> torch.Tensor:
@@ -149,10 +153,7 @@ class LST(nn.Module):
         b, n, _ = x.shape
         x = x * mask.unsqueeze(-1).to(x.dtype)
         ast = self.st_encoder(x.transpose(1, 2))                               # (B, H, N)
-        # prefix sums as in sentiment_trends, with the global token in front: P[0] = 0, P[k] = C[k-1]
-        prefix = F.pad(torch.cumsum(F.pad(ast[..., 1:], (1, 0)), dim=-1), (1, 0))
-        bias = prefix.unsqueeze(-2) - prefix.unsqueeze(-1)                     # the one (B, H, N+1, N+1) tensor
-        bias.div_(_trend_steps(n, x.device, bias.dtype, global_token=True))    # ST; 0 in the global row/column
+        bias = sentiment_trends(ast, global_token=True)                       # the one (B, H, N+1, N+1) tensor
         dm = self.distance_matrix(n, x.device, x.dtype)
         bias = bias.add_(dm).to(dm.dtype)                  # + DM; .to: a copy only where autocast lowered DM's dtype
         keys = torch.cat([mask.new_ones(b, 1), mask], dim=1)                   # global token is always real
