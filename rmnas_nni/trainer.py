@@ -25,7 +25,7 @@ from .metrics import compute_metrics, metric_direction
 from .rundir import atomic_torch_save
 from .search import _fmt_time, batch_predictions, rng_states, seed_epoch, set_rng_states
 
-__all__ = ['predict', 'evaluate', 'retrain', 'device_of']
+__all__ = ['predict', 'evaluate', 'retrain', 'device_of', 'to_device']
 
 
 def device_of(name: str) -> torch.device:
@@ -35,10 +35,11 @@ def device_of(name: str) -> torch.device:
     return torch.device('cpu')
 
 
-def _to(batch: Dict, device: torch.device) -> Dict:
+def to_device(batch: Dict, device: torch.device, non_blocking: bool = False) -> Dict:
+    """A (nested) batch dict with every tensor moved to ``device``."""
     if isinstance(batch, dict):
-        return {k: _to(v, device) for k, v in batch.items()}
-    return batch.to(device) if isinstance(batch, torch.Tensor) else batch
+        return {k: to_device(v, device, non_blocking) for k, v in batch.items()}
+    return batch.to(device, non_blocking=non_blocking) if isinstance(batch, torch.Tensor) else batch
 
 
 @torch.no_grad()
@@ -49,7 +50,7 @@ def predict(model: torch.nn.Module, loader, task: str, device: Optional[torch.de
     model.eval()
     preds, labels = [], []
     for batch in loader:
-        batch = _to(batch, device)
+        batch = to_device(batch, device)
         p, y = batch_predictions(model(batch['inputs'], batch['masks']), batch, task)
         preds.append(p)
         labels.append(y)
@@ -114,7 +115,7 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
         model.train()
         total, count = 0.0, 0
         for step, batch in enumerate(train_loader):
-            batch = _to(batch, dev)
+            batch = to_device(batch, dev)
             loss = rmnas_loss(model(batch['inputs'], batch['masks']), batch, task)
             if not torch.isfinite(loss):
                 raise NonFiniteLossError(f'retrain: non-finite loss ({loss.item()}) at epoch {epoch + 1}, '
