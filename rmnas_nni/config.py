@@ -135,15 +135,25 @@ RUN_SCHEMA: Dict[str, Any] = {
         },
     },
     'search': {
+        # oneshot: the strategy searches (RMNAS); random: `random_k` architectures drawn uniformly,
+        # each retrained, the best on validation kept; random_search: `random_k` drawn, each
+        # trained briefly (the search's budget), the best on validation retrained; hand_designed:
+        # the fixed network of rmnas_nni.baselines, not searched
+        'method': Field(str, 'oneshot', _one_of('oneshot', 'random', 'random_search', 'hand_designed')),
+        'random_k': Field(int, 4, _positive),
         'epochs': Field(int, 10, _positive),
+        'min_epochs': Field(int, 0, _non_negative),    # no early stop before this many epochs
         'batch_size': Field(int, 32, _positive),
         'patience': Field(int, 8, _positive),
+        # best: the choice weights of the best validation epoch; final: those of the last epoch
+        'export': Field(str, 'best', _one_of('best', 'final')),
     },
     'retrain': {
         'enabled': Field(bool, True),
         'epochs': Field(int, 100, _positive),
         'batch_size': Field(int, 32, _positive),
         'patience': Field(int, 8, _positive),
+        'min_epochs': Field(int, 0, _non_negative),    # no early stop before this many epochs
         'lr': Field(NUMBER, 5.0e-4, _positive),
         'weight_decay': Field(NUMBER, 0.01, _non_negative),
         'grad_clip': Field(NUMBER, 1.0, _non_negative, nullable=True),
