@@ -115,6 +115,7 @@ def prepare_run_dir(path: os.PathLike | str, overwrite: bool = False, resume: bo
     if resume:
         if not (path / 'config.yaml').is_file():
             raise RunDirError(f'{path}: not a run directory to resume (no config.yaml)')
+        remove_stale_temporaries(path)
         return path
     if adopt:
         if (path / 'config.yaml').exists():
@@ -128,6 +129,18 @@ def prepare_run_dir(path: os.PathLike | str, overwrite: bool = False, resume: bo
         remove_output_dir(path, 'config.yaml', 'run')
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Delete the temporary files of atomic writes that a killed process left under ``path``.
+
+    Every atomic write goes through a hidden ``.<name>.<random>.tmp`` beside its target
+    (:func:`atomic_write_bytes`); a process killed between writing it and renaming it
+    leaves it behind, and nothing else reads it.
+    """
+    for tmp in path.rglob('.*.tmp'):
+        if tmp.is_file():
+            tmp.unlink()
 
 
 def remove_output_dir(path: Path, marker: str, what: str) -> None:

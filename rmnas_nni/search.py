@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import random
 import time
 from pathlib import Path
@@ -47,7 +46,7 @@ from pytorch_lightning.plugins.io import TorchCheckpointIO
 from .errors import NonFiniteLossError
 from .losses import rmnas_loss
 from .metrics import compute_metrics, metric_direction
-from .rundir import atomic_write_text
+from .rundir import atomic_torch_save, atomic_write_text
 
 __all__ = ['build_optimizer', 'RMNASTrainingModule', 'ArchitectureOptimizerMixin', 'RMNASDartsModule',
            'RMNASGumbelDartsModule', 'RMNASDarts', 'RMNASGumbelDarts', 'build_strategy', 'run_search',
@@ -344,14 +343,11 @@ def build_strategy(strategy_cfg: Dict[str, Any], seed: int = 0):
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
-    """Writes each checkpoint to a temporary file, then renames it into place."""
+    """Writes each checkpoint atomically (:func:`~rmnas_nni.rundir.atomic_torch_save`: a
+    temporary file, fsync, rename); a resumed run removes what a kill left behind."""
 
     def save_checkpoint(self, checkpoint, path, storage_options=None):
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f'.{path.name}.tmp{os.getpid()}')
-        torch.save(checkpoint, tmp)
-        os.replace(tmp, path)
+        atomic_torch_save(checkpoint, path)
 
 
 class EpochProgress(Callback):
@@ -448,7 +444,8 @@ def choice_summary(probs: Dict[str, Dict[str, float]]) -> Dict[str, float]:
 
 def probs_of(oneshot) -> Dict[str, Dict[str, float]]:
     """The softmax weight of every choice of a one-shot module, as plain floats."""
-    return {label: {str(k): float(v) for k, v in dist.items()} for label, dist in oneshot.export_probs().items()}
+    return {str(label): {str(k): float(v) for k, v in dist.items()}
+            for label, dist in oneshot.export_probs().items()}
 
 
 class ChoiceHistory(Callback):

@@ -125,3 +125,18 @@ def test_atomic_writes_leave_ordinary_permissions_and_no_temp_files(tmp_path, mo
     assert stat.S_IMODE(path.stat().st_mode) == 0o644             # not mkstemp's 0600
     assert json.loads(path.read_text()) == {'a': 1}
     assert [p.name for p in tmp_path.iterdir()] == ['m.json']
+
+
+def test_resume_removes_the_temporaries_of_writes_a_kill_interrupted(tmp_path):
+    """A kill between writing an atomic write's temporary file and renaming it leaves the file;
+    resuming removes it (planted here at the places a kill can leave one, instead of by chance)."""
+    cut = tmp_path / 'cut'
+    _kill_after(_start('run', '--out', cut, *SMALL), 'search epoch 2/3')
+    stale = [cut / 'search' / 'checkpoints' / '.last.ckpt.k2j4_x.tmp', cut / 'search' / '.choices.csv.ab12cd.tmp',
+             cut / '.metrics.json.zz99.tmp']
+    for path in stale:
+        path.write_bytes(b'half a checkpoint')
+    r = run_cli('run', '--resume', cut)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert not any(p.exists() for p in stale)
+    assert not list(cut.rglob('.*.tmp*'))
