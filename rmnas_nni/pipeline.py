@@ -417,7 +417,7 @@ def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrit
         data, masks = data
     run_dir, printer = start_run(cfg, data, masks, run_dir, overwrite=overwrite, resume=resume, quiet=quiet,
                                  adopt=adopt)
-    printer(data.summary() + f'; missing rate {cfg["data"]["missing"]["rate"]}')
+    printer(data.summary(cfg['data']['missing']['rate']))
     arch_path = run_dir / 'arch.json'
     arch, supernet, summary = architecture_for(cfg, data, run_dir, resume=resume, printer=printer,
                                                callbacks=search_callbacks)

@@ -146,10 +146,25 @@ def test_mmsa_sentence_protocol_masks_token_ids(tmp_path):
     rows = np.arange(len(lengths))
     assert (ids[:, 0] == 101).all() and (ids[rows, lengths - 1] == 102).all()
     real = np.arange(ids.shape[1])[None] < lengths[:, None]
+    ends = np.zeros_like(real)
+    ends[:, 0] = ends[rows, lengths - 1] = True
     dropped = real & ~masks['train']['text']
-    assert dropped.any() and (ids[dropped] == 100).all()
-    assert (ids[~dropped] == orig[~dropped]).all()
+    assert (dropped & ends).any()                       # BERT vectors: [CLS]/[SEP] are dropped like any token
+    assert (ids[dropped & ~ends] == 100).all()          # the ids keep [CLS]/[SEP], BERT would run on them
+    assert (ids[~(dropped & ~ends)] == orig[~(dropped & ~ends)]).all()
     assert (data.splits['train'].features['text'][dropped] == 0).all()
+
+
+def test_mmsa_bert_vectors_all_dropped_at_rate_one(tmp_path):
+    path = write_pickle(tmp_path / 'm.pkl', mmsa_obj(sizes=(10, 5, 5)))
+    data, masks = prepare_data(data_cfg('mmsa', path, rate=1.0))
+    for s, split in data.splits.items():
+        assert not masks[s]['text'].any() and (split.features['text'] == 0).all()
+        ids, lengths = masks[s]['text_ids'], split.lengths['text']
+        assert (ids[:, 0] == 101).all() and (ids[np.arange(len(ids)), lengths - 1] == 102).all()
+    assert 'NOT comparable' in data.summary() and len(data.summary().splitlines()) == 2
+    del_text, _ = prepare_data(data_cfg('mmsa', path, modalities=['audio', 'vision']))
+    assert len(del_text.summary().splitlines()) == 1
 
 
 # ----------------------------------------------------------------------------------------------- GCNet
