@@ -117,6 +117,9 @@ RUN_SCHEMA: Dict[str, Any] = {
     'device': Field(str, 'auto', _one_of('auto', 'cpu', 'cuda')),
     'threads': Field(int, 0, _non_negative),
     'select_metric': Field(str, None, nullable=True),
+    # the metric set: auto (by task, level and label range; rmnas_nni.metrics.metric_kind) or a kind
+    'metrics': Field(str, 'auto', _one_of('auto', 'mosi', 'regression_2', 'sims', 'classification',
+                                          'dialogue_regression')),
     'search_space': Field(str, 'tiny'),
     'strategy': Field(str, 'darts'),
     'data': {

@@ -22,12 +22,14 @@ Options shared by every file format (``data.options``):
     deviation is below 1e-8 is only centred); padding stays zero. Applied when the
     data is read, so before the missing-modality masks.
 ``label_scale``
-    Regression label range: ``auto`` (default), ``1`` or ``3``. **(decision)**
-    ``auto`` is 1.0 (CH-SIMS, [-1, 1]) when every label of every split lies in
-    [-1, 1], else 3.0 (MOSI/MOSEI, [-3, 3]); a label outside [-3, 3] (or outside
-    an explicit range) is an error. Datasets in [-3, 3] have hundreds of labels
-    beyond 1, so the data decides unambiguously; a tiny [-3, 3] subset whose
-    labels all lie in [-1, 1] needs ``label_scale: 3``.
+    Regression label range: ``auto`` (default), ``1``, ``2`` or ``3``. **(decision)**
+    ``auto`` is the smallest of 1.0 (CH-SIMS, [-1, 1]), 2.0 ([-2, 2], e.g. a
+    five-point scale) and 3.0 (MOSI/MOSEI, [-3, 3]) that holds every label of every
+    split; a label outside [-3, 3] (or outside an explicit range) is an error. The
+    range picks the metric set (:func:`~rmnas_nni.metrics.metric_kind`): Acc-7 and
+    Acc-5 for [-3, 3], Acc-5 and Acc-3 for [-2, 2]. Datasets in [-3, 3] have hundreds
+    of labels beyond 2, so the data decides unambiguously; a tiny [-3, 3] subset
+    whose labels all lie in [-2, 2] needs ``label_scale: 3``.
 ``n_classes``
     Classification: number of classes (default: largest label + 1, at least 2).
     Labels must be integers in ``0 .. n_classes-1`` (integral floats are accepted).
@@ -55,7 +57,7 @@ FORMATS = {'mmsa': 'rmnas_nni.data.mmsa', 'gcnet': 'rmnas_nni.data.gcnet', 'tabl
 
 
 def _label_scale(v):
-    return None if v in ('auto', 1, 3, 1.0, 3.0) else "must be 'auto', 1 or 3"
+    return None if v in ('auto', 1, 2, 3, 1.0, 2.0, 3.0) else "must be 'auto', 1, 2 or 3"
 
 
 COMMON_OPTIONS: Dict[str, Field] = {
@@ -284,7 +286,10 @@ def finalize(splits: Dict[str, Split], *, source: str, task: str, level: str, op
     else:
         biggest = max(float(np.abs(v[real[s]]).max()) for s, v in values.items())
         wanted = options.get('label_scale', 'auto')
-        label_scale = (1.0 if biggest <= 1.0 + 1e-6 else 3.0) if wanted == 'auto' else float(wanted)
+        if wanted == 'auto':
+            label_scale = 1.0 if biggest <= 1.0 + 1e-6 else 2.0 if biggest <= 2.0 + 1e-6 else 3.0
+        else:
+            label_scale = float(wanted)
         limit = 3.0 if wanted == 'auto' else label_scale
         for s, v in values.items():
             r = np.abs(v[real[s]])
