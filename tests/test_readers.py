@@ -15,6 +15,8 @@ DIMS = {'text': 6, 'audio': 5, 'vision': 4}
 
 
 def data_cfg(fmt, path, level='sentence', task='regression', modalities=MODS, rate=0.0, **options):
+    """A data section; ``normalize: none`` unless given, so values read back exactly as written."""
+    options = {'normalize': 'none', **options}
     return {'format': fmt, 'path': str(path), 'level': level, 'task': task, 'modalities': list(modalities),
             'seed': 0, 'options': options, 'missing': {'rate': rate, 'protocol': 'auto', 'seeds': {}}}
 
@@ -413,7 +415,7 @@ def test_unknown_and_wrong_options(tmp_path):
         check_options('mmsa', {'normalize': 'minmax'}, 'run.yml')
     with pytest.raises(ConfigError, match=r"data\.options\.features\.audio"):
         check_options('mmsa', {'features': {'audio': 3}}, 'run.yml')
-    assert check_options('mmsa', {})['normalize'] == 'none'
+    assert check_options('mmsa', {})['normalize'] == 'zscore'
     path = write_pickle(tmp_path / 'm.pkl', mmsa_obj())
     with pytest.raises(ConfigError, match=r"data\.options\.valid_from"):
         load_data(data_cfg('mmsa', path, valid_from='test'))
@@ -673,3 +675,23 @@ def test_cli_runs_a_small_table_end_to_end(tmp_path):
     masks = np.load(tmp_path / 'run' / 'masks.npz')
     assert {'train/text', 'valid/audio', 'test/vision'} <= set(masks.files)
     assert 'valid: test dialogues at sorted positions i % 3 == 0' in r.stdout
+
+
+def test_zscore_by_default_and_a_warning_for_raw_scales_without_it(tmp_path):
+    obj = mmsa_obj(sizes=(20, 5, 5))
+    for part in obj.values():
+        part['audio'] = part['audio'] * 300.0                  # raw audio up to about a thousand
+    path = write_pickle(tmp_path / 'raw.pkl', obj)
+    cfg = data_cfg('mmsa', path)
+    del cfg['options']['normalize']                           # the default
+    data = load_data(cfg)
+    tr = data.splits['train']
+    for m in MODS:
+        real = np.arange(tr.features[m].shape[1])[None] < tr.lengths[m][:, None]
+        np.testing.assert_allclose(tr.features[m][real].mean(0), 0, atol=1e-4)
+    assert 'WARNING' not in data.summary()
+    raw = load_data(data_cfg('mmsa', path, normalize='none'))
+    warning = [line for line in raw.summary().splitlines() if 'WARNING' in line]
+    assert len(warning) == 1 and 'normalize' in warning[0] and 'audio' in warning[0] and 'text' in warning[0]
+    same_scale = load_data(data_cfg('mmsa', write_pickle(tmp_path / 'ok.pkl', mmsa_obj()), normalize='none'))
+    assert 'WARNING' not in same_scale.summary()

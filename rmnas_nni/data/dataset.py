@@ -106,7 +106,7 @@ class MultimodalData:
 
     def notes(self) -> List[str]:
         """What a reader of the results must know about this data (printed under the summary)."""
-        out = []
+        out = list(self.extra.get('notes', []))
         if self.extra.get('text_is_bert') and 'text' in self.modalities:
             out.append('text is precomputed BERT vectors: the missing rate zeroes that fraction of them, '
                        '[CLS]/[SEP] included, but each kept vector was computed from the whole sentence and '

@@ -17,10 +17,17 @@ the file and the key, an unknown or wrong option a
 Options shared by every file format (``data.options``):
 
 ``normalize``
-    ``none`` (default) or ``zscore``: per feature, subtract the mean and divide by
-    the standard deviation of the *training* split's real tokens (a feature whose
-    deviation is below 1e-8 is only centred); padding stays zero. Applied when the
-    data is read, so before the missing-modality masks.
+    ``zscore`` (default) or ``none``. ``zscore``: per feature, subtract the mean and
+    divide by the standard deviation of the *training* split's real tokens (a feature
+    whose deviation is below 1e-8 is only centred); padding stays zero. Applied when
+    the data is read, so before the missing-modality masks (a dropped token is a zero
+    vector, the training mean). **(decision)** z-score by default: LST's trend
+    convolution reads the raw features, and raw features whose scales differ by
+    orders of magnitude (MOSI's audio reaches 255 beside BERT vectors near 1) made a
+    run predict a constant with nothing saying why; training statistics only, so
+    nothing of the test split leaks. With ``none``, the data summary carries a
+    warning when the features' standard deviations differ by a factor of 100 or more
+    (:func:`scale_warning`).
 ``label_scale``
     Regression label range: ``auto`` (default), ``1``, ``2`` or ``3``. **(decision)**
     ``auto`` is the smallest of 1.0 (CH-SIMS, [-1, 1]), 2.0 ([-2, 2], e.g. a
@@ -51,7 +58,7 @@ from ..errors import ConfigError, DataError
 from .dataset import SPLITS, MultimodalData, Split
 
 __all__ = ['FORMATS', 'read', 'check_options', 'numeric_array', 'check_finite', 'check_lengths',
-           'finalize', 'zscore', 'utterances_as_sentences', 'real_mask', 'carve_valid']
+           'finalize', 'zscore', 'scale_warning', 'utterances_as_sentences', 'real_mask', 'carve_valid']
 
 FORMATS = {'mmsa': 'rmnas_nni.data.mmsa', 'gcnet': 'rmnas_nni.data.gcnet', 'table': 'rmnas_nni.data.utterance_table'}
 
@@ -61,7 +68,7 @@ def _label_scale(v):
 
 
 COMMON_OPTIONS: Dict[str, Field] = {
-    'normalize': Field(str, 'none', _one_of('none', 'zscore')),
+    'normalize': Field(str, 'zscore', _one_of('none', 'zscore')),
     'label_scale': Field((str, int, float), 'auto', _label_scale),
     'n_classes': Field(int, None, _at_least(2), nullable=True),
 }
@@ -130,7 +137,40 @@ def read(fmt: str, data_cfg: Mapping[str, Any]) -> MultimodalData:
         data = utterances_as_sentences(data)
     if options['normalize'] == 'zscore':
         data = zscore(data)
+    else:
+        warning = scale_warning(data)
+        if warning:
+            data.extra = dict(data.extra, notes=list(data.extra.get('notes', [])) + [warning])
     return data
+
+
+SCALE_RATIO = 100.0
+
+
+def _feature_stds(data: MultimodalData) -> Dict[str, np.ndarray]:
+    train = data.splits['train']
+    out = {}
+    for m, f in train.features.items():
+        tokens = f[real_mask(train.lengths[m], f.shape[1])].astype(np.float64)
+        out[m] = tokens.std(axis=0) if len(tokens) else np.zeros(f.shape[-1])
+    return out
+
+
+def scale_warning(data: MultimodalData) -> Optional[str]:
+    """A warning when the standard deviations of the features (training tokens, all modalities;
+    constant features left out) differ by a factor of :data:`SCALE_RATIO` or more, else None."""
+    stds = {m: v[v > 1e-8] for m, v in _feature_stds(data).items()}
+    stds = {m: v for m, v in stds.items() if v.size}
+    if not stds:
+        return None
+    hi = max(stds, key=lambda m: stds[m].max())
+    lo = min(stds, key=lambda m: stds[m].min())
+    ratio = stds[hi].max() / stds[lo].min()
+    if ratio < SCALE_RATIO:
+        return None
+    return (f'WARNING: data.options.normalize is none and the feature scales differ by a factor of {ratio:.0f} '
+            f'(standard deviation up to {stds[hi].max():.3g} in {hi}, down to {stds[lo].min():.3g} in {lo}); '
+            f'a network may predict a constant: set data.options.normalize: zscore')
 
 
 # ----------------------------------------------------------------------------------------------- checks
