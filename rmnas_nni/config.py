@@ -100,8 +100,8 @@ def _seed_list(v):
 
 
 def _variant_list(v):
-    from .ablations import check_variant
-    for name in v:
+    from .ablations import check_variant, expand_variants
+    for name in expand_variants(v):
         try:
             check_variant(name, 'variant')
         except ConfigError as exc:
