@@ -156,7 +156,7 @@ RUN_SCHEMA: Dict[str, Any] = {
         'epochs': Field(int, 100, _positive),
         'batch_size': Field(int, 32, _positive),
         'patience': Field(int, 8, _positive),
-        'min_epochs': Field(int, 0, _non_negative),    # no early stop before this many epochs
+        'min_epochs': Field(int, 10, _non_negative),   # no early stop before this many epochs
         'lr': Field(NUMBER, 5.0e-4, _positive),
         'weight_decay': Field(NUMBER, 0.01, _non_negative),
         'grad_clip': Field(NUMBER, 1.0, _non_negative, nullable=True),

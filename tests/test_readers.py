@@ -695,3 +695,19 @@ def test_zscore_by_default_and_a_warning_for_raw_scales_without_it(tmp_path):
     assert len(warning) == 1 and 'normalize' in warning[0] and 'audio' in warning[0] and 'text' in warning[0]
     same_scale = load_data(data_cfg('mmsa', write_pickle(tmp_path / 'ok.pkl', mmsa_obj()), normalize='none'))
     assert 'WARNING' not in same_scale.summary()
+
+def test_table_label_bins_make_classes_from_continuous_labels(tmp_path):
+    cols, feats = table_columns()
+    path = write_npz(tmp_path / 'utt.npz', cols, feats)
+    data = load_data(data_cfg('table', path, level='dialogue', task='classification', label_bins=[-0.5, 0.5]))
+    assert data.n_classes == 3
+    row_of = {u: i for i, u in enumerate(cols['utterance_id'])}
+    for s, sp in data.splits.items():
+        for i in range(len(sp)):
+            n = sp.lengths['audio'][i]
+            raw = cols['label'][[row_of[u] for u in data.extra['utterance_ids'][s][i, :n]]]
+            assert list(sp.labels[i, :n]) == list(np.where(raw < -0.5, 0, np.where(raw < 0.5, 1, 2)))
+    with pytest.raises(ConfigError, match=r"data\.options\.label_bins"):
+        check_options('table', {'label_bins': [0.5, -0.5]}, 'run.yml')
+    with pytest.raises(ConfigError, match=r"data\.options\.label_bins': only with data\.task: classification"):
+        load_data(data_cfg('table', path, level='sentence', label_bins=[0.0]))
