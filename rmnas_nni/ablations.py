@@ -182,7 +182,8 @@ TABLE7_ROWS = {     # variant: (the paper's row, transform, description)
 }
 VARIANTS.update({name: row[1] for name, row in TABLE7_ROWS.items()})
 TABLE7_NAMES.update({name: row[0] for name, row in TABLE7_ROWS.items()}, no_lst='w/o LST (not in the paper)')
-DESCRIPTIONS.update({name: row[2] for name, row in TABLE7_ROWS.items()})
+DESCRIPTIONS.update({name: row[2] for name, row in TABLE7_ROWS.items()},
+                    no_lst='w/o LST (not in the paper): attention logits carry no local sentiment trends')
 VARIANT_GROUPS = {'table7': list(TABLE7_ROWS)}
 
 

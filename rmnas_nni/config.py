@@ -427,6 +427,9 @@ def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optiona
         if not torch.cuda.is_available():
             raise ConfigError(f"{source}: key 'device': cuda was asked for, but no CUDA device is available here "
                               f"(use auto or cpu)")
+    if cfg['metrics'] != 'auto' and (cfg['metrics'] == 'classification') != (data['task'] == 'classification'):
+        raise ConfigError(f"{source}: key 'metrics': the {cfg['metrics']} metrics do not apply to data.task "
+                          f"{data['task']}")
     if cfg['select_metric'] is not None:
         from .metrics import metric_direction
         try:

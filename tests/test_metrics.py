@@ -173,7 +173,11 @@ def test_metrics_key_names_the_set():
     data = make_synthetic('sentence', sizes={'train': 4, 'valid': 4, 'test': 4})
     assert select_metric_of(load_config(None), data) == ('mosi', 'mae')
     assert select_metric_of(load_config(None, {'metrics': 'regression_2'}), data) == ('regression_2', 'mae')
+    cfg = load_config(None)
+    cfg['metrics'] = 'classification'
     with pytest.raises(ConfigError, match="key 'metrics'"):
-        select_metric_of(load_config(None, {'metrics': 'classification'}), data)
+        select_metric_of(cfg, data)
+    with pytest.raises(ConfigError, match="key 'metrics'"):          # refused before anything runs
+        load_config(None, {'metrics': 'classification'})
     with pytest.raises(ConfigError, match="key 'metrics'"):
         load_config(None, {'metrics': 'acc9'})
