@@ -23,7 +23,7 @@ Options shared by every file format (``data.options``):
     the data is read, so before the missing-modality masks (a dropped token is a zero
     vector, the training mean). **(decision)** z-score by default: LST's trend
     convolution reads the raw features, and raw features whose scales differ by
-    orders of magnitude (MOSI's audio reaches 255 beside BERT vectors near 1) made a
+    orders of magnitude (raw audio reaching 255 beside BERT vectors near 1) made a
     run predict a constant with nothing saying why; training statistics only, so
     nothing of the test split leaks. With ``none``, the data summary carries a
     warning when the features' standard deviations differ by a factor of 100 or more
