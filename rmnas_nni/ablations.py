@@ -1,6 +1,20 @@
 """The ablation variants of the paper's Table 7, as transforms of a run config.
 
+**Table 7 as printed** is cumulative, LST in every row; ``rmnas sweep --variants
+table7`` runs its four rows in order (the decisions are in the comment above
+``TABLE7_ROWS``):
+
 | variant | Table 7 row | what changes |
+|---|---|---|
+| ``t7_no_search`` | no search, no retraining | ``search.method: hand_designed``; ``retrain`` takes the search phase's epochs, batch size, patience, weights-optimizer lr and weight decay, gradient clipping: the network is trained once, as the supernet's weights are |
+| ``t7_fusion_search`` | fusion search | ``space.encoder.mixers: [attention]``, ``retrain.weights: supernet`` |
+| ``t7_mixer_search`` | + token-mixer search | ``retrain.weights: supernet`` |
+| ``t7_full`` | + retraining (RMNAS) | nothing |
+
+Single-factor ablations (each changes one thing of RMNAS; not rows of the printed
+table except where it coincides, and ``no_lst`` is not in the paper):
+
+| variant | label | what changes |
 |---|---|---|
 | ``full`` | RMNAS | nothing |
 | ``no_lst`` | w/o LST | ``space.lst.enabled: false``: attention logits carry only the padding mask |
@@ -43,7 +57,8 @@ import torch
 
 from .errors import ConfigError, RunDirError
 
-__all__ = ['VARIANTS', 'TABLE7_NAMES', 'variant_names', 'apply_variant', 'check_variant',
+__all__ = ['VARIANTS', 'TABLE7_NAMES', 'TABLE7_ROWS', 'VARIANT_GROUPS', 'expand_variants', 'variant_label',
+           'variant_names', 'apply_variant', 'check_variant',
            'transfer_supernet_weights', 'supernet_state_from_checkpoint', 'load_supernet',
            'evaluate_search_weights']
 
@@ -122,6 +137,69 @@ DESCRIPTIONS = {
 }
 
 
+# ------------------------------------------------------------------------------ Table 7 as printed
+# The paper's Table 7 is cumulative, LST in every row: no search and no retraining ->
+# fusion search -> + token-mixer search -> + retraining (RMNAS). ``--variants table7``
+# expands to these four rows, in this order.
+#
+# (decision) "No search, no retraining": the hand-designed network of
+# rmnas_nni.baselines (attention in every block, the last blocks fused by concat_fc and
+# sum), trained once with what the search phase gives the weights of the searched rows
+# (search.epochs / batch_size / patience / min_epochs, the strategy's weights optimizer
+# lr and weight decay, its gradient clipping), and tested as it is. Rows 2 and 3 are
+# tested with the supernet's search weights (retrain.weights: supernet), so in rows 1-3
+# the weights get the search phase's training only, and row 4 adds the retraining.
+
+def _t7_no_search(cfg: Dict) -> None:
+    cfg['search']['method'] = 'hand_designed'
+    s, r = cfg['search'], cfg['retrain']
+    weights, options = cfg['strategy_config']['weights_optimizer'], cfg['strategy_config']['options']
+    r.update(enabled=True, weights='scratch', epochs=s['epochs'], batch_size=s['batch_size'],
+             patience=s['patience'], min_epochs=s.get('min_epochs', 0), lr=weights['lr'],
+             weight_decay=weights['weight_decay'], grad_clip=options['gradient_clip_val'])
+
+
+def _t7_fusion_search(cfg: Dict) -> None:
+    cfg['space']['encoder']['mixers'] = ['attention']
+    cfg['retrain'].update(enabled=True, weights='supernet')
+
+
+def _t7_mixer_search(cfg: Dict) -> None:
+    cfg['retrain'].update(enabled=True, weights='supernet')
+
+
+TABLE7_ROWS = {     # variant: (the paper's row, transform, description)
+    't7_no_search': ('no search, no retraining', _t7_no_search,
+                     "Table 7 row 1: the hand-designed network, trained once at the search phase's budget; "
+                     'no search, no retraining'),
+    't7_fusion_search': ('fusion search', _t7_fusion_search,
+                         "Table 7 row 2: attention in every block, the fusion searched; the supernet's "
+                         'search weights, no retraining'),
+    't7_mixer_search': ('+ token-mixer search', _t7_mixer_search,
+                        "Table 7 row 3: token mixers and fusion searched; the supernet's search weights, "
+                        'no retraining'),
+    't7_full': ('+ retraining (RMNAS)', _full, 'Table 7 row 4: RMNAS, searched and retrained from scratch'),
+}
+VARIANTS.update({name: row[1] for name, row in TABLE7_ROWS.items()})
+TABLE7_NAMES.update({name: row[0] for name, row in TABLE7_ROWS.items()}, no_lst='w/o LST (not in the paper)')
+DESCRIPTIONS.update({name: row[2] for name, row in TABLE7_ROWS.items()},
+                    no_lst='w/o LST (not in the paper): attention logits carry no local sentiment trends')
+VARIANT_GROUPS = {'table7': list(TABLE7_ROWS)}
+
+
+def expand_variants(names) -> List[Any]:
+    """``names`` with every group (``table7``) replaced by its variants, in order."""
+    out: List[Any] = []
+    for name in names:
+        out.extend(VARIANT_GROUPS[name] if isinstance(name, str) and name in VARIANT_GROUPS else [name])
+    return out
+
+
+def variant_label(name: str) -> str:
+    """The paper's name of a variant (``+``-combinations joined with ``; ``), or the variant's own name."""
+    return '; '.join(TABLE7_NAMES.get(part, part) for part in name.split('+'))
+
+
 def variant_names() -> List[str]:
     return list(VARIANTS)
 
@@ -130,6 +208,9 @@ def check_variant(name: Any, source: str = '--variants') -> str:
     """A variant name (``+``-combinations allowed); raises :class:`ConfigError` naming ``source``."""
     if not isinstance(name, str) or not name:
         raise ConfigError(f'{source}: variant {name!r}: expected a name ({", ".join(VARIANTS)})')
+    if name in VARIANT_GROUPS:
+        raise ConfigError(f"{source}: {name!r} names several variants ({', '.join(VARIANT_GROUPS[name])}); "
+                          f'give one of them, or sweep them all with rmnas sweep --variants {name}')
     parts = name.split('+')
     for part in parts:
         if part not in VARIANTS:

@@ -104,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                     'seed and ablation variant; one run directory per cell.\nWrites SWEEP/sweep.csv and sweep.md '
                     '(every cell, mean ± std over seeds per rate, AUILC and mean over rates per variant) and '
                     'SWEEP/plots/<metric>.png.\nRunning it again into the same --out (or --resume SWEEP) skips '
-                    'the finished cells.\n\nvariants (the paper\'s Table 7; combine with +, e.g. '
-                    'no_lst+no_retrain):\n' + _variant_help())
+                    'the finished cells.\n\nvariants (combine with +, e.g. no_lst+no_retrain; table7 = the '
+                    'paper\'s Table 7 as printed: t7_no_search t7_fusion_search t7_mixer_search t7_full):\n'
+                    + _variant_help())
     _common(p, noun='sweep')
     p.add_argument('--rates', nargs='+', type=float, metavar='R',
                    help='missing rates (default: sweep.rates of the config, else the paper\'s: 0.0..1.0 sentence '
@@ -113,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--seeds', nargs='+', type=int, metavar='S',
                    help='seeds (default: sweep.seeds of the config, else the config\'s seed)')
     p.add_argument('--variants', nargs='+', metavar='V',
-                   help='ablation variants (default: sweep.variants of the config, else full)')
+                   help='ablation variants, or table7 for the four rows of the paper\'s Table 7 '
+                        '(default: sweep.variants of the config, else full)')
     p = sub.add_parser('figure', help="print and draw a run's architecture",
                        description="Print a run's architecture and draw it like the paper's Figure 4: per modality "
                                    'and block the token mixer, per fusion Cell its inputs and operations; choices '
@@ -151,8 +153,9 @@ def _variant_help() -> str:
 
 def _variant(p: argparse.ArgumentParser) -> None:
     p.add_argument('--variant', default='full', metavar='V',
-                   help='ablation variant of the paper\'s Table 7: full, no_lst, no_mixer_search, no_retrain, '
-                        'fusion_only (combine with +)')
+                   help='ablation variant: full, no_lst, no_mixer_search, no_retrain, fusion_only, the rows of '
+                        'the paper\'s Table 7 (t7_no_search, t7_fusion_search, t7_mixer_search, t7_full), ... '
+                        '(combine with +; rmnas sweep --help lists them all)')
 
 
 def _load(args) -> Dict:

@@ -100,8 +100,8 @@ def _seed_list(v):
 
 
 def _variant_list(v):
-    from .ablations import check_variant
-    for name in v:
+    from .ablations import check_variant, expand_variants
+    for name in expand_variants(v):
         try:
             check_variant(name, 'variant')
         except ConfigError as exc:
@@ -117,6 +117,9 @@ RUN_SCHEMA: Dict[str, Any] = {
     'device': Field(str, 'auto', _one_of('auto', 'cpu', 'cuda')),
     'threads': Field(int, 0, _non_negative),
     'select_metric': Field(str, None, nullable=True),
+    # the metric set: auto (by task, level and label range; rmnas_nni.metrics.metric_kind) or a kind
+    'metrics': Field(str, 'auto', _one_of('auto', 'mosi', 'regression_2', 'sims', 'classification',
+                                          'dialogue_regression')),
     'search_space': Field(str, 'tiny'),
     'strategy': Field(str, 'darts'),
     'data': {
@@ -424,6 +427,9 @@ def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optiona
         if not torch.cuda.is_available():
             raise ConfigError(f"{source}: key 'device': cuda was asked for, but no CUDA device is available here "
                               f"(use auto or cpu)")
+    if cfg['metrics'] != 'auto' and (cfg['metrics'] == 'classification') != (data['task'] == 'classification'):
+        raise ConfigError(f"{source}: key 'metrics': the {cfg['metrics']} metrics do not apply to data.task "
+                          f"{data['task']}")
     if cfg['select_metric'] is not None:
         from .metrics import metric_direction
         try:

@@ -6,6 +6,11 @@ Metric sets, chosen by :func:`metric_kind` from the dataset:
   ``mae``, ``corr`` (Pearson), ``acc7`` (round(clip(+-3)) equal), ``acc5``
   (round(clip(+-2)) equal), ``acc2_has0`` / ``f1_has0`` ((y >= 0) vs (p >= 0)) and
   ``acc2_non0`` / ``f1_non0`` (drop y == 0, then (y > 0) vs (p > 0));
+* ``regression_2`` (sentence-level regression, labels in [-2, 2], e.g. a five-point
+  scale): as ``mosi`` with the accuracies of that range, ``acc5`` (round(clip(+-2))
+  equal) and ``acc3`` (round(clip(+-1)) equal). **(decision)** With labels in
+  [-2, 2] the ``mosi`` set's Acc-7 always equals its Acc-5, so a seven-class
+  accuracy would be reported that the labels cannot have;
 * ``sims`` (labels in [-1, 1], CH-SIMS): clip to [-1, 1]; ``acc2`` over the bins
   {[-1, 0], (0, 1]}, ``acc3`` with edges [-1.01, -0.1, 0.1, 1.01], ``acc5`` with edges
   [-1.01, -0.7, -0.1, 0.1, 0.7, 1.01], ``f1`` = weighted F1 of the Acc-2 bins, ``mae``, ``corr``;
@@ -22,6 +27,9 @@ an edge value such as -0.1 falls into the lower bin.
 **(decision)** ``corr`` of a constant prediction (or constant labels) is 0, not NaN:
 a collapsed model is uncorrelated, and early stopping on ``corr`` keeps working.
 
+The set follows the data's label range (``data.label_scale``, see
+:mod:`rmnas_nni.data.readers`), or is named by the run config's ``metrics`` key.
+
 Only real samples are passed in (padding is removed by the caller).
 """
 from __future__ import annotations
@@ -30,8 +38,8 @@ from typing import Dict, List, Sequence
 
 import numpy as np
 
-__all__ = ['weighted_f1', 'regression_metrics', 'sims_metrics', 'classification_metrics',
-           'dialogue_regression_metrics', 'compute_metrics', 'metric_kind', 'metric_direction',
+__all__ = ['weighted_f1', 'regression_metrics', 'regression_2_metrics', 'sims_metrics', 'METRIC_KINDS',
+           'classification_metrics', 'dialogue_regression_metrics', 'compute_metrics', 'metric_kind', 'metric_direction',
            'default_select_metric', 'constant_prediction', 'auilc', 'mean_over_rates', 'DISPLAY_NAMES']
 
 DISPLAY_NAMES = {
@@ -86,6 +94,17 @@ def regression_metrics(pred: np.ndarray, label: np.ndarray) -> Dict[str, float]:
     }
 
 
+def regression_2_metrics(pred: np.ndarray, label: np.ndarray) -> Dict[str, float]:
+    """Sentence-level regression with labels in [-2, 2]: Acc-5 and Acc-3 instead of Acc-7 and Acc-5."""
+    p = np.asarray(pred, dtype=np.float64).ravel()
+    y = np.asarray(label, dtype=np.float64).ravel()
+    out = regression_metrics(p, y)
+    del out['acc7']
+    out = {'mae': out.pop('mae'), 'corr': out.pop('corr'), 'acc5': out.pop('acc5'),
+           'acc3': _acc(np.round(np.clip(p, -1, 1)), np.round(np.clip(y, -1, 1))), **out}
+    return out
+
+
 def sims_metrics(pred: np.ndarray, label: np.ndarray) -> Dict[str, float]:
     """CH-SIMS metrics (labels in [-1, 1])."""
     p = np.clip(np.asarray(pred, dtype=np.float64).ravel(), -1, 1)
@@ -130,19 +149,26 @@ def dialogue_regression_metrics(pred: np.ndarray, label: np.ndarray) -> Dict[str
 
 _METRIC_FUNCS = {
     'mosi': regression_metrics,
+    'regression_2': regression_2_metrics,
     'sims': sims_metrics,
     'classification': classification_metrics,
     'dialogue_regression': dialogue_regression_metrics,
 }
 
 
+METRIC_KINDS = tuple(_METRIC_FUNCS)
+
+
 def metric_kind(task: str, level: str, label_scale: float = 3.0) -> str:
-    """Which metric set applies: ``mosi``, ``sims``, ``classification`` or ``dialogue_regression``."""
+    """Which metric set applies: ``mosi``, ``regression_2``, ``sims``, ``classification`` or
+    ``dialogue_regression`` (sentence-level regression: by the label range ``label_scale``)."""
     if task == 'classification':
         return 'classification'
     if level == 'dialogue':
         return 'dialogue_regression'
-    return 'sims' if label_scale <= 1.0 else 'mosi'
+    if label_scale <= 1.0:
+        return 'sims'
+    return 'regression_2' if label_scale <= 2.0 else 'mosi'
 
 
 def compute_metrics(pred: np.ndarray, label: np.ndarray, kind: str) -> Dict[str, float]:
@@ -179,7 +205,7 @@ def default_select_metric(kind: str) -> str:
     the validation videos by MAE scores higher WAF *and* lower MAE on the other half
     than one picked by WAF (``bench/selection_rules.py``, docs/benchmarks.md).
     """
-    return {'mosi': 'mae', 'sims': 'mae', 'classification': 'waf', 'dialogue_regression': 'mae'}[kind]
+    return {'mosi': 'mae', 'regression_2': 'mae', 'sims': 'mae', 'classification': 'waf', 'dialogue_regression': 'mae'}[kind]
 
 
 def auilc(rates: Sequence[float], values: Sequence[float]) -> float:

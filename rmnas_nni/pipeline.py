@@ -63,7 +63,12 @@ def prepare_data(cfg: Dict) -> Tuple[MultimodalData, Dict[str, Dict[str, np.ndar
 
 def select_metric_of(cfg: Dict, data: MultimodalData) -> Tuple[str, str]:
     """``(metric kind, validation metric)`` for this data and config."""
-    kind = metric_kind(data.task, data.level, data.label_scale)
+    kind = cfg.get('metrics') or 'auto'
+    if kind == 'auto':
+        kind = metric_kind(data.task, data.level, data.label_scale)
+    elif (kind == 'classification') != (data.task == 'classification'):
+        raise ConfigError(f"key 'metrics': the {kind} metrics do not apply to {data.task} data "
+                          f"(use auto, or {'classification' if data.task == 'classification' else 'a regression set'})")
     select = cfg['select_metric'] or default_select_metric(kind)
     from .metrics import _METRIC_FUNCS
     sample = _METRIC_FUNCS[kind](np.zeros(2), np.array([1.0, -1.0]) if data.task == 'regression' else np.zeros(2))
@@ -417,7 +422,7 @@ def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrit
         data, masks = data
     run_dir, printer = start_run(cfg, data, masks, run_dir, overwrite=overwrite, resume=resume, quiet=quiet,
                                  adopt=adopt)
-    printer(data.summary() + f'; missing rate {cfg["data"]["missing"]["rate"]}')
+    printer(data.summary(cfg['data']['missing']['rate']))
     arch_path = run_dir / 'arch.json'
     arch, supernet, summary = architecture_for(cfg, data, run_dir, resume=resume, printer=printer,
                                                callbacks=search_callbacks)

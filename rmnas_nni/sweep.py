@@ -43,7 +43,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .ablations import apply_variant, check_variant
+from .ablations import apply_variant, check_variant, expand_variants, variant_label
 from .errors import ConfigError, NonFiniteLossError, RunDirError
 
 __all__ = ['PAPER_RATES', 'Cell', 'SweepSpec', 'resolve_sweep', 'default_rates', 'plan_cells', 'run_sweep',
@@ -111,6 +111,7 @@ def resolve_sweep(cfg: Dict, rates: Optional[Sequence[float]] = None, seeds: Opt
     rates = list(rates) if rates is not None else section.get('rates')
     seeds = list(seeds) if seeds is not None else section.get('seeds')
     variants = list(variants) if variants is not None else list(section.get('variants') or ['full'])
+    variants = expand_variants(variants)              # table7 -> its four rows, in the paper's order
     if rates is not None:
         if not rates:
             raise ConfigError(f"{where['rates']}: must not be empty")
@@ -482,9 +483,15 @@ def markdown_table(frame) -> str:
     return '\n'.join(lines)
 
 
+def variant_legend(variants: Sequence[str]) -> List[str]:
+    """``variant: the paper's row`` for every variant that has a name in the paper's tables."""
+    return [f'{v}: {variant_label(v)}' for v in variants if variant_label(v) != v]
+
+
 def summary_text(table) -> str:
+    legend = variant_legend(list(dict.fromkeys(table['variant'])))
     return ('test metrics, mean ± std over seeds; AUILC = area under the metric-vs-rate curve from r = 0\n'
-            + summary_frame(table).to_string(index=False))
+            + ''.join(f'  {line}\n' for line in legend) + summary_frame(table).to_string(index=False))
 
 
 def write_markdown(table, base: Dict, spec: SweepSpec) -> str:
@@ -496,7 +503,9 @@ def write_markdown(table, base: Dict, spec: SweepSpec) -> str:
             f"Variants: {', '.join(spec.variants)}; missing rates: {', '.join(f'{r:g}' for r in spec.rates)}; "
             f"seeds: {', '.join(map(str, spec.seeds))}.\n\n"
             'Test metrics, mean ± std over seeds. AUILC: area under the metric-vs-missing-rate curve '
-            '(trapezoid from r = 0); mean over rates: the plain mean of the curve.\n')
+            '(trapezoid from r = 0); mean over rates: the plain mean of the curve.\n'
+            + ''.join(f'\n* {line}' for line in variant_legend(spec.variants))
+            + ('\n' if variant_legend(spec.variants) else ''))
     return (head + '\n## Summary\n\n' + markdown_table(summary_frame(table)) + '\n\n## Every cell\n\n'
             + markdown_table(cells_frame(table)) + '\n')
 

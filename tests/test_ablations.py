@@ -199,3 +199,79 @@ def test_no_retrain_run_writes_a_model_that_evaluate_reproduces(tmp_path):
     ckpt = torch.load(tmp_path / 'r' / 'search' / 'checkpoints' / 'best.ckpt', weights_only=False)['state_dict']
     key = 'head.1.weight'
     torch.testing.assert_close(saved[key], ckpt['training_module._model.' + key])
+
+
+# ------------------------------------------------------------------------------ Table 7 as printed
+
+T7 = ['t7_no_search', 't7_fusion_search', 't7_mixer_search', 't7_full']
+
+
+def test_table7_expands_to_its_four_rows_in_order(base_cfg):
+    from rmnas_nni.sweep import resolve_sweep
+    assert resolve_sweep(base_cfg, variants=['table7']).variants == T7
+    assert resolve_sweep(base_cfg, variants=['table7', 'no_lst']).variants == T7 + ['no_lst']
+    cfg = load_config(None, {'sweep': {'variants': ['table7']}})
+    assert resolve_sweep(cfg).variants == T7
+    with pytest.raises(ConfigError, match='names several variants'):
+        check_variant('table7', '--variant')
+    with pytest.raises(ConfigError, match='given twice'):
+        resolve_sweep(base_cfg, variants=['table7', 't7_full'])
+
+
+def test_table7_rows_are_cumulative(base_cfg):
+    rows = {v: apply_variant(base_cfg, v) for v in T7}
+    assert rows['t7_full'] == base_cfg
+    # + retraining: the only difference between rows 3 and 4
+    three = copy.deepcopy(rows['t7_mixer_search'])
+    assert three['retrain']['weights'] == 'supernet'
+    three['retrain']['weights'] = 'scratch'
+    assert three == base_cfg
+    # + token-mixer search: the only difference between rows 2 and 3
+    two = copy.deepcopy(rows['t7_fusion_search'])
+    assert two['space']['encoder']['mixers'] == ['attention'] and two['space']['lst']['enabled'] is True
+    two['space']['encoder']['mixers'] = base_cfg['space']['encoder']['mixers']
+    assert two == rows['t7_mixer_search']
+    # no search, no retraining: the hand-designed network, trained once as the search trains weights
+    one = rows['t7_no_search']
+    s, w = base_cfg['search'], base_cfg['strategy_config']['weights_optimizer']
+    assert one['search']['method'] == 'hand_designed' and one['space'] == base_cfg['space']
+    assert one['retrain']['weights'] == 'scratch'
+    r = one['retrain']
+    assert (r['epochs'], r['batch_size'], r['patience'], r['min_epochs']) == (
+        s['epochs'], s['batch_size'], s['patience'], s['min_epochs'])
+    assert (r['lr'], r['weight_decay'], r['grad_clip']) == (
+        w['lr'], w['weight_decay'], base_cfg['strategy_config']['options']['gradient_clip_val'])
+    assert (r['epochs'], r['lr']) != (base_cfg['retrain']['epochs'], base_cfg['retrain']['lr'])
+
+
+def test_table7_sweep_lists_the_papers_rows_in_order(tmp_path):
+    import json
+    from rmnas_nni.sweep import resolve_sweep, run_sweep
+    space = tmp_path / 'micro.yml'
+    space.write_text('encoder: {d_model: 8, n_blocks: 1, n_heads: 2, ffn_ratio: 1, dropout: 0.0}\n'
+                     'lst: {kernel_size: 3, maxdis: 4}\n'
+                     'fusion: {width: 8, n_cells: 1, n_steps: 1, attention_chunks: 2}\n')
+    cfg = load_config(None, {'threads': 1, 'device': 'cpu', 'search_space': str(space),
+                             'data': {'options': {'sizes': {'train': 32, 'valid': 16, 'test': 16}}},
+                             'search': {'epochs': 2, 'batch_size': 16},
+                             'retrain': {'epochs': 3, 'batch_size': 16}})
+    spec = resolve_sweep(cfg, rates=[0.0], variants=['table7', 'no_lst'])
+    lines = []
+    result = run_sweep(cfg, spec, tmp_path / 'sweep', quiet=True, printer=lines.append)
+    assert not result.failed and len(result.ran) == 5
+    summary = [line for line in '\n'.join(lines).splitlines() if line.split() and line.split()[0] in T7 + ['no_lst']
+               and line.split()[1] in ('0', 'AUILC')]
+    assert [line.split()[0] for line in summary if line.split()[1] == '0'] == T7 + ['no_lst']
+    text = '\n'.join(lines)
+    for v, label in (('t7_no_search', 'no search, no retraining'), ('t7_fusion_search', 'fusion search'),
+                     ('t7_mixer_search', '+ token-mixer search'), ('t7_full', '+ retraining (RMNAS)'),
+                     ('no_lst', 'w/o LST (not in the paper)')):
+        assert f'{v}: {label}' in text and f'* {v}: {label}' in (tmp_path / 'sweep' / 'sweep.md').read_text()
+    cells = tmp_path / 'sweep' / 'cells'
+    m = {v: json.loads((cells / v / 'r0-s0' / 'metrics.json').read_text()) for v in T7}
+    assert m['t7_no_search']['epochs_run'] <= 2 and m['t7_full']['epochs_run'] == 3
+    assert m['t7_fusion_search']['weights'] == m['t7_mixer_search']['weights'] == 'supernet'
+    assert 'weights' not in m['t7_full']
+    arch = json.loads((cells / 't7_fusion_search' / 'r0-s0' / 'arch.json').read_text())
+    assert not any(k.endswith('/mixer') for k in arch)                     # only the fusion was searched
+    assert any(k.endswith('/mixer') for k in json.loads((cells / 't7_mixer_search' / 'r0-s0' / 'arch.json').read_text()))

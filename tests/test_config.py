@@ -40,3 +40,42 @@ def test_int_accepted_for_float_and_bool_is_not_int():
     assert validate({'lr': 2}, schema, 'f.yml') == {'lr': 2.0, 'n': 1}
     with pytest.raises(ConfigError, match="f.yml: key 'n': expected an integer"):
         validate({'n': True}, schema, 'f.yml')
+
+
+PAPER_DECISIONS = ('dropout', 'attention_chunks', 'gradient_clip_val', 'warmup_epochs', 'weight_decay', 'betas',
+                   'momentum', 'min_epochs', 'export', 'grad_clip', 'normalize', 'redraw_train', 'select_metric',
+                   'valid_from', 'valid_every', 'seeds')
+
+
+@pytest.mark.parametrize('level', ['sentence', 'dialogue'])
+def test_paper_configs_state_the_papers_settings(level, tmp_path):
+    """examples/paper_{sentence,dialogue}.yml: the paper's stated values; every other value marked as a decision."""
+    path = ROOT / 'examples' / f'paper_{level}.yml'
+    text = path.read_text()
+    import yaml
+    raw = yaml.safe_load(text)
+    data_path = (path.parent / raw['data']['path'])
+    overrides = {} if data_path.exists() else {'data': {'path': str(tmp_path)}}    # the data need not be here
+    cfg = load_run_config(path, overrides)
+    assert cfg['search_space'].endswith('search_spaces/rmnas.yml') and cfg['strategy'].endswith('darts.yml')
+    enc, lst, fus = cfg['space']['encoder'], cfg['space']['lst'], cfg['space']['fusion']
+    assert (enc['d_model'], enc['n_blocks'], enc['n_heads'], enc['ffn_ratio']) == (448, 6, 8, 4)
+    assert enc['mixers'] == ['attention', 'random_mixing', 'pool', 'identity']
+    assert (lst['enabled'], lst['kernel_size'], lst['maxdis']) == (True, 7, 8)
+    assert (fus['width'], fus['n_cells'], fus['n_steps']) == (240, 2, 2)
+    w, a = cfg['strategy_config']['weights_optimizer'], cfg['strategy_config']['architecture_optimizer']
+    assert (w['type'], w['lr'], a['type'], a['lr']) == ('AdamW', 5e-4, 'SGD', 5.0)
+    assert cfg['strategy_config']['strategy'] == 'darts' and cfg['search']['method'] == 'oneshot'
+    for phase in ('search', 'retrain'):
+        assert cfg[phase]['epochs'] == 100 and cfg[phase]['batch_size'] == 32
+        # early stopping 8 is stated for sentence level only: none at dialogue level
+        assert cfg[phase]['patience'] == (8 if level == 'sentence' else cfg[phase]['epochs'])
+    assert cfg['retrain']['lr'] == 5e-4 and cfg['retrain']['weights'] == 'scratch'
+    assert cfg['data']['level'] == level and cfg['data']['missing']['protocol'] == level
+    assert len(cfg['sweep']['seeds']) == 3 and cfg['sweep']['rates'] is None
+    # every value the paper does not state carries '# decision' on its line
+    for line in text.splitlines():
+        key = line.split('#')[0].strip().split(':')[0]
+        if key in PAPER_DECISIONS:
+            assert '# decision' in line, line
+    assert sum('# decision' in line for line in text.splitlines()) >= len(PAPER_DECISIONS) - 2

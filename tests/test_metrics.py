@@ -132,3 +132,52 @@ def test_auilc_is_the_trapezoid_from_zero():
 
 def test_mean_over_rates():
     assert mean_over_rates([1.0, 2.0, 3.0, 6.0]) == pytest.approx(3.0)
+
+
+def test_labels_in_two_get_acc5_and_acc3_not_acc7():
+    """Labels in [-2, 2]: the set follows the range; a seven-class accuracy would equal Acc-5."""
+    from rmnas_nni.data.dataset import Split
+    from rmnas_nni.data.readers import finalize
+    from rmnas_nni.metrics import regression_2_metrics
+    p = np.array([1.6, -0.4, 0.6, 2.7, -1.4, 0.2])
+    y = np.array([2.0, -0.6, 0.0, 1.5, -2.0, -0.2])
+    m = regression_2_metrics(p, y)
+    assert 'acc7' not in m and list(m)[:4] == ['mae', 'corr', 'acc5', 'acc3']
+    # round(clip(+-2)): p -> [2, -0, 1, 2, -1, 0], y -> [2, -1, 0, 2, -2, -0]: equal at 0, 3, 5
+    assert m['acc5'] == pytest.approx(100 * 3 / 6)
+    # round(clip(+-1)): p -> [1, -0, 1, 1, -1, 0], y -> [1, -1, 0, 1, -1, -0]: equal at 0, 3, 4, 5
+    assert m['acc3'] == pytest.approx(100 * 4 / 6)
+    assert m['mae'] == pytest.approx(regression_metrics(p, y)['mae'])
+    assert m['acc2_non0'] == pytest.approx(regression_metrics(p, y)['acc2_non0'])
+
+    def data(labels, **options):
+        feats = {'audio': np.ones((len(labels), 1, 2), np.float32)}
+        split = Split(feats, {'audio': np.ones(len(labels), np.int64)}, np.asarray(labels, np.float32),
+                      np.arange(len(labels)).astype(str))
+        return finalize({s: split for s in ('train', 'valid', 'test')}, source='f', task='regression',
+                        level='sentence', options={'label_scale': 'auto', **options}, name='d',
+                        label_keys={s: s for s in ('train', 'valid', 'test')},
+                        feature_keys={s: {'audio': 'a'} for s in ('train', 'valid', 'test')})
+    two = data(y)
+    assert two.label_scale == 2.0 and metric_kind('regression', 'sentence', two.label_scale) == 'regression_2'
+    assert data(y / 2).label_scale == 1.0 and data(y * 1.4).label_scale == 3.0
+    assert data(y, label_scale=3).label_scale == 3.0
+    assert default_select_metric('regression_2') == 'mae'
+    assert compute_metrics(p, y, 'regression_2') == m
+
+
+def test_metrics_key_names_the_set():
+    from rmnas_nni.data.synthetic import make_synthetic
+    from rmnas_nni.errors import ConfigError
+    from rmnas_nni.pipeline import load_config, select_metric_of
+    data = make_synthetic('sentence', sizes={'train': 4, 'valid': 4, 'test': 4})
+    assert select_metric_of(load_config(None), data) == ('mosi', 'mae')
+    assert select_metric_of(load_config(None, {'metrics': 'regression_2'}), data) == ('regression_2', 'mae')
+    cfg = load_config(None)
+    cfg['metrics'] = 'classification'
+    with pytest.raises(ConfigError, match="key 'metrics'"):
+        select_metric_of(cfg, data)
+    with pytest.raises(ConfigError, match="key 'metrics'"):          # refused before anything runs
+        load_config(None, {'metrics': 'classification'})
+    with pytest.raises(ConfigError, match="key 'metrics'"):
+        load_config(None, {'metrics': 'acc9'})

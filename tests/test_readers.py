@@ -15,6 +15,8 @@ DIMS = {'text': 6, 'audio': 5, 'vision': 4}
 
 
 def data_cfg(fmt, path, level='sentence', task='regression', modalities=MODS, rate=0.0, **options):
+    """A data section; ``normalize: none`` unless given, so values read back exactly as written."""
+    options = {'normalize': 'none', **options}
     return {'format': fmt, 'path': str(path), 'level': level, 'task': task, 'modalities': list(modalities),
             'seed': 0, 'options': options, 'missing': {'rate': rate, 'protocol': 'auto', 'seeds': {}}}
 
@@ -146,10 +148,25 @@ def test_mmsa_sentence_protocol_masks_token_ids(tmp_path):
     rows = np.arange(len(lengths))
     assert (ids[:, 0] == 101).all() and (ids[rows, lengths - 1] == 102).all()
     real = np.arange(ids.shape[1])[None] < lengths[:, None]
+    ends = np.zeros_like(real)
+    ends[:, 0] = ends[rows, lengths - 1] = True
     dropped = real & ~masks['train']['text']
-    assert dropped.any() and (ids[dropped] == 100).all()
-    assert (ids[~dropped] == orig[~dropped]).all()
+    assert (dropped & ends).any()                       # BERT vectors: [CLS]/[SEP] are dropped like any token
+    assert (ids[dropped & ~ends] == 100).all()          # the ids keep [CLS]/[SEP], BERT would run on them
+    assert (ids[~(dropped & ~ends)] == orig[~(dropped & ~ends)]).all()
     assert (data.splits['train'].features['text'][dropped] == 0).all()
+
+
+def test_mmsa_bert_vectors_all_dropped_at_rate_one(tmp_path):
+    path = write_pickle(tmp_path / 'm.pkl', mmsa_obj(sizes=(10, 5, 5)))
+    data, masks = prepare_data(data_cfg('mmsa', path, rate=1.0))
+    for s, split in data.splits.items():
+        assert not masks[s]['text'].any() and (split.features['text'] == 0).all()
+        ids, lengths = masks[s]['text_ids'], split.lengths['text']
+        assert (ids[:, 0] == 101).all() and (ids[np.arange(len(ids)), lengths - 1] == 102).all()
+    assert 'NOT comparable' in data.summary() and len(data.summary().splitlines()) == 2
+    del_text, _ = prepare_data(data_cfg('mmsa', path, modalities=['audio', 'vision']))
+    assert len(del_text.summary().splitlines()) == 1
 
 
 # ----------------------------------------------------------------------------------------------- GCNet
@@ -398,7 +415,7 @@ def test_unknown_and_wrong_options(tmp_path):
         check_options('mmsa', {'normalize': 'minmax'}, 'run.yml')
     with pytest.raises(ConfigError, match=r"data\.options\.features\.audio"):
         check_options('mmsa', {'features': {'audio': 3}}, 'run.yml')
-    assert check_options('mmsa', {})['normalize'] == 'none'
+    assert check_options('mmsa', {})['normalize'] == 'zscore'
     path = write_pickle(tmp_path / 'm.pkl', mmsa_obj())
     with pytest.raises(ConfigError, match=r"data\.options\.valid_from"):
         load_data(data_cfg('mmsa', path, valid_from='test'))
@@ -659,6 +676,25 @@ def test_cli_runs_a_small_table_end_to_end(tmp_path):
     assert {'train/text', 'valid/audio', 'test/vision'} <= set(masks.files)
     assert 'valid: test dialogues at sorted positions i % 3 == 0' in r.stdout
 
+
+def test_zscore_by_default_and_a_warning_for_raw_scales_without_it(tmp_path):
+    obj = mmsa_obj(sizes=(20, 5, 5))
+    for part in obj.values():
+        part['audio'] = part['audio'] * 300.0                  # raw audio up to about a thousand
+    path = write_pickle(tmp_path / 'raw.pkl', obj)
+    cfg = data_cfg('mmsa', path)
+    del cfg['options']['normalize']                           # the default
+    data = load_data(cfg)
+    tr = data.splits['train']
+    for m in MODS:
+        real = np.arange(tr.features[m].shape[1])[None] < tr.lengths[m][:, None]
+        np.testing.assert_allclose(tr.features[m][real].mean(0), 0, atol=1e-4)
+    assert 'WARNING' not in data.summary()
+    raw = load_data(data_cfg('mmsa', path, normalize='none'))
+    warning = [line for line in raw.summary().splitlines() if 'WARNING' in line]
+    assert len(warning) == 1 and 'normalize' in warning[0] and 'audio' in warning[0] and 'text' in warning[0]
+    same_scale = load_data(data_cfg('mmsa', write_pickle(tmp_path / 'ok.pkl', mmsa_obj()), normalize='none'))
+    assert 'WARNING' not in same_scale.summary()
 
 def test_table_label_bins_make_classes_from_continuous_labels(tmp_path):
     cols, feats = table_columns()

@@ -56,10 +56,10 @@ def prepare_data(data_cfg: Dict[str, Any]) -> Tuple[MultimodalData, Dict[str, Di
                             f"{DIALOGUE_MAX_RATE} (got {scalar})")
     seeds = {str(k): int(v) for k, v in (missing.get('seeds') or {}).items()}
     extra = data.extra
-    masked, masks = apply_missing(data, rate, protocol, seeds, keep_text_ends=bool(extra.get('text_is_bert')),
-                                  text_token_ids=extra.get('text_ids'))
+    # precomputed contextual text vectors: no position is protected, [CLS]/[SEP] included
+    # (rmnas_nni.data.missing); the token ids keep theirs
+    masked, masks = apply_missing(data, rate, protocol, seeds, text_token_ids=extra.get('text_ids'))
     if missing.get('redraw_train'):
         from .missing import TrainingMaskRedraw
-        masked.extra = dict(masked.extra, train_redraw=TrainingMaskRedraw(
-            data, rate, protocol, seeds, keep_text_ends=bool(extra.get('text_is_bert'))))
+        masked.extra = dict(masked.extra, train_redraw=TrainingMaskRedraw(data, rate, protocol, seeds))
     return masked, masks

@@ -64,8 +64,8 @@ class MultimodalData:
     name
         A short description of the source, for logs and result tables.
     extra
-        Reader-specific extras: ``text_is_bert`` (protect [CLS]/[SEP] when dropping
-        text tokens), ``text_ids`` (``{split: (S, T) token ids}``), ``folds`` ...
+        Reader-specific extras: ``text_is_bert`` (the text features are precomputed
+        BERT vectors; see :meth:`notes`), ``text_ids`` (``{split: (S, T) token ids}``), ``folds`` ...
     """
 
     splits: Dict[str, Split]
@@ -96,10 +96,23 @@ class MultimodalData:
     def out_dim(self) -> int:
         return 1 if self.task == 'regression' else int(self.n_classes)
 
-    def summary(self) -> str:
+    def summary(self, missing_rate=None) -> str:
+        """One line describing the data (and the missing rate), then one line per note (:meth:`notes`)."""
         sizes = ', '.join(f'{k} {len(v)}' for k, v in self.splits.items())
         mods = ', '.join(f'{m} {self.dims[m]}-d x{self.max_lengths[m]}' for m in self.modalities)
-        return f'{self.name or "data"}: {self.level} level {self.task}; {sizes}; {mods}'
+        rate = f'; missing rate {missing_rate}' if missing_rate is not None else ''
+        return '\n'.join([f'{self.name or "data"}: {self.level} level {self.task}; {sizes}; {mods}{rate}']
+                         + [f'  note: {n}' for n in self.notes()])
+
+    def notes(self) -> List[str]:
+        """What a reader of the results must know about this data (printed under the summary)."""
+        out = list(self.extra.get('notes', []))
+        if self.extra.get('text_is_bert') and 'text' in self.modalities:
+            out.append('text is precomputed BERT vectors: the missing rate zeroes that fraction of them, '
+                       '[CLS]/[SEP] included, but each kept vector was computed from the whole sentence and '
+                       'still carries information about the dropped tokens; results are NOT comparable with '
+                       "EMT-DLFR's, which re-runs BERT on [UNK]-masked token ids")
+        return out
 
 
 class SplitDataset(Dataset):

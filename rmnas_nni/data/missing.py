@@ -6,8 +6,17 @@ EMT-DLFR draws it: ``np.random.seed(seed)`` then ``uniform(size=(S, T)) > r``, t
 the real-token mask, with one fixed seed per modality (text 111, audio 1111, vision
 11111) used for every split. A dropped audio/vision frame becomes a zero vector; a
 dropped text token becomes the [UNK] id 100 when text is token ids, or a zero vector
-when text is features. When the text is BERT-tokenised, [CLS] (first) and [SEP]
-(last real) tokens are never dropped.
+when text is features. Token ids keep [CLS] (first) and [SEP] (last real) as
+EMT-DLFR does, because BERT then runs again on the masked ids.
+
+**(revised)** Precomputed contextual vectors (MMSA's ``text``, BERT outputs) are
+masked with the same draw, but no position is protected: BERT computed the [CLS] and
+[SEP] vectors from the whole sentence, so keeping them would hand the model the
+sentence at any rate (at ``r = 1.0`` a model read the label off the [CLS] vector
+alone). Even so, every kept vector was computed from the whole sentence and still
+carries information about the dropped tokens: results on such features are not
+comparable with EMT-DLFR's, which re-runs BERT on [UNK]-masked ids. The masked ids
+(``masks[split]['text_ids']``) are saved with a run for that purpose.
 
 **Dialogue level (GCNet).** Per utterance, a keep-vector over the ``M`` modalities
 with at least one modality kept: ``r = 0`` keeps all; if ``1 - r <= 1/M`` exactly one
@@ -66,6 +75,16 @@ def sentence_token_mask(lengths: np.ndarray, max_len: int, rate: float, seed: in
         keep[rows, 0] = True
         keep[rows, lengths[rows] - 1] = True
     return keep
+
+
+def _end_tokens(lengths: np.ndarray, max_len: int) -> np.ndarray:
+    """``(S, max_len)`` bool, True at the first and the last real token of each row."""
+    lengths = np.asarray(lengths).astype(np.int64)
+    ends = np.zeros((len(lengths), max_len), dtype=bool)
+    rows = np.nonzero(lengths > 0)[0]
+    ends[rows, 0] = True
+    ends[rows, lengths[rows] - 1] = True
+    return ends
 
 
 def drop_tokens(values: np.ndarray, keep: np.ndarray, lengths: np.ndarray, token_ids: bool = False) -> np.ndarray:
@@ -149,10 +168,13 @@ def apply_missing(data: MultimodalData, rate: Union[float, Mapping[str, float]],
         modalities get 111 * 10^k). Dialogue level: ``{'dialogue': seed}`` (default 0),
         offset by the split (train +0, valid +1, test +2).
     keep_text_ends
-        Never drop the first and last real text token ([CLS] / [SEP]).
+        Never drop the first and last real text token ([CLS] / [SEP]) of the text
+        features. Only for text that is token ids; never for precomputed contextual
+        vectors (module docstring).
     text_token_ids
         ``{split: (S, T) int ids}`` when the text also exists as token ids; they are
-        masked with [UNK] and returned in the masks under ``'text_ids'``.
+        masked with [UNK] by the same draw, [CLS] and [SEP] kept, and returned in the
+        masks under ``'text_ids'``.
 
     Returns
     -------
@@ -175,7 +197,9 @@ def apply_missing(data: MultimodalData, rate: Union[float, Mapping[str, float]],
                 feats[m] = drop_tokens(feats[m], keep, lengths)
                 split_masks[m] = keep
                 if m == 'text' and text_token_ids is not None and split_name in text_token_ids:
-                    split_masks['text_ids'] = drop_tokens(text_token_ids[split_name], keep, lengths, token_ids=True)
+                    keep_ids = keep | _end_tokens(lengths, keep.shape[1])
+                    split_masks['text_ids'] = drop_tokens(text_token_ids[split_name], keep_ids, lengths,
+                                                          token_ids=True)
         else:
             # the unit that keeps or loses a modality: a real utterance token (dialogue level),
             # or a whole sample (sentence-level data under the dialogue protocol)

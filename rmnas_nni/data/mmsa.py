@@ -10,9 +10,10 @@ The file is a dict ``{'train', 'valid', 'test'}``, each split a dict of arrays
 
 * Text is used as features. When ``text_bert`` is there, the text's real length
   is the number of ones of its attention mask, ``extra['text_is_bert']`` is True
-  (the sentence-level protocol then never drops [CLS]/[SEP]) and
-  ``extra['text_ids']`` holds the input ids, so the masked ids (dropped tokens as
-  [UNK] = 100) are saved with a run's masks.
+  and ``extra['text_ids']`` holds the input ids, so the masked ids (dropped tokens as
+  [UNK] = 100, [CLS]/[SEP] kept) are saved with a run's masks. The text *vectors*
+  are masked with no position protected: BERT computed [CLS]/[SEP] from the whole
+  sentence (:mod:`rmnas_nni.data.missing`).
 * Audio and vision lengths come from ``<key>_lengths``. **(decision)** Aligned
   files have no length keys: a sequence's real length then runs up to its last
   frame that is not all zeros (these files pad with zeros at the end), at least 1.

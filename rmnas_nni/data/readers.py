@@ -17,17 +17,26 @@ the file and the key, an unknown or wrong option a
 Options shared by every file format (``data.options``):
 
 ``normalize``
-    ``none`` (default) or ``zscore``: per feature, subtract the mean and divide by
-    the standard deviation of the *training* split's real tokens (a feature whose
-    deviation is below 1e-8 is only centred); padding stays zero. Applied when the
-    data is read, so before the missing-modality masks.
+    ``zscore`` (default) or ``none``. ``zscore``: per feature, subtract the mean and
+    divide by the standard deviation of the *training* split's real tokens (a feature
+    whose deviation is below 1e-8 is only centred); padding stays zero. Applied when
+    the data is read, so before the missing-modality masks (a dropped token is a zero
+    vector, the training mean). **(decision)** z-score by default: LST's trend
+    convolution reads the raw features, and raw features whose scales differ by
+    orders of magnitude (raw audio reaching 255 beside BERT vectors near 1) made a
+    run predict a constant with nothing saying why; training statistics only, so
+    nothing of the test split leaks. With ``none``, the data summary carries a
+    warning when the features' standard deviations differ by a factor of 100 or more
+    (:func:`scale_warning`).
 ``label_scale``
-    Regression label range: ``auto`` (default), ``1`` or ``3``. **(decision)**
-    ``auto`` is 1.0 (CH-SIMS, [-1, 1]) when every label of every split lies in
-    [-1, 1], else 3.0 (MOSI/MOSEI, [-3, 3]); a label outside [-3, 3] (or outside
-    an explicit range) is an error. Datasets in [-3, 3] have hundreds of labels
-    beyond 1, so the data decides unambiguously; a tiny [-3, 3] subset whose
-    labels all lie in [-1, 1] needs ``label_scale: 3``.
+    Regression label range: ``auto`` (default), ``1``, ``2`` or ``3``. **(decision)**
+    ``auto`` is the smallest of 1.0 (CH-SIMS, [-1, 1]), 2.0 ([-2, 2], e.g. a
+    five-point scale) and 3.0 (MOSI/MOSEI, [-3, 3]) that holds every label of every
+    split; a label outside [-3, 3] (or outside an explicit range) is an error. The
+    range picks the metric set (:func:`~rmnas_nni.metrics.metric_kind`): Acc-7 and
+    Acc-5 for [-3, 3], Acc-5 and Acc-3 for [-2, 2]. Datasets in [-3, 3] have hundreds
+    of labels beyond 2, so the data decides unambiguously; a tiny [-3, 3] subset
+    whose labels all lie in [-2, 2] needs ``label_scale: 3``.
 ``label_bins``
     Classification from continuous labels: increasing edges; class ``k`` holds the
     labels in ``[edge_{k-1}, edge_k)`` (``[-0.5, 0.5]``: negative, neutral, positive).
@@ -52,13 +61,13 @@ from ..errors import ConfigError, DataError
 from .dataset import SPLITS, MultimodalData, Split
 
 __all__ = ['FORMATS', 'read', 'check_options', 'numeric_array', 'check_finite', 'check_lengths',
-           'finalize', 'zscore', 'utterances_as_sentences', 'real_mask', 'carve_valid']
+           'finalize', 'zscore', 'scale_warning', 'utterances_as_sentences', 'real_mask', 'carve_valid']
 
 FORMATS = {'mmsa': 'rmnas_nni.data.mmsa', 'gcnet': 'rmnas_nni.data.gcnet', 'table': 'rmnas_nni.data.utterance_table'}
 
 
 def _label_scale(v):
-    return None if v in ('auto', 1, 3, 1.0, 3.0) else "must be 'auto', 1 or 3"
+    return None if v in ('auto', 1, 2, 3, 1.0, 2.0, 3.0) else "must be 'auto', 1, 2 or 3"
 
 
 def _increasing_numbers(v):
@@ -67,7 +76,7 @@ def _increasing_numbers(v):
 
 
 COMMON_OPTIONS: Dict[str, Field] = {
-    'normalize': Field(str, 'none', _one_of('none', 'zscore')),
+    'normalize': Field(str, 'zscore', _one_of('none', 'zscore')),
     'label_scale': Field((str, int, float), 'auto', _label_scale),
     'n_classes': Field(int, None, _at_least(2), nullable=True),
     # classification from continuous labels: class k holds the labels in [edge_{k-1}, edge_k)
@@ -138,7 +147,40 @@ def read(fmt: str, data_cfg: Mapping[str, Any]) -> MultimodalData:
         data = utterances_as_sentences(data)
     if options['normalize'] == 'zscore':
         data = zscore(data)
+    else:
+        warning = scale_warning(data)
+        if warning:
+            data.extra = dict(data.extra, notes=list(data.extra.get('notes', [])) + [warning])
     return data
+
+
+SCALE_RATIO = 100.0
+
+
+def _feature_stds(data: MultimodalData) -> Dict[str, np.ndarray]:
+    train = data.splits['train']
+    out = {}
+    for m, f in train.features.items():
+        tokens = f[real_mask(train.lengths[m], f.shape[1])].astype(np.float64)
+        out[m] = tokens.std(axis=0) if len(tokens) else np.zeros(f.shape[-1])
+    return out
+
+
+def scale_warning(data: MultimodalData) -> Optional[str]:
+    """A warning when the standard deviations of the features (training tokens, all modalities;
+    constant features left out) differ by a factor of :data:`SCALE_RATIO` or more, else None."""
+    stds = {m: v[v > 1e-8] for m, v in _feature_stds(data).items()}
+    stds = {m: v for m, v in stds.items() if v.size}
+    if not stds:
+        return None
+    hi = max(stds, key=lambda m: stds[m].max())
+    lo = min(stds, key=lambda m: stds[m].min())
+    ratio = stds[hi].max() / stds[lo].min()
+    if ratio < SCALE_RATIO:
+        return None
+    return (f'WARNING: data.options.normalize is none and the feature scales differ by a factor of {ratio:.0f} '
+            f'(standard deviation up to {stds[hi].max():.3g} in {hi}, down to {stds[lo].min():.3g} in {lo}); '
+            f'a network may predict a constant: set data.options.normalize: zscore')
 
 
 # ----------------------------------------------------------------------------------------------- checks
@@ -301,7 +343,10 @@ def finalize(splits: Dict[str, Split], *, source: str, task: str, level: str, op
     else:
         biggest = max(float(np.abs(v[real[s]]).max()) for s, v in values.items())
         wanted = options.get('label_scale', 'auto')
-        label_scale = (1.0 if biggest <= 1.0 + 1e-6 else 3.0) if wanted == 'auto' else float(wanted)
+        if wanted == 'auto':
+            label_scale = 1.0 if biggest <= 1.0 + 1e-6 else 2.0 if biggest <= 2.0 + 1e-6 else 3.0
+        else:
+            label_scale = float(wanted)
         limit = 3.0 if wanted == 'auto' else label_scale
         for s, v in values.items():
             r = np.abs(v[real[s]])
