@@ -169,3 +169,16 @@ def test_architecture_text_and_figure_with_gates_and_kept_lists(tmp_path):
     bad = dict(arch, **{'fusion/cell0/input0/cand1': 'maybe'})
     with pytest.raises(ArchitectureError, match='cand1'):
         describe_architecture(bad, probs, cfg)
+
+
+def test_config_keys_are_checked():
+    from rmnas_nni.config import load_run_config
+    from rmnas_nni.errors import ConfigError
+    cfg = load_run_config(None)
+    assert cfg['search']['derive'] == 'argmax' and cfg['search']['derive_threshold'] == 0.2
+    assert cfg['space']['fusion']['input_selection'] == 'one_of_n'
+    for overrides, key in (({'search': {'derive': 'top2'}}, 'search.derive'),
+                           ({'search': {'derive_threshold': 0}}, 'search.derive_threshold'),
+                           ({'space': {'fusion': {'input_selection': 'all'}}}, 'fusion.input_selection')):
+        with pytest.raises(ConfigError, match=key.replace('.', r'\.')):
+            load_run_config(None, overrides)
