@@ -44,7 +44,9 @@ to its architecture logits (``..._arch_alpha``); in the fixed network the chosen
 candidate *is* the module (``...blocks.0.mixer.qkv.weight``). :func:`transfer_supernet_weights`
 renames the chosen candidate's entries, drops the others and the logits, and loads
 the result strictly, so a weight left over or missing is an error. Frozen buffers
-(the random-mixing matrices) travel with the weights.
+(the random-mixing matrices) travel with the weights. A choice that keeps several
+candidates (a threshold derivation) is a :class:`~rmnas_nni.derivation.KeptMean`
+whose children carry the candidates' names, so their entries keep their names.
 """
 from __future__ import annotations
 
@@ -249,7 +251,10 @@ def transfer_supernet_weights(supernet: torch.nn.Module, fixed: torch.nn.Module,
         if hasattr(module, '_arch_alpha') and names is not None and label is not None:
             if label not in arch:
                 raise KeyError(f'architecture has no choice for {label!r}')
-            chosen[name + '.' if name else ''] = str(arch[label])
+            value = arch[label]
+            if isinstance(value, list) and len(value) == 1:
+                value = value[0]
+            chosen[name + '.' if name else ''] = [str(v) for v in value] if isinstance(value, list) else str(value)
     state = {}
     for key, value in supernet.state_dict().items():
         if key.rsplit('.', 1)[-1] in ('_arch_alpha', '_arch_beta'):
@@ -257,9 +262,13 @@ def transfer_supernet_weights(supernet: torch.nn.Module, fixed: torch.nn.Module,
         prefix = max((p for p in chosen if key.startswith(p)), key=len, default=None)
         if prefix is not None:
             candidate, _, rest = key[len(prefix):].partition('.')
-            if candidate != chosen[prefix]:
+            if isinstance(chosen[prefix], list):              # kept candidates (KeptMean): names unchanged
+                if candidate not in chosen[prefix]:
+                    continue
+            elif candidate != chosen[prefix]:
                 continue
-            key = prefix + rest
+            else:
+                key = prefix + rest
         state[key] = value.detach().cpu().clone()
     fixed.load_state_dict(state, strict=True)
     return fixed

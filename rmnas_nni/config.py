@@ -150,6 +150,10 @@ RUN_SCHEMA: Dict[str, Any] = {
         'patience': Field(int, 8, _positive),
         # best: the choice weights of the best validation epoch; final: those of the last epoch
         'export': Field(str, 'best', _one_of('best', 'final')),
+        # argmax: NNI's export; threshold: every choice weighing >= derive_threshold kept
+        # (Figure 4's caption; see rmnas_nni.derivation)
+        'derive': Field(str, 'argmax', _one_of('argmax', 'threshold')),
+        'derive_threshold': Field(NUMBER, 0.2, lambda v: None if 0.0 < v <= 1.0 else 'must be in (0, 1]'),
     },
     'retrain': {
         'enabled': Field(bool, True),
@@ -192,6 +196,8 @@ SPACE_SCHEMA: Dict[str, Any] = {
         'n_steps': Field(int, 2, _positive),
         'ops': Field(list, ['zero', 'sum', 'attention', 'linear_glu', 'concat_fc'], _non_empty_list),
         'attention_chunks': Field(int, 8, _positive),
+        # one_of_n: one InputChoice per Cell input; gates: eq. 13, an identity/zero gate per candidate
+        'input_selection': Field(str, 'one_of_n', _one_of('one_of_n', 'gates')),
     },
 }
 
@@ -467,7 +473,8 @@ def space_kwargs(space_cfg: Dict[str, Any]) -> Dict[str, Any]:
                 ffn_ratio=enc['ffn_ratio'], dropout=enc['dropout'], mixers=list(enc['mixers']),
                 use_lst=lst['enabled'], kernel_size=lst['kernel_size'], maxdis=lst['maxdis'],
                 fusion_width=fus['width'], n_cells=fus['n_cells'], n_steps=fus['n_steps'],
-                fusion_ops=list(fus['ops']), attention_chunks=fus['attention_chunks'])
+                fusion_ops=list(fus['ops']), attention_chunks=fus['attention_chunks'],
+                fusion_input_selection=fus.get('input_selection', 'one_of_n'))
 
 
 def dump_yaml(obj: Any) -> str:

@@ -9,7 +9,8 @@ by all blocks. With LST switched off (an ablation) the bias only masks padded ke
 Each mixer is an NNI ``LayerChoice`` labelled ``block{i}/mixer`` inside the caller's
 label scope (the space opens one scope per modality, so labels read
 ``text/block0/mixer``); a single-candidate set is used as a fixed module, with no
-label to search.
+label to search. In a fixed architecture that keeps several mixers of a block (a
+threshold derivation, :mod:`rmnas_nni.derivation`) the block holds their mean.
 """
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from typing import List, Sequence
 import torch
 import torch.nn as nn
 from nni.mutable import label_scope
-from nni.nas.nn.pytorch import LayerChoice
 
+from .derivation import layer_choice
 from .rmnas_block import RMNASBlock
 from .lst import LST, key_padding_bias
 from .token_mixers import make_token_mixers
@@ -70,7 +71,7 @@ class ModalityEncoder(nn.Module):
                 mixer = next(iter(candidates.values()))
             else:
                 with label_scope(f'block{i}'):
-                    mixer = LayerChoice(candidates, label='mixer')
+                    mixer = layer_choice(candidates, label='mixer')
             self.blocks.append(RMNASBlock(d_model, mixer, ffn_ratio, dropout))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> List[torch.Tensor]:

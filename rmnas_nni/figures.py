@@ -86,25 +86,62 @@ def plot_metric_vs_rate(series: Sequence[Dict[str, Any]], ylabel: str, path: os.
 
 def _slot(label: str, names: List[str], arch: Dict[str, Any], probs: Dict[str, Dict[str, float]],
           threshold: float, source: str) -> Dict[str, Any]:
-    """One choice: the exported name, its weight, and the other names weighing >= ``threshold``."""
+    """One choice: the exported name(s) with their weights, and the other names weighing >= ``threshold``.
+
+    ``kept`` lists ``(name, weight)`` of what the architecture takes: one name, or
+    several where a threshold derivation kept a list; ``chosen`` is their names
+    joined with `` + ``.
+    """
     if label not in arch:
-        return {'label': label, 'chosen': names[0], 'weight': None, 'others': [], 'searched': False}
+        return {'label': label, 'chosen': names[0], 'kept': [(names[0], None)], 'weight': None, 'others': [],
+                'searched': False}
     value = arch[label]
-    if isinstance(value, list):
-        if len(value) != 1 or not isinstance(value[0], int) or not 0 <= value[0] < len(names):
+    is_input = isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    if is_input:
+        if len(value) != 1 or not 0 <= value[0] < len(names):
             raise ArchitectureError(f"{source}: key '{label}': invalid choice {value!r} "
                                     f'(expected [index] with index in 0..{len(names) - 1})')
-        chosen = names[value[0]]
-    elif value in names:
-        chosen = value
+        chosen = [names[value[0]]]
+    elif isinstance(value, list) and value and all(v in names for v in value):
+        chosen = list(value)
+    elif not isinstance(value, list) and value in names:
+        chosen = [value]
     else:
         raise ArchitectureError(f"{source}: key '{label}': invalid choice {value!r} (choices: {', '.join(names)})")
     weights: Dict[str, float] = {}
     for key, w in (probs.get(label) or {}).items():
-        name = names[int(key)] if isinstance(value, list) and str(key).isdigit() and int(key) < len(names) else key
+        name = names[int(key)] if is_input and str(key).isdigit() and int(key) < len(names) else key
         weights[str(name)] = float(w)
-    others = sorted(((n, w) for n, w in weights.items() if n != chosen and w >= threshold), key=lambda t: -t[1])
-    return {'label': label, 'chosen': chosen, 'weight': weights.get(chosen), 'others': others, 'searched': True}
+    others = sorted(((n, w) for n, w in weights.items() if n not in chosen and w >= threshold), key=lambda t: -t[1])
+    kept = [(n, weights.get(n)) for n in chosen]
+    return {'label': label, 'chosen': ' + '.join(chosen), 'kept': kept, 'weight': kept[0][1], 'others': others,
+            'searched': True}
+
+
+def _gated_slot(label: str, names: List[str], arch: Dict[str, Any], probs: Dict[str, Dict[str, float]],
+                threshold: float, source: str) -> Dict[str, Any]:
+    """A Cell input with eq. 13's gates (``{label}/cand{k}``): the candidates whose gate is open, summed.
+
+    Weights are the gates' identity weights; ``others`` are closed gates whose
+    identity weight is still >= ``threshold``. No open gate: ``chosen`` is ``none``.
+    """
+    kept, others = [], []
+    for k, name in enumerate(names):
+        gate = f'{label}/cand{k}'
+        if gate not in arch:
+            raise ArchitectureError(f"{source}: key '{gate}': missing (the search space has this choice)")
+        value = arch[gate]
+        if value not in ('identity', 'zero'):
+            raise ArchitectureError(f"{source}: key '{gate}': invalid choice {value!r} (choices: identity, zero)")
+        w = (probs.get(gate) or {}).get('identity')
+        w = None if w is None else float(w)
+        if value == 'identity':
+            kept.append((name, w))
+        elif w is not None and w >= threshold:
+            others.append((name, w))
+    others.sort(key=lambda t: -t[1])
+    return {'label': label, 'chosen': ' + '.join(n for n, _ in kept) or 'none', 'kept': kept,
+            'weight': kept[0][1] if kept else None, 'others': others, 'searched': True}
 
 
 def describe_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float]], cfg: Dict,
@@ -123,10 +160,12 @@ def describe_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float
     for m in modalities:
         desc['mixers'][m] = [_slot(f'{m}/block{i}/mixer', mixers, arch, probs, threshold, source)
                              for i in range(n_blocks)]
+    input_slot = _gated_slot if fus.get('input_selection', 'one_of_n') == 'gates' else _slot
     for i in range(int(fus['n_cells'])):
         names = candidates + [f'cell{k}' for k in range(i)]
         cell = {'name': f'cell{i}',
-                'inputs': [_slot(f'fusion/cell{i}/input{s}', names, arch, probs, threshold, source) for s in (0, 1)],
+                'inputs': [input_slot(f'fusion/cell{i}/input{s}', names, arch, probs, threshold, source)
+                           for s in (0, 1)],
                 'steps': []}
         for j in range(int(fus['n_steps'])):
             step_names = ['input0', 'input1'] + [f'step{k}' for k in range(j)]
@@ -142,7 +181,7 @@ def describe_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float
 def _fmt_slot(slot: Dict[str, Any], with_others: bool = True) -> str:
     if not slot['searched']:
         return f"{slot['chosen']} (fixed)"
-    text = slot['chosen'] + (f" {slot['weight']:.2f}" if slot['weight'] is not None else '')
+    text = ' + '.join(n + (f' {w:.2f}' if w is not None else '') for n, w in slot['kept']) or 'none (zero)'
     if with_others and slot['others']:
         text += '  (' + ', '.join(f'{n} {w:.2f}' for n, w in slot['others']) + ')'
     return text
@@ -198,13 +237,15 @@ def draw_architecture(desc: Dict[str, Any], path: os.PathLike | str, title: Opti
         for i, slot in enumerate(desc['mixers'][m]):
             x = i * (bw + gx)
             w = slot['weight'] if slot['weight'] is not None else 1.0
-            colour = MIXER_COLOURS.get(slot['chosen'], '#999999')
+            colour = MIXER_COLOURS.get(slot['kept'][0][0], '#999999')
             ax.add_patch(FancyBboxPatch((x, y), bw, bh, boxstyle='round,pad=0.02,rounding_size=0.08',
                                         facecolor=_tint(colour, 0.15 + 0.55 * w), edgecolor=colour, linewidth=1.2,
                                         zorder=2))
-            head = slot['chosen'] + (f" {slot['weight']:.2f}" if slot['weight'] is not None else ' (fixed)')
+            head = _fmt_slot(slot, with_others=False).replace(' + ', '\n')      # kept candidates one a line
+            n_kept = len(slot['kept'])
             ax.text(x + bw / 2, y + bh - 0.22, f'block{i}', ha='center', va='center', fontsize=6.5, color='#333333')
-            ax.text(x + bw / 2, y + bh / 2 - 0.02, head, ha='center', va='center', fontsize=7.5, fontweight='bold')
+            ax.text(x + bw / 2, y + bh / 2 - 0.02 - 0.06 * (n_kept > 1), head, ha='center', va='center',
+                    fontsize=7.5 if n_kept == 1 else 6.0, fontweight='bold', linespacing=1.0)
             if slot['others']:
                 n, wo = slot['others'][0]
                 ax.text(x + bw / 2, y + 0.24, f'{n} {wo:.2f}', ha='center', va='center', fontsize=6.5,
@@ -224,8 +265,9 @@ def draw_architecture(desc: Dict[str, Any], path: os.PathLike | str, title: Opti
         for s, slot in enumerate(cell['inputs']):
             yy = y_top - 0.25 - (s + 1) * line_h
             in_y.append(yy)
-            ax.text(cx + 0.15, yy, f"input{s}: {_fmt_slot(slot, with_others=False)}", ha='left', va='center',
-                    fontsize=7)
+            text = (_fmt_slot(slot, with_others=False) if len(slot['kept']) <= 2
+                    else f"sum of {len(slot['kept'])} (arrows)")
+            ax.text(cx + 0.15, yy, f"input{s}: {text}", ha='left', va='center', fontsize=7)
         for j, step in enumerate(cell['steps']):
             yy = y_top - 0.25 - (3 + j) * line_h
             ins = ', '.join(sl['chosen'] for sl in step['inputs'])
@@ -233,7 +275,7 @@ def draw_architecture(desc: Dict[str, Any], path: os.PathLike | str, title: Opti
                     ha='left', va='center', fontsize=7)
         # arrows from every kept input into this cell
         for s, slot in enumerate(cell['inputs']):
-            kept = [(slot['chosen'], slot['weight'], True)] + [(n, w, False) for n, w in slot['others']]
+            kept = [(n, w, True) for n, w in slot['kept']] + [(n, w, False) for n, w in slot['others']]
             for name, w, exported in kept:
                 if name not in anchors:
                     continue
@@ -250,7 +292,7 @@ def draw_architecture(desc: Dict[str, Any], path: os.PathLike | str, title: Opti
                             bbox=dict(facecolor='white', edgecolor='none', alpha=0.7, pad=0.5), zorder=3)
         anchors[cell['name']] = (cx + cw, y0 + h / 2)
         y_top = y0 - gy
-    used = sorted({slot['chosen'] for m in mods for slot in desc['mixers'][m]})
+    used = sorted({n for m in mods for slot in desc['mixers'][m] for n, _ in slot['kept']})
     handles = [Patch(facecolor=_tint(MIXER_COLOURS.get(n, '#999999'), 0.6), edgecolor=MIXER_COLOURS.get(n, '#999999'),
                      label=n) for n in used]
     ax.legend(handles=handles, loc='lower left', ncol=len(handles), fontsize=7, frameon=False,

@@ -90,7 +90,13 @@ def count_parameters(module: torch.nn.Module) -> int:
 
 
 def check_architecture(arch: Any, space, source: str = 'arch.json') -> Dict[str, Any]:
-    """Check an architecture against the space: every label known and present, every choice valid."""
+    """Check an architecture against the space: every label known and present, every choice valid.
+
+    Besides NNI's single choices, a ``LayerChoice`` (mixer, step operation) may hold a
+    list of two or more distinct candidate names: the kept candidates of a threshold
+    derivation (:mod:`rmnas_nni.derivation`). An input gate holds one value.
+    """
+    from .derivation import is_gate
     if not isinstance(arch, dict):
         raise ArchitectureError(f'{source}: top level: expected a JSON object {{label: choice}}')
     mutables = space.simplify()
@@ -108,7 +114,11 @@ def check_architecture(arch: Any, space, source: str = 'arch.json') -> Dict[str,
             if not ok:
                 raise ArchitectureError(f"{source}: key '{label}': invalid choice {value!r} "
                                         f"(expected a list of {mutable.n_chosen} index in 0..{len(values) - 1})")
-        elif value not in values:
+        elif isinstance(value, list) and not is_gate(values):
+            if len(value) < 2 or len(set(map(str, value))) != len(value) or any(v not in values for v in value):
+                raise ArchitectureError(f"{source}: key '{label}': invalid list of kept choices {value!r} "
+                                        f"(expected two or more distinct of: {', '.join(map(str, values))})")
+        elif isinstance(value, list) or value not in values:
             raise ArchitectureError(f"{source}: key '{label}': invalid choice {value!r} "
                                     f"(choices: {', '.join(map(str, values))})")
     return dict(arch)
@@ -125,12 +135,18 @@ def load_architecture(path: os.PathLike | str, space) -> Dict[str, Any]:
 
 
 def attention_architecture(space) -> Dict[str, Any]:
-    """A reference point in the space: attention wherever it is a choice, first candidate elsewhere."""
+    """A reference point in the space: attention wherever it is a choice, first candidate elsewhere.
+
+    With gated fusion inputs, each Cell input takes its first candidate alone.
+    """
+    from .derivation import is_gate
     arch = {}
     for label, mutable in space.simplify().items():
         values = list(mutable.values)
         if hasattr(mutable, 'n_chosen'):
             arch[label] = [values[0]]
+        elif is_gate(values):
+            arch[label] = 'identity' if label.endswith('/cand0') else 'zero'
         else:
             arch[label] = 'attention' if 'attention' in values else values[0]
     return arch
@@ -203,6 +219,9 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
            printer: Printer = print, callbacks=()):
     """Search the architecture; writes ``arch.json`` and ``arch_probs.json`` into ``run_dir``.
 
+    ``arch.json`` is derived from NNI's export as ``search.derive`` says (argmax, or
+    every choice weighing >= ``search.derive_threshold``: :mod:`rmnas_nni.derivation`).
+
     Returns the :class:`~rmnas_nni.search.SearchResult`.
     """
     from .search import choice_summary, run_search, seed_epoch
@@ -230,6 +249,9 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
         device=cfg['device'], printer=printer, callbacks=callbacks)
     val_loader = make_loader(splits['valid'], data.level, s['batch_size'], shuffle=False)
     result.val_metrics = evaluate(result.supernet, val_loader, data.task, kind)
+    from .derivation import derive_architecture
+    result.arch = derive_architecture(result.arch, result.probs, s.get('derive', 'argmax'),
+                                      s.get('derive_threshold', 0.2))
     atomic_write_json(run_dir / 'arch.json', result.arch)
     atomic_write_json(run_dir / 'arch_probs.json', result.probs)
     summary = choice_summary(result.probs)

@@ -97,9 +97,12 @@ def _heatmap(ax, rows: List[str], cols: List[str], probs: Dict[str, Dict[str, fl
             if np.isfinite(grid[i, j]):
                 ax.text(j, i, f'{grid[i, j]:.2f}', ha='center', va='center', fontsize=7,
                         color='black' if grid[i, j] > 0.6 else 'white')
-        if chosen.get(r) in cols:
-            j = cols.index(chosen[r])
-            ax.add_patch(_pyplot().Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor='red', linewidth=1.5))
+        picked = chosen.get(r)
+        for name in (picked if isinstance(picked, list) else [picked]):         # a list: kept candidates
+            if name in cols:
+                j = cols.index(name)
+                ax.add_patch(_pyplot().Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor='red',
+                                                 linewidth=1.5))
     ax.set_title(title)
     return im
 
@@ -123,7 +126,8 @@ def plot_choice_weights(run_dir: os.PathLike | str, out: Optional[os.PathLike | 
     im = None
     for ax, (rows, title) in zip(axes[0], panels):
         cols = list(dict.fromkeys(c for r in rows for c in probs[r]))
-        chosen = {r: str(arch[r]) for r in rows if r in arch and not isinstance(arch[r], list)}
+        chosen = {r: ([str(v) for v in arch[r]] if isinstance(arch[r], list) else str(arch[r]))
+                  for r in rows if r in arch}
         im = _heatmap(ax, [r.rsplit('/', 1)[0] for r in rows], cols,
                       {r.rsplit('/', 1)[0]: probs[r] for r in rows},
                       {r.rsplit('/', 1)[0]: chosen[r] for r in chosen}, title)

@@ -51,13 +51,18 @@ class RMNASSpace(ModelSpace):
         LST switch and settings (paper: on, 7, 8).
     fusion_width, n_cells, n_steps, fusion_ops, attention_chunks
         BM-NAS fusion settings (paper: 240, 2, 2, all five operations).
+    fusion_input_selection
+        How a Cell input selects among the candidates: ``one_of_n`` (one NNI
+        ``InputChoice``) or ``gates`` (the paper's eq. 13: an identity/zero gate per
+        candidate, labelled ``fusion/cell{i}/input{s}/cand{k}``, gated candidates summed).
     """
 
     def __init__(self, modalities: Dict[str, int], max_lengths: Dict[str, int], level: str = 'sentence',
                  out_dim: int = 1, d_model: int = 448, n_blocks: int = 6, n_heads: int = 8, ffn_ratio: int = 4,
                  dropout: float = 0.1, mixers: Sequence[str] = tuple(TOKEN_MIXERS), use_lst: bool = True,
                  kernel_size: int = 7, maxdis: int = 8, fusion_width: int = 240, n_cells: int = 2,
-                 n_steps: int = 2, fusion_ops: Sequence[str] = tuple(STEP_OPERATIONS), attention_chunks: int = 8):
+                 n_steps: int = 2, fusion_ops: Sequence[str] = tuple(STEP_OPERATIONS), attention_chunks: int = 8,
+                 fusion_input_selection: str = 'one_of_n'):
         super().__init__()
         if not modalities:
             raise ValueError('at least one modality is needed')
@@ -74,7 +79,7 @@ class RMNASSpace(ModelSpace):
                     list(mixers), use_lst, kernel_size, maxdis)
         with label_scope('fusion'):
             self.fusion = BMFusion(len(modalities) * n_blocks, d_model, fusion_width, n_cells, n_steps,
-                                   list(fusion_ops), attention_chunks)
+                                   list(fusion_ops), attention_chunks, fusion_input_selection)
         self.head = Head(self.fusion.out_dim, fusion_width, out_dim, dropout)
         self.unimodal_heads = nn.ModuleDict(
             {name: Head(d_model, fusion_width, out_dim, dropout) for name in modalities})

@@ -157,3 +157,39 @@ def test_architecture_step_without_weight_gradients_matches_nni_step(tmp_path, m
             # AdamW moves a weight by about lr (5e-4) a step whatever its gradient's size, so a gradient
             # that is zero up to rounding may move it either way: 4 steps, at most 4 lr apart
             torch.testing.assert_close(mine[key], theirs[key], rtol=0, atol=4 * 5e-4 + 1e-6, msg=key)
+
+
+@pytest.mark.parametrize('derive', ['argmax', 'threshold'])
+def test_gated_fusion_search_runs_end_to_end(tmp_path, derive):
+    """fusion.input_selection: gates (eq. 13) through search, export, derivation, retrain and the no-retrain path."""
+    from rmnas_nni.ablations import evaluate_search_weights
+    from rmnas_nni.derivation import derive_architecture
+    from rmnas_nni.pipeline import run
+    cfg = load_config(None, {'search': {'epochs': 2, 'batch_size': 16, 'derive': derive},
+                             'retrain': {'epochs': 1, 'batch_size': 16},
+                             'space': {'fusion': {'input_selection': 'gates'}}})
+    cfg['space']['encoder'].update(SMALL['encoder'])
+    cfg['space']['fusion'].update(SMALL['fusion'])
+    data = small_data()
+    summary = run(cfg, tmp_path / 'run', data=(data, {}), quiet=True)
+    arch = json.loads((tmp_path / 'run' / 'arch.json').read_text())
+    probs = json.loads((tmp_path / 'run' / 'arch_probs.json').read_text())
+    gates = [label for label in arch if '/cand' in label]
+    assert len(gates) == 2 * 3 and set(arch[g] for g in gates) <= {'identity', 'zero'}    # N_c = 3 x 1 block
+    assert all(set(probs[g]) == {'identity', 'zero'} for g in gates)
+    argmax = {label: ([int(max(d, key=d.get))] if isinstance(arch[label], list) and
+                      all(isinstance(v, int) for v in arch[label]) else max(d, key=d.get))
+              for label, d in probs.items()}
+    assert arch == derive_architecture(argmax, probs, derive, 0.2)
+    if derive == 'threshold':
+        kept = [v for v in arch.values() if isinstance(v, list) and isinstance(v[0], str)]
+        assert kept and all(all(probs[l][n] >= 0.2 for n in v) for l, v in arch.items()
+                            if isinstance(v, list) and isinstance(v[0], str))
+    space = RMNASSpace(data.dims, data.max_lengths, fusion_input_selection='gates',
+                       **{'d_model': 16, 'n_blocks': 1, 'n_heads': 2, 'ffn_ratio': 2, 'fusion_width': 8, 'n_cells': 1,
+                          'attention_chunks': 2})
+    check_architecture(arch, space)
+    assert np.isfinite(summary['test']['mae'])
+    assert (tmp_path / 'run' / 'architecture.png').is_file()
+    nr = evaluate_search_weights(cfg, data, arch, tmp_path / 'run', printer=lambda s: None)
+    assert np.isfinite(nr['test']['mae'])
