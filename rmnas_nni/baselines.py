@@ -12,7 +12,9 @@ both retrained exactly like a searched architecture:
   block of each modality (cell 0: the first two modalities; each later cell: the
   next modality and the previous cell), combined by ``concat_fc`` and then summed
   with the cell's first input (``sum``). Where a wanted candidate is missing from
-  the configured sets, the first one that is not ``zero`` is taken.
+  the configured sets, the first one that is not ``zero`` is taken. With eq. 13's
+  gated inputs (``fusion.input_selection: gates``) exactly the same candidate's gate
+  is open.
 
 The labels are read from the space (``space.simplify()``), so both work for any
 number of modalities, blocks, cells and steps.
@@ -26,7 +28,7 @@ import numpy as np
 
 __all__ = ['random_architecture', 'hand_designed_architecture', 'random_seed']
 
-_CELL_INPUT = re.compile(r'^fusion/cell(\d+)/input(\d+)$')
+_CELL_INPUT = re.compile(r'^fusion/cell(\d+)/input(\d+)(?:/cand(\d+))?$')
 _STEP_INPUT = re.compile(r'^fusion/cell(\d+)/step(\d+)/input(\d+)$')
 _STEP_OP = re.compile(r'^fusion/cell(\d+)/step(\d+)/op$')
 
@@ -72,7 +74,10 @@ def hand_designed_architecture(space) -> Dict[str, Any]:
                 pick = last[(cell + 1) % n_modality]
             else:
                 pick = n_modality * n_blocks + cell - 1                  # the previous cell's output
-            arch[label] = [pick if pick in values else values[0]]
+            if cell_input[3] is not None:                                # eq. 13 gate of one candidate
+                arch[label] = 'identity' if int(cell_input[3]) == pick else 'zero'
+            else:
+                arch[label] = [pick if pick in values else values[0]]
         elif step_input:
             step, slot = int(step_input[2]), int(step_input[3])
             # step 0 reads the cell's two inputs; step j > 0 reads step j-1 and the cell's first input

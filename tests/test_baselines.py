@@ -56,6 +56,16 @@ def test_hand_designed_falls_back_when_candidates_are_missing():
     assert arch['fusion/cell0/step0/op'] == 'sum'
 
 
+def test_hand_designed_with_gated_inputs_opens_the_same_candidates():
+    gated = RMNASSpace(MODS, LENS, level='sentence', **TINY, fusion_input_selection='gates')
+    arch = hand_designed_architecture(gated)
+    check_architecture(arch, gated)
+    plain = hand_designed_architecture(RMNASSpace(MODS, LENS, level='sentence', **TINY))
+    for slot in ('fusion/cell0/input0', 'fusion/cell0/input1', 'fusion/cell1/input0', 'fusion/cell1/input1'):
+        open_ = [int(k.rsplit('cand', 1)[1]) for k, v in arch.items() if k.startswith(slot + '/') and v == 'identity']
+        assert open_ == plain[slot]
+
+
 def test_constant_prediction():
     y = np.linspace(-3, 3, 50)
     assert constant_prediction(np.full(50, 0.3), y, 'regression')
