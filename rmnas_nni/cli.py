@@ -259,7 +259,7 @@ def cmd_retrain(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .pipeline import evaluate_run, metrics_table
-    metrics = evaluate_run(args.run, args.split, args.rate)
+    metrics = evaluate_run(args.run, args.split, args.rate, rate_source='--rate')
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:

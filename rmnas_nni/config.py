@@ -29,7 +29,7 @@ import yaml
 
 from .errors import ConfigError, read_input
 
-__all__ = ['PROJECT_ROOT', 'load_yaml', 'load_run_config', 'load_space_config', 'load_strategy_config',
+__all__ = ['PROJECT_ROOT', 'check_missing_rate', 'load_yaml', 'load_run_config', 'load_space_config', 'load_strategy_config',
            'check_space', 'check_strategy', 'validate', 'space_kwargs', 'RUN_SCHEMA', 'SPACE_SCHEMA', 'STRATEGY_SCHEMA', 'dump_yaml']
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +83,20 @@ def _missing_rate(v):
                 return f'rate of {k!r} must be a number between 0 and 1'
         return None
     return _probability(v)
+
+
+def check_missing_rate(value: Any, where: str) -> Any:
+    """A missing rate (a number, or ``{modality: number}``) in [0, 1]; else a one-line :class:`ConfigError`.
+
+    The same check as ``data.missing.rate`` of a run config and ``--rates`` of a sweep;
+    ``where`` names the option or key (``--rate``).
+    """
+    items = value.items() if isinstance(value, dict) else [(None, value)]
+    for k, r in items:
+        if not isinstance(r, (int, float)) or isinstance(r, bool) or not 0.0 <= r <= 1.0:
+            of = f' of {k!r}' if k is not None else ''
+            raise ConfigError(f'{where}: missing rate{of} {r!r}: must be a number between 0 and 1')
+    return value
 
 
 def _rate_list(v):

@@ -323,10 +323,21 @@ def _architecture_figure(run_dir: Path) -> Tuple[str, Path]:
     return run_architecture_figure(run_dir)
 
 
-def evaluate_run(run_dir: os.PathLike | str, split: str = 'test', rate=None) -> Dict[str, float]:
-    """Evaluate a finished run's retrained model, optionally at another missing rate."""
+def evaluate_run(run_dir: os.PathLike | str, split: str = 'test', rate=None, *,
+                 rate_source: str = 'rate') -> Dict[str, float]:
+    """Evaluate a finished run's retrained model, optionally at another missing rate.
+
+    ``rate`` is checked as a run config's ``data.missing.rate`` is (a number or
+    ``{modality: number}`` in [0, 1]; at most 0.7 at dialogue level); ``rate_source``
+    names it in the error (the CLI's ``--rate``).
+    """
+    from .config import check_missing_rate
     from .trainer import evaluate
     quiet_libraries()
+    if split not in ('train', 'valid', 'test'):
+        raise ConfigError(f'split {split!r}: must be one of train, valid, test')
+    if rate is not None:
+        check_missing_rate(rate, rate_source)
     cfg = load_run(run_dir)
     if rate is not None:
         cfg['data']['missing']['rate'] = rate

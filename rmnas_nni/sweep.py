@@ -114,9 +114,9 @@ def resolve_sweep(cfg: Dict, rates: Optional[Sequence[float]] = None, seeds: Opt
     if rates is not None:
         if not rates:
             raise ConfigError(f"{where['rates']}: must not be empty")
+        from .config import check_missing_rate
         for r in rates:
-            if not _is_number(r) or not 0.0 <= r <= 1.0:
-                raise ConfigError(f"{where['rates']}: missing rate {r!r}: must be a number between 0 and 1")
+            check_missing_rate(r, where['rates'])
         rates = [float(r) for r in rates]
         if len({f'{r:g}' for r in rates}) != len(rates):
             raise ConfigError(f"{where['rates']}: a missing rate is given twice")

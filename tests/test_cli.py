@@ -139,3 +139,25 @@ def test_resume_may_change_only_the_machine_settings(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "'threads'" in err[0]
     assert not (run_dir / 'log.txt').exists()
+
+
+@pytest.mark.parametrize('rate', ['1.5', '-0.3', 'nan'])
+def test_evaluate_refuses_a_rate_that_run_and_sweep_refuse(tmp_path, capsys, rate):
+    from rmnas_nni.cli import main
+    from rmnas_nni.config import dump_yaml
+    from rmnas_nni.pipeline import load_config
+    from rmnas_nni.sweep import resolve_sweep
+    run_dir = tmp_path / 'run'
+    run_dir.mkdir()
+    cfg = load_config(None)
+    (run_dir / 'config.yaml').write_text(dump_yaml(cfg))
+    assert main(['evaluate', '--run', str(run_dir), '--rate', rate]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith('rmnas: error: --rate: missing rate') and 'between 0 and 1' in err[0]
+    for refuse in (lambda: load_config(None, {'data': {'missing': {'rate': float(rate)}}}),
+                   lambda: resolve_sweep(cfg, rates=[float(rate)])):
+        with pytest.raises(Exception, match='between 0 and 1'):
+            refuse()
+    # a valid rate gets past the check (and stops at the missing weights)
+    assert main(['evaluate', '--run', str(run_dir), '--rate', '0.5']) == 2
+    assert 'model.pt' in capsys.readouterr().err
