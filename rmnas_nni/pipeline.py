@@ -163,6 +163,7 @@ def start_run(cfg: Dict, data: MultimodalData, masks: Dict, run_dir: os.PathLike
     """
     run_dir = prepare_run_dir(run_dir, overwrite=overwrite, resume=resume, adopt=adopt)
     printer = Tee(run_dir / 'log.txt', quiet=quiet)
+    _setup_torch(cfg)                      # before environment.json, so it records the threads in use
     if not resume:
         atomic_write_text(run_dir / 'config.yaml', dump_yaml(cfg))
         source, checksum = _data_checksum(cfg, data)

@@ -161,3 +161,19 @@ def test_evaluate_refuses_a_rate_that_run_and_sweep_refuse(tmp_path, capsys, rat
     # a valid rate gets past the check (and stops at the missing weights)
     assert main(['evaluate', '--run', str(run_dir), '--rate', '0.5']) == 2
     assert 'model.pt' in capsys.readouterr().err
+
+
+def test_environment_records_the_threads_the_run_uses(tmp_path):
+    import torch
+    from rmnas_nni.pipeline import load_config, prepare_data, start_run
+    before = torch.get_num_threads()
+    want = 2 if before != 2 else 3
+    try:
+        cfg = load_config(None, {'threads': want, 'data': {'options': {'sizes': {'train': 8, 'valid': 8,
+                                                                                   'test': 8}}}})
+        data, masks = prepare_data(cfg)
+        run_dir, _ = start_run(cfg, data, masks, tmp_path / 'run', quiet=True)
+        env = json.loads((run_dir / 'environment.json').read_text())
+        assert env['torch_threads'] == want == torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
