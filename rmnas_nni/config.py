@@ -29,7 +29,7 @@ import yaml
 
 from .errors import ConfigError, read_input
 
-__all__ = ['PROJECT_ROOT', 'check_missing_rate', 'load_yaml', 'load_run_config', 'load_space_config', 'load_strategy_config',
+__all__ = ['PROJECT_ROOT', 'check_missing_rate', 'find_run_config', 'load_yaml', 'load_run_config', 'load_space_config', 'load_strategy_config',
            'check_space', 'check_strategy', 'validate', 'space_kwargs', 'RUN_SCHEMA', 'SPACE_SCHEMA', 'STRATEGY_SCHEMA', 'dump_yaml']
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -374,14 +374,43 @@ def check_strategy(cfg: Dict[str, Any], source: str) -> Dict[str, Any]:
     return cfg
 
 
+def find_run_config(path: os.PathLike | str) -> Path:
+    """Where a run config named ``path`` is: the first of
+
+    1. ``path`` as given (absolute, or relative to the working directory);
+    2. ``path`` relative to the project root (``examples/quickstart.yml`` from any folder);
+    3. a shipped example by name: ``examples/<path>``, or ``examples/<path>.yml`` for a
+       bare name (``quickstart``).
+
+    When none exists, ``path`` as given (reading it then reports the file as not found).
+    """
+    p = Path(path).expanduser()
+    candidates = [p]
+    if not p.is_absolute():
+        candidates += [PROJECT_ROOT / p, PROJECT_ROOT / 'examples' / p]
+        if p.suffix not in ('.yml', '.yaml'):
+            candidates.append(PROJECT_ROOT / 'examples' / f'{p}.yml')
+    for c in candidates:
+        if c.is_file():
+            return c
+    return p
+
+
 def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optional[Dict[str, Any]] = None
                     ) -> Dict[str, Any]:
     """Load a run config (or the defaults when ``path`` is None) with its space and strategy.
+
+    ``path`` is found by :func:`find_run_config` (as given, else under the project
+    root, else a shipped example by name).
 
     Returns the validated run config with two more keys, ``space`` and
     ``strategy_config``, holding the loaded search-space and strategy files, and
     ``search_space`` / ``strategy`` turned into absolute paths.
     """
+    if path is not None:
+        found = find_run_config(path)
+        if found.is_file() and found != Path(path):
+            path = found
     source = str(path) if path is not None else '<defaults>'
     raw = load_yaml(path) if path is not None else {}
     if raw is None:

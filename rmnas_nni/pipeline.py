@@ -51,7 +51,14 @@ def quiet_libraries() -> None:
 
 
 def load_config(path: Optional[os.PathLike | str] = None, overrides: Optional[Dict[str, Any]] = None) -> Dict:
-    """Resolved run config (see :mod:`rmnas_nni.config`); ``None`` gives the defaults."""
+    """Resolved run config (see :mod:`rmnas_nni.config`); ``None`` gives the defaults.
+
+    ``path`` is looked up (:func:`~rmnas_nni.config.find_run_config`) as given (absolute,
+    or relative to the working directory), then relative to the project root, then as
+    a shipped example by name, so ``load_config('examples/quickstart.yml')`` and
+    ``load_config('quickstart')`` work from any folder. ``overrides`` is a nested dict
+    merged over the file (``{'search': {'epochs': 5}}``).
+    """
     return load_run_config(path, overrides)
 
 
@@ -176,6 +183,20 @@ def start_run(cfg: Dict, data: MultimodalData, masks: Dict, run_dir: os.PathLike
     return run_dir, printer
 
 
+def _ensure_run_dir(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str) -> None:
+    """Make ``run_dir`` a run directory (``config.yaml``, ``environment.json``, ``masks.npz``) unless it is one.
+
+    For the Python API: ``rn.search(cfg, data, 'runs/nb')`` leaves the same run
+    directory as ``rmnas search``, so ``rmnas evaluate`` and ``rmnas figure`` work on
+    it. An existing folder that is not a run is used as it is (its files kept). The
+    masks are those of ``cfg`` (:func:`prepare_data`), recorded as the CLI records them.
+    """
+    if (Path(run_dir) / 'config.yaml').is_file():
+        return
+    _, masks = prepare_data(cfg)
+    start_run(cfg, data, masks, run_dir, quiet=True, adopt=True)
+
+
 def load_run(run_dir: os.PathLike | str) -> Dict:
     """The resolved config a run was started with."""
     from .config import load_yaml
@@ -202,6 +223,7 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
     """
     from .search import run_search, seed_epoch
     from .trainer import evaluate
+    _ensure_run_dir(cfg, data, run_dir)
     _setup_torch(cfg)
     run_dir = Path(run_dir)
     kind, select = select_metric_of(cfg, data)
@@ -235,6 +257,7 @@ def retrain(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], run_dir: os.P
             resume: bool = False, printer: Printer = print, on_epoch=None) -> Dict:
     """Retrain ``arch`` from scratch, evaluate on test; writes ``model.pt`` and ``metrics.json``."""
     from .trainer import evaluate, retrain as train_fixed
+    _ensure_run_dir(cfg, data, run_dir)
     _setup_torch(cfg)
     run_dir = Path(run_dir)
     kind, select = select_metric_of(cfg, data)
