@@ -125,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help='seeds (default: sweep.seeds of the config, else the config\'s seed)')
     p.add_argument('--variants', nargs='+', metavar='V',
                    help='ablation variants (default: sweep.variants of the config, else full)')
+    p.add_argument('--baseline', action='append', default=[], metavar='NAME=CSV',
+                   help="another model's per-rate test metrics, shown as variant NAME in sweep.md, sweep.csv "
+                        'and the plots, AUILC computed the same way; CSV columns: rate, optionally seed, and '
+                        'metric columns (mae, acc2_non0, ... or MAE, Acc-2 (non0), ...) (repeatable)')
     p = sub.add_parser('figure', help="print and draw a run's architecture",
                        description="Print a run's architecture and draw it like the paper's Figure 4: per modality "
                                    'and block the token mixer, per fusion Cell its inputs and operations; choices '
@@ -305,8 +309,24 @@ def cmd_sweep(args) -> int:
         base = load_config(args.config, _parse_sets(args.sets))
         spec = resolve_sweep(base, args.rates, args.seeds, args.variants, args.config or '<defaults>')
         sweep_dir, resume = (Path(args.out) if args.out else default_run_dir(f"sweep-{base['name']}")), False
-    result = run_sweep(base, spec, sweep_dir, overwrite=args.overwrite, resume=resume, quiet=args.quiet)
+    result = run_sweep(base, spec, sweep_dir, overwrite=args.overwrite, resume=resume, quiet=args.quiet,
+                       baselines=_baselines(args.baseline))
     return 3 if result.failed else 0
+
+
+def _baselines(items: List[str]) -> Dict[str, Any]:
+    """``['ours=ours.csv']`` -> ``{'ours': frame}`` (:func:`rmnas_nni.sweep.load_baseline`)."""
+    from .sweep import load_baseline
+    out: Dict[str, Any] = {}
+    for item in items:
+        name, sep, path = item.partition('=')
+        if not sep or not name.strip() or not path.strip():
+            raise ConfigError(f'--baseline {item}: expected NAME=CSV (e.g. --baseline mymodel=mymodel.csv)')
+        name = name.strip()
+        if name in out:
+            raise ConfigError(f'--baseline {item}: the name {name} is given twice')
+        out[name] = load_baseline(name, path.strip())
+    return out
 
 
 def cmd_figure(args) -> int:
