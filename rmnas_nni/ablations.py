@@ -8,6 +8,14 @@
 | ``no_retrain`` | w/o retraining | ``retrain.weights: supernet``: the fixed network of the exported architecture takes the supernet's search weights and is evaluated without training |
 | ``fusion_only`` | fusion search only (BM-NAS) | ``space.encoder.mixers: [attention]`` and ``space.lst.enabled: false``: plain Transformer encoders, only BM-NAS's fusion is searched, then retrained |
 
+NAS baselines, not rows of Table 7 (:mod:`rmnas_nni.baselines`), the same space unsearched:
+
+| variant | what changes |
+|---|---|
+| ``random_arch`` | ``search.method: random``: ``search.random_k`` uniform draws, each retrained; the best on validation (a sweep also lists their median) |
+| ``random_search`` | ``search.method: random_search``: the draws trained briefly at the search's budget, the best on validation retrained |
+| ``hand_designed`` | ``search.method: hand_designed``: attention everywhere, the last blocks fused by ``concat_fc`` then ``sum`` |
+
 Variants combine with ``+`` (``no_lst+no_retrain``). Every variant is a pure function
 of the config, so a variant's run directory holds the config it ran with and
 ``rmnas evaluate`` / ``--resume`` need to know nothing about variants.
@@ -64,12 +72,28 @@ def _fusion_only(cfg: Dict) -> None:
     cfg['space']['lst']['enabled'] = False
 
 
+def _random_arch(cfg: Dict) -> None:
+    cfg['search']['method'] = 'random'
+
+
+def _random_search(cfg: Dict) -> None:
+    cfg['search']['method'] = 'random_search'
+
+
+def _hand_designed(cfg: Dict) -> None:
+    cfg['search']['method'] = 'hand_designed'
+
+
 VARIANTS: Dict[str, Callable[[Dict], None]] = {
     'full': _full,
     'no_lst': _no_lst,
     'no_mixer_search': _no_mixer_search,
     'no_retrain': _no_retrain,
     'fusion_only': _fusion_only,
+    # NAS baselines (not in Table 7): the same space without a search
+    'random_arch': _random_arch,
+    'random_search': _random_search,
+    'hand_designed': _hand_designed,
 }
 
 TABLE7_NAMES = {
@@ -78,6 +102,9 @@ TABLE7_NAMES = {
     'no_mixer_search': 'w/o token-mixer search',
     'no_retrain': 'w/o retraining',
     'fusion_only': 'fusion search only (BM-NAS)',
+    'random_arch': 'random architectures (baseline)',
+    'random_search': 'random search (baseline)',
+    'hand_designed': 'hand-designed network (baseline)',
 }
 
 
@@ -87,6 +114,11 @@ DESCRIPTIONS = {
     'no_mixer_search': 'w/o token-mixer search: attention in every block; fusion searched',
     'no_retrain': "w/o retraining: the derived network keeps the supernet's search weights",
     'fusion_only': 'fusion search only (BM-NAS): plain attention encoders without LST',
+    'random_arch': 'search.random_k architectures drawn uniformly from the space, each retrained; '
+                   'the best on validation, and the median in the sweep table',
+    'random_search': 'search.random_k random architectures trained briefly at the search\'s budget; '
+                     'the best on validation retrained',
+    'hand_designed': 'a fixed network (attention everywhere, last blocks fused by concat_fc + sum); no search',
 }
 
 

@@ -168,15 +168,25 @@ RUN_SCHEMA: Dict[str, Any] = {
         },
     },
     'search': {
+        # oneshot: the strategy searches (RMNAS); random: `random_k` architectures drawn uniformly,
+        # each retrained, the best on validation kept; random_search: `random_k` drawn, each
+        # trained briefly (the search's budget), the best on validation retrained; hand_designed:
+        # the fixed network of rmnas_nni.baselines, not searched
+        'method': Field(str, 'oneshot', _one_of('oneshot', 'random', 'random_search', 'hand_designed')),
+        'random_k': Field(int, 4, _positive),
         'epochs': Field(int, 10, _positive),
+        'min_epochs': Field(int, 0, _non_negative),    # no early stop before this many epochs
         'batch_size': Field(int, 32, _positive),
         'patience': Field(int, 8, _positive),
+        # best: the choice weights of the best validation epoch; final: those of the last epoch
+        'export': Field(str, 'best', _one_of('best', 'final')),
     },
     'retrain': {
         'enabled': Field(bool, True),
         'epochs': Field(int, 100, _positive),
         'batch_size': Field(int, 32, _positive),
         'patience': Field(int, 8, _positive),
+        'min_epochs': Field(int, 10, _non_negative),   # no early stop before this many epochs
         'lr': Field(NUMBER, 5.0e-4, _positive),
         'weight_decay': Field(NUMBER, 0.01, _non_negative),
         'grad_clip': Field(NUMBER, 1.0, _non_negative, nullable=True),
@@ -261,7 +271,7 @@ KEY_DOCS: Dict[str, Dict[str, str]] = {
         'data.modalities': 'modalities to read: distinct names, any non-empty subset of the file\'s',
         'data.seed': 'seed of the embedded synthetic dataset',
         'data.options': 'reader options, checked per format (README, "Your data"): e.g. `sizes` (synthetic), '
-                        '`features`, `normalize`, `label_scale`, `valid_from`',
+                        '`features`, `normalize`, `label_scale`, `label_bins`, `valid_from`',
         'data.missing.rate': 'missing rate: one number, or `{modality: rate}`; at most 0.7 under the dialogue protocol',
         'data.missing.protocol': '`auto` follows `data.level`; `sentence` drops tokens (EMT-DLFR), `dialogue` drops '
                                  'whole modalities of an utterance, always keeping one (GCNet)',
@@ -269,13 +279,22 @@ KEY_DOCS: Dict[str, Dict[str, str]] = {
                                      'drawn at load time',
         'data.missing.seeds': 'seeds of the masks: `{modality: seed}` at sentence level (default text 111, '
                               'audio 1111, vision 11111), `{dialogue: seed}` at dialogue level (default 0)',
+        'search.method': '`oneshot`: the strategy searches (RMNAS); `random`: `random_k` architectures drawn '
+                         'uniformly, each retrained, the best on validation kept; `random_search`: `random_k` drawn, '
+                         'each trained briefly (the search\'s budget), the best on validation retrained; '
+                         '`hand_designed`: the fixed network of `rmnas_nni.baselines`, not searched',
+        'search.random_k': '`random`, `random_search`: how many random architectures',
         'search.epochs': 'search epochs (at most)',
+        'search.min_epochs': 'no early stop of the search before this many epochs',
+        'search.export': '`best`: export the choice weights of the best validation epoch; `final`: those of the '
+                         'last epoch',
         'search.batch_size': 'batch size of the search (train and validation batches)',
         'search.patience': 'stop the search after this many epochs without a better `select_metric`',
         'retrain.enabled': '`false`: stop after the search (no retraining, no test metrics)',
         'retrain.epochs': 'retrain epochs (at most)',
         'retrain.batch_size': 'batch size of the retraining and of evaluation',
         'retrain.patience': 'stop retraining after this many epochs without a better `select_metric`',
+        'retrain.min_epochs': 'no early stop of the retraining before this many epochs',
         'retrain.lr': 'AdamW learning rate of the retraining',
         'retrain.weight_decay': 'AdamW weight decay of the retraining',
         'retrain.grad_clip': 'gradient norm clip of the retraining; null: none',

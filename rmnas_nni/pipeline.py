@@ -12,13 +12,14 @@ and ``rmnas run`` do exactly the same thing.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -27,7 +28,7 @@ from .config import dump_yaml, load_run_config, space_kwargs
 from .data import MultimodalData, make_loader
 from .data import prepare_data as _prepare_data
 from .errors import ArchitectureError, ConfigError, read_input
-from .metrics import default_select_metric, metric_kind
+from .metrics import compute_metrics, constant_prediction, default_select_metric, metric_kind
 from .rundir import (Tee, atomic_torch_save, atomic_write_bytes, atomic_write_json, atomic_write_text,
                      environment_record, file_checksum, prepare_run_dir)
 
@@ -221,7 +222,7 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
 
     Returns the :class:`~rmnas_nni.search.SearchResult`.
     """
-    from .search import run_search, seed_epoch
+    from .search import choice_summary, run_search, seed_epoch
     from .trainer import evaluate
     _ensure_run_dir(cfg, data, run_dir)
     _setup_torch(cfg)
@@ -242,21 +243,29 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
         make_loader(splits['valid'], data.level, s['batch_size'], shuffle=True, seed=seed + 1),
         make_loader(splits['valid'], data.level, s['batch_size'], shuffle=False),
         task=data.task, metric_kind=kind, select_metric=select, strategy_cfg=cfg['strategy_config'],
-        epochs=s['epochs'], patience=s['patience'], seed=seed, out_dir=run_dir / 'search', resume=resume,
+        epochs=s['epochs'], patience=s['patience'], seed=seed, out_dir=run_dir / 'search',
+        min_epochs=s['min_epochs'], export=s['export'], resume=resume,
         device=cfg['device'], printer=printer, callbacks=callbacks)
     val_loader = make_loader(splits['valid'], data.level, s['batch_size'], shuffle=False)
     result.val_metrics = evaluate(result.supernet, val_loader, data.task, kind)
     atomic_write_json(run_dir / 'arch.json', result.arch)
     atomic_write_json(run_dir / 'arch_probs.json', result.probs)
-    printer(f'search: best epoch {result.best_epoch}, supernet val {select} {result.val_metrics[select]:.4f}; '
-            f'architecture -> {run_dir / "arch.json"}')
+    summary = choice_summary(result.probs)
+    atomic_write_json(run_dir / 'search' / 'summary.json',
+                      {'best_epoch': result.best_epoch, 'epochs_run': result.epochs_run, 'export': s['export'],
+                       'choices': summary})
+    exported = 'last epoch' if s['export'] == 'final' else f'best epoch {result.best_epoch}'
+    printer(f'search: {result.epochs_run} epochs, exported the {exported}; supernet val {select} '
+            f'{result.val_metrics[select]:.4f}; choice weights at export: normalised entropy '
+            f'{summary.get("entropy", float("nan")):.3f} (1 = uniform), chosen weight '
+            f'{summary.get("top_weight", float("nan")):.3f}; architecture -> {run_dir / "arch.json"}')
     return result
 
 
 def retrain(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], run_dir: os.PathLike | str, *,
             resume: bool = False, printer: Printer = print, on_epoch=None) -> Dict:
     """Retrain ``arch`` from scratch, evaluate on test; writes ``model.pt`` and ``metrics.json``."""
-    from .trainer import evaluate, retrain as train_fixed
+    from .trainer import predict, retrain as train_fixed
     _ensure_run_dir(cfg, data, run_dir)
     _setup_torch(cfg)
     run_dir = Path(run_dir)
@@ -272,14 +281,21 @@ def retrain(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], run_dir: os.P
     test_loader = make_loader(splits['test'], data.level, r['batch_size'], shuffle=False)
     summary = train_fixed(model, train_loader, val_loader, task=data.task, kind=kind, select_metric=select,
                           epochs=r['epochs'], patience=r['patience'], lr=r['lr'], weight_decay=r['weight_decay'],
-                          grad_clip=r['grad_clip'], seed=seed, out_dir=run_dir / 'retrain', resume=resume,
+                          grad_clip=r['grad_clip'], seed=seed, out_dir=run_dir / 'retrain',
+                          min_epochs=r['min_epochs'], resume=resume,
                           device=cfg['device'], printer=printer, on_epoch=on_epoch)
-    test = evaluate(model, test_loader, data.task, kind)
+    pred, label = predict(model, test_loader, data.task)
+    test = compute_metrics(pred, label, kind)
+    constant = constant_prediction(pred, label, data.task)
+    if constant:
+        printer('WARNING: the retrained network predicts a constant on the test set '
+                '(it learned nothing from its inputs); its metrics are those of a constant predictor')
     atomic_torch_save(model.state_dict(), run_dir / 'model.pt')
     import pandas as pd
     atomic_write_text(run_dir / 'retrain' / 'history.csv', pd.DataFrame(summary['history']).to_csv(index=False))
     out = {'test': test, 'valid': summary['best_val'], 'select_metric': select, 'metric_kind': kind,
            'best_epoch': summary['best_epoch'], 'epochs_run': summary['epochs_run'],
+           'constant_prediction': constant,
            'missing_rate': cfg['data']['missing']['rate'], 'parameters': count_parameters(model)}
     atomic_write_json(run_dir / 'metrics.json', out)
     return out
@@ -294,9 +310,126 @@ def metrics_table(metrics: Dict[str, Dict[str, float]]):
     return df
 
 
+def random_candidates(cfg: Dict, data: MultimodalData, run_dir: Path, *, epochs: Optional[int] = None,
+                      resume: bool = False, printer: Printer = print) -> List[Tuple[Dict[str, Any], Dict]]:
+    """Train each of the run's ``search.random_k`` random architectures (:mod:`~rmnas_nni.baselines`).
+
+    Each is trained like a retrain (``epochs`` overrides ``retrain.epochs``, without
+    early stopping: the random search's short training) into
+    ``RUN/candidates/arch<k>/``; a finished candidate (its ``metrics.json``) is not
+    trained again on resume. Returns ``[(arch, retrain summary)]`` in draw order.
+    """
+    from .baselines import random_architecture, random_seed
+    space = build_space(cfg, data)
+    k = cfg['search']['random_k']
+    ccfg = copy.deepcopy(cfg)
+    if epochs is not None:
+        ccfg['retrain'].update(epochs=epochs, patience=epochs, min_epochs=0)
+    out = []
+    for i in range(k):
+        arch = random_architecture(space, random_seed(cfg['seed'], i))
+        cdir = run_dir / 'candidates' / f'arch{i}'
+        done = cdir / 'metrics.json'
+        if resume and done.is_file():
+            summary = json.loads(done.read_text())
+        else:
+            cdir.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(cdir / 'arch.json', arch)
+            printer(f'random architecture {i + 1}/{k} ({cdir})')
+            summary = retrain(ccfg, data, arch, cdir, resume=resume and (cdir / 'retrain' / 'last.pt').is_file(),
+                              printer=printer)
+        for name in ('last.pt', 'best.pt'):
+            (cdir / 'retrain' / name).unlink(missing_ok=True)
+        out.append((arch, summary))
+    return out
+
+
+def _best_candidate(candidates: List[Tuple[Dict[str, Any], Dict]], select: str) -> int:
+    from .metrics import metric_direction
+    scores = [c[1]['valid'].get(select, float('nan')) for c in candidates]
+    scores = [s if np.isfinite(s) else (np.inf if metric_direction(select) == 'min' else -np.inf) for s in scores]
+    return int(np.argmin(scores) if metric_direction(select) == 'min' else np.argmax(scores))
+
+
+def architecture_for(cfg: Dict, data: MultimodalData, run_dir: Path, *, resume: bool = False,
+                     printer: Printer = print, callbacks=()) -> Tuple[Dict[str, Any], Any, Optional[Dict]]:
+    """The architecture ``search.method`` gives: ``(arch, supernet or None, finished summary or None)``.
+
+    ``oneshot`` searches (:func:`search`); ``hand_designed`` takes the fixed network of
+    :mod:`~rmnas_nni.baselines`; ``random_search`` trains ``random_k`` random
+    architectures for ``ceil(3 * search.epochs / random_k)`` epochs each and keeps the
+    best on validation (**(decision)** the budget: one supernet epoch costs about 3.4
+    epochs of a fixed network of the same space on MOSI, so the random search trains
+    about as many network-epochs as the one-shot search; both wall times go into
+    ``metrics.json`` as ``search_seconds``); ``random`` retrains every one of them fully
+    and returns the summary of the best on validation, with the median of all.
+    """
+    import math
+    import shutil
+    import time
+    method = cfg['search']['method']
+    arch_path = run_dir / 'arch.json'
+    t0 = time.perf_counter()
+    if method == 'oneshot':
+        if resume and arch_path.is_file():
+            printer(f'search: already finished, using {arch_path}')
+            return json.loads(arch_path.read_text()), None, None
+        result = search(cfg, data, run_dir, resume=resume, printer=printer, callbacks=callbacks)
+        _record_search_time(run_dir, time.perf_counter() - t0)
+        return result.arch, result.supernet, None
+    if method == 'hand_designed':
+        from .baselines import hand_designed_architecture
+        arch = hand_designed_architecture(build_space(cfg, data))
+        atomic_write_json(arch_path, arch)
+        printer(f'hand-designed architecture (not searched) -> {arch_path}')
+        return arch, None, None
+    _, select = select_metric_of(cfg, data)
+    k = cfg['search']['random_k']
+    if method == 'random_search':
+        if resume and arch_path.is_file():
+            return json.loads(arch_path.read_text()), None, None
+        epochs = math.ceil(3 * cfg['search']['epochs'] / k)
+        printer(f'random search: {k} random architectures, {epochs} epochs each, the best on validation {select}')
+        candidates = random_candidates(cfg, data, run_dir, epochs=epochs, resume=resume, printer=printer)
+        best = _best_candidate(candidates, select)
+        for i in range(k):
+            (run_dir / 'candidates' / f'arch{i}' / 'model.pt').unlink(missing_ok=True)
+        atomic_write_json(arch_path, candidates[best][0])
+        _record_search_time(run_dir, time.perf_counter() - t0)
+        printer(f'random search: architecture {best + 1} kept (val {select} '
+                f'{candidates[best][1]["valid"][select]:.4f}) -> {arch_path}')
+        return candidates[best][0], None, None
+    printer(f'random architectures: {k} drawn from the space, each retrained; the best on validation {select} kept')
+    candidates = random_candidates(cfg, data, run_dir, resume=resume, printer=printer)
+    best = _best_candidate(candidates, select)
+    arch, summary = candidates[best]
+    summary = dict(summary)
+    metrics = list(summary['test'])
+    summary['candidates'] = [{'index': i, 'valid': c['valid'], 'test': c['test'],
+                              'constant_prediction': c.get('constant_prediction', False)}
+                             for i, (_, c) in enumerate(candidates)]
+    summary['test_median'] = {m: float(np.median([c['test'][m] for _, c in candidates])) for m in metrics}
+    summary['chosen'] = best
+    atomic_write_json(arch_path, arch)
+    shutil.copyfile(run_dir / 'candidates' / f'arch{best}' / 'model.pt', run_dir / 'model.pt')
+    for i in range(k):
+        (run_dir / 'candidates' / f'arch{i}' / 'model.pt').unlink(missing_ok=True)
+    atomic_write_json(run_dir / 'metrics.json', summary)
+    printer(f'random architectures: architecture {best + 1} kept (val {select} {summary["valid"][select]:.4f}); '
+            f'median test over the {k}: ' + ', '.join(f'{m} {v:.4f}' for m, v in summary['test_median'].items()))
+    return arch, None, summary
+
+
+def _record_search_time(run_dir: Path, seconds: float) -> None:
+    path = run_dir / 'search' / 'summary.json'
+    record = json.loads(path.read_text()) if path.is_file() else {}
+    record['search_seconds'] = round(seconds, 2)
+    atomic_write_json(path, record)
+
+
 def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrite: bool = False,
         quiet: bool = False, data=None, on_epoch=None, search_callbacks=(), adopt: bool = False) -> Dict:
-    """Search -> export -> retrain -> evaluate, all into ``run_dir``.
+    """Search (or the baseline of ``search.method``) -> export -> retrain -> evaluate, all into ``run_dir``.
 
     ``search_callbacks`` are Lightning callbacks added to the search; ``on_epoch(epoch,
     val_metrics)`` is called after every retrain epoch; ``adopt`` uses an existing
@@ -310,27 +443,28 @@ def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrit
                                  adopt=adopt)
     printer(data.summary() + f'; missing rate {cfg["data"]["missing"]["rate"]}')
     arch_path = run_dir / 'arch.json'
-    supernet = None
-    if resume and arch_path.is_file():
-        printer(f'search: already finished, using {arch_path}')
-        arch = json.loads(arch_path.read_text())
-    else:
-        result = search(cfg, data, run_dir, resume=resume, printer=printer, callbacks=search_callbacks)
-        arch, supernet = result.arch, result.supernet
+    arch, supernet, summary = architecture_for(cfg, data, run_dir, resume=resume, printer=printer,
+                                               callbacks=search_callbacks)
     arch_text, figure = _architecture_figure(run_dir)
     if not cfg['retrain']['enabled']:
         printer(arch_text)
         return {'arch': arch, 'run_dir': str(run_dir)}
-    if cfg['retrain']['weights'] == 'supernet':
+    valid_label = 'valid (best epoch)'
+    if summary is None and cfg['retrain']['weights'] == 'supernet':
         from .ablations import evaluate_search_weights
         summary = evaluate_search_weights(cfg, data, arch, run_dir, supernet=supernet, printer=printer)
         valid_label = 'valid'
-    else:
+    elif summary is None:
         summary = retrain(cfg, data, arch, run_dir, resume=resume and (run_dir / 'retrain' / 'last.pt').is_file(),
                           printer=printer, on_epoch=on_epoch)
-        valid_label = 'valid (best epoch)'
+    search_summary = run_dir / 'search' / 'summary.json'
+    if search_summary.is_file():
+        summary['search'] = json.loads(search_summary.read_text())
+        atomic_write_json(run_dir / 'metrics.json', {k: v for k, v in summary.items() if k != 'report'})
     table = metrics_table({valid_label: summary['valid'], 'test': summary['test']})
-    report = ('\n' + arch_text + '\n\n' + table.to_string(float_format=lambda v: f'{v:.4f}')
+    warning = ('\nWARNING: the network predicts a constant on the test set: it learned nothing from its inputs.'
+               if summary.get('constant_prediction') else '')
+    report = ('\n' + arch_text + '\n\n' + table.to_string(float_format=lambda v: f'{v:.4f}') + warning
               + f'\n\nrun directory: {run_dir}\n  architecture: {arch_path}'
               + (f' (figure: {figure})' if figure else '') + f'\n  choice weights: {run_dir / "arch_probs.json"}'
               f'\n  weights: {run_dir / "model.pt"}\n  metrics: {run_dir / "metrics.json"}\n  log: {run_dir / "log.txt"}')

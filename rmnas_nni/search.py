@@ -47,10 +47,11 @@ from pytorch_lightning.plugins.io import TorchCheckpointIO
 from .errors import NonFiniteLossError
 from .losses import rmnas_loss
 from .metrics import compute_metrics, metric_direction
+from .rundir import atomic_write_text
 
 __all__ = ['build_optimizer', 'RMNASTrainingModule', 'ArchitectureOptimizerMixin', 'RMNASDartsModule',
            'RMNASGumbelDartsModule', 'RMNASDarts', 'RMNASGumbelDarts', 'build_strategy', 'run_search',
-           'SearchResult', 'batch_predictions', 'seed_epoch']
+           'SearchResult', 'batch_predictions', 'seed_epoch', 'choice_summary', 'probs_of', 'ChoiceHistory']
 
 _log = logging.getLogger(__name__)
 
@@ -412,6 +413,74 @@ def _fmt_time(seconds: float) -> str:
     return f'{seconds // 3600}h{seconds % 3600 // 60:02d}m'
 
 
+def choice_summary(probs: Dict[str, Dict[str, float]]) -> Dict[str, float]:
+    """How far the choice weights are from uniform, averaged over the choices.
+
+    ``entropy``: the entropy of each choice's softmax divided by ``log(n)`` (1 =
+    uniform, 0 = one-hot); ``tv_from_uniform``: the total-variation distance from the
+    uniform distribution (0 = uniform, ``1 - 1/n`` = one-hot); ``top_weight``: the
+    weight of the chosen (argmax) candidate. Each is also given per kind of choice:
+    ``mixer``, ``input`` (fusion inputs) and ``op`` (fusion step operations).
+    """
+    groups: Dict[str, List[Tuple[float, float, float]]] = {'all': [], 'mixer': [], 'input': [], 'op': []}
+    for label, dist in probs.items():
+        w = np.asarray(list(dist.values()), dtype=np.float64)
+        if len(w) < 2:
+            continue
+        w = w / w.sum()
+        ent = float(-(w * np.log(np.clip(w, 1e-12, None))).sum() / math.log(len(w)))
+        tv = float(0.5 * np.abs(w - 1.0 / len(w)).sum())
+        kind = label.rsplit('/', 1)[-1].rstrip('0123456789')
+        entry = (ent, tv, float(w.max()))
+        groups['all'].append(entry)
+        if kind in groups:
+            groups[kind].append(entry)
+    out: Dict[str, float] = {}
+    for kind, entries in groups.items():
+        if not entries:
+            continue
+        prefix = '' if kind == 'all' else f'{kind}_'
+        arr = np.asarray(entries)
+        out[f'{prefix}entropy'], out[f'{prefix}tv_from_uniform'], out[f'{prefix}top_weight'] = \
+            (float(v) for v in arr.mean(0))
+    return out
+
+
+def probs_of(oneshot) -> Dict[str, Dict[str, float]]:
+    """The softmax weight of every choice of a one-shot module, as plain floats."""
+    return {label: {str(k): float(v) for k, v in dist.items()} for label, dist in oneshot.export_probs().items()}
+
+
+class ChoiceHistory(Callback):
+    """Per search epoch, the softmax weight of every candidate of every choice, with its summary.
+
+    Written to ``search/choices.csv`` (long form: ``epoch, label, candidate, weight``;
+    the summary of :func:`choice_summary` as rows with ``label`` ``summary/<name>``)
+    after every epoch; kept in the Lightning checkpoint, so a resumed search keeps
+    the rows of the epochs before it.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.rows: List[Tuple[int, str, str, float]] = []
+
+    def state_dict(self):
+        return {'rows': list(self.rows)}
+
+    def load_state_dict(self, state_dict):
+        self.rows = [tuple(r) for r in state_dict.get('rows', [])]
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        epoch = trainer.current_epoch + 1
+        probs = probs_of(pl_module)
+        self.rows = [r for r in self.rows if r[0] < epoch]
+        for label, dist in probs.items():
+            self.rows.extend((epoch, label, cand, w) for cand, w in dist.items())
+        self.rows.extend((epoch, f'summary/{k}', '', v) for k, v in choice_summary(probs).items())
+        lines = ['epoch,label,candidate,weight'] + [f'{e},{lab},{c},{w:.6g}' for e, lab, c, w in self.rows]
+        atomic_write_text(self.path, '\n'.join(lines) + '\n')
+
+
 class SearchResult:
     """What a search leaves: the exported architecture, the choice weights, the trained supernet."""
 
@@ -435,14 +504,17 @@ def _trainer_device(device: str) -> Tuple[str, Any]:
 
 def run_search(space: torch.nn.Module, train_loader, arch_loader, val_loader, *, task: str, metric_kind: str,
                select_metric: str, strategy_cfg: Dict[str, Any], epochs: int, patience: int, seed: int,
-               out_dir: Path, resume: bool = False, device: str = 'auto', precision: Optional[str] = None,
+               out_dir: Path, min_epochs: int = 0, export: str = 'best', resume: bool = False,
+               device: str = 'auto', precision: Optional[str] = None,
                printer: Callable[[str], None] = print, callbacks: Iterable[Callback] = ()) -> SearchResult:
     """Search ``space`` with the strategy of ``strategy_cfg``; checkpoints go to ``out_dir``.
 
     ``train_loader`` feeds weight steps, ``arch_loader`` architecture steps (the
     validation split, shuffled) and ``val_loader`` the per-epoch validation.
     With ``resume``, training continues from ``out_dir/checkpoints/last.ckpt``.
-    The best validation epoch is restored before export.
+    ``export='best'`` stops early (``patience`` epochs without improvement, never
+    before ``min_epochs``) and restores the best validation epoch before export;
+    ``export='final'`` runs every epoch and exports the last one (DARTS's schedule).
     """
     seed_epoch(seed, 0)
     strategy = build_strategy(strategy_cfg, seed)
@@ -461,10 +533,14 @@ def run_search(space: torch.nn.Module, train_loader, arch_loader, val_loader, *,
                                  save_top_k=1, save_weights_only=True, enable_version_counter=False)
     last_checkpoint = ModelCheckpoint(dirpath=ckpt_dir, filename='last', save_top_k=1, enable_version_counter=False)
     early = EarlyStopping(monitor='val_select', mode=mode, patience=patience, check_finite=False)
+    stopping = [early] if export == 'best' else []
+    history = ChoiceHistory(Path(out_dir) / 'choices.csv')
     accelerator, devices = _trainer_device(device)
     trainer = pl.Trainer(
-        max_epochs=epochs, accelerator=accelerator, devices=devices, precision=precision,
-        callbacks=[checkpoint, last_checkpoint, early, EpochProgress('search', select_metric, printer), *callbacks],
+        max_epochs=epochs, min_epochs=min(min_epochs, epochs), accelerator=accelerator, devices=devices,
+        precision=precision,
+        callbacks=[checkpoint, last_checkpoint, *stopping, history, EpochProgress('search', select_metric, printer),
+                   *callbacks],
         logger=CSVLogger(str(out_dir), name='', version=''), default_root_dir=str(out_dir),
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
         plugins=[AtomicCheckpointIO()], log_every_n_steps=1)
@@ -476,10 +552,11 @@ def run_search(space: torch.nn.Module, train_loader, arch_loader, val_loader, *,
     best_epoch = None
     if best_path and Path(best_path).is_file():
         state = torch.load(best_path, map_location='cpu', weights_only=False)
-        oneshot.load_state_dict(state['state_dict'])
         best_epoch = int(state['epoch']) + 1
+        if export == 'best':
+            oneshot.load_state_dict(state['state_dict'])
     arch = oneshot.export()
-    probs = {label: {str(k): float(v) for k, v in dist.items()} for label, dist in oneshot.export_probs().items()}
+    probs = probs_of(oneshot)
     arch = {label: (list(v) if isinstance(v, (list, tuple)) else v) for label, v in arch.items()}
     return SearchResult(arch, probs, supernet, oneshot, best_epoch, dict(training.last_val_metrics),
                         trainer.current_epoch)

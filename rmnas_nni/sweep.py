@@ -343,7 +343,9 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
         durations.append(dt)
         todo -= 1
         result.ran.append(cell.name)
-        printer(f"sweep: cell {k}/{n} {cell.name}: done in {_fmt_time(dt)}; test {_headline(summary['test'], select)}")
+        constant = ' (constant prediction: learned nothing)' if summary.get('constant_prediction') else ''
+        printer(f"sweep: cell {k}/{n} {cell.name}: done in {_fmt_time(dt)}; test {_headline(summary['test'], select)}"
+                + constant)
     printer(f'sweep: {n} cells: {len(result.ran)} run, {len(result.skipped)} skipped (already finished), '
             f'{len(result.failed)} failed; {_fmt_time(time.perf_counter() - t0)}')
 
@@ -364,15 +366,26 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
 # --------------------------------------------------------------------------- tables
 
 def collect_results(cells: Sequence[Cell]):
-    """One row per finished cell: ``variant, rate, seed`` and its test metrics."""
+    """One row per finished cell: ``variant, rate, seed`` and its test metrics.
+
+    A ``random_arch`` cell (several random architectures, the best on validation
+    kept) adds a second row, variant ``<variant> (median)``: the median test metrics
+    of all its architectures. ``constant`` marks a cell whose network predicts a
+    constant (it learned nothing).
+    """
     import json
     import pandas as pd
     rows = []
     for c in cells:
         path = c.path / 'metrics.json'
         if path.is_file():
-            rows.append({'variant': c.variant, 'rate': c.rate, 'seed': c.seed,
-                         **json.loads(path.read_text())['test']})
+            metrics = json.loads(path.read_text())
+            rows.append({'variant': c.variant, 'rate': c.rate, 'seed': c.seed, **metrics['test'],
+                         'constant': bool(metrics.get('constant_prediction', False))})
+            if 'test_median' in metrics:
+                rows.append({'variant': f'{c.variant} (median)', 'rate': c.rate, 'seed': c.seed,
+                             **metrics['test_median'],
+                             'constant': all(x.get('constant_prediction', False) for x in metrics['candidates'])})
     return pd.DataFrame(rows)
 
 
@@ -510,7 +523,7 @@ def with_baselines(results, baselines: Optional[Dict[str, Any]]):
 
 
 def _metric_columns(results) -> List[str]:
-    return [c for c in results.columns if c not in ('variant', 'rate', 'seed', 'stat')]
+    return [c for c in results.columns if c not in ('variant', 'rate', 'seed', 'stat', 'constant')]
 
 
 def aggregate(results, rates: Sequence[float]):

@@ -73,11 +73,14 @@ def _better(value: float, best: Optional[float], mode: str) -> bool:
 
 def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind: str, select_metric: str,
             epochs: int, patience: int, lr: float, weight_decay: float, grad_clip: Optional[float], seed: int,
-            out_dir: Path, resume: bool = False, device: str = 'auto',
+            out_dir: Path, min_epochs: int = 0, resume: bool = False, device: str = 'auto',
             printer: Callable[[str], None] = print,
             on_epoch: Optional[Callable[[int, Dict[str, float]], None]] = None) -> Dict:
     """Train ``model`` (already built from scratch) with early stopping; returns a summary.
 
+    Early stopping never stops before ``min_epochs`` epochs. The training metrics of
+    each epoch (from the predictions of its training steps, dropout on) are kept in
+    the history beside the validation metrics.
     ``out_dir`` receives ``last.pt`` (every epoch) and ``best.pt`` (best weights).
     With ``resume``, training continues after the epoch saved in ``last.pt``.
     ``on_epoch(epoch, val_metrics)`` is called after each epoch (NNI reporting).
@@ -106,7 +109,7 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
 
     t0 = time.perf_counter()
     times = []
-    while state['epoch'] < epochs and state['bad_epochs'] < patience:
+    while state['epoch'] < epochs and (state['bad_epochs'] < patience or state['epoch'] < min_epochs):
         epoch = state['epoch']
         seed_epoch(seed, epoch)
         if hasattr(train_loader.sampler, 'set_epoch'):
@@ -114,9 +117,12 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
         te = time.perf_counter()
         model.train()
         total, count = 0.0, 0
+        seen = []
         for step, batch in enumerate(train_loader):
             batch = to_device(batch, dev)
-            loss = rmnas_loss(model(batch['inputs'], batch['masks']), batch, task)
+            outputs = model(batch['inputs'], batch['masks'])
+            loss = rmnas_loss(outputs, batch, task)
+            seen.append(batch_predictions(outputs, batch, task))
             if not torch.isfinite(loss):
                 raise NonFiniteLossError(f'retrain: non-finite loss ({loss.item()}) at epoch {epoch + 1}, '
                                          f'step {step + 1}; last good checkpoint: {last_path}')
@@ -130,7 +136,9 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
         val = evaluate(model, val_loader, task, kind, dev)
         score = float(val[select_metric])
         state['epoch'] = epoch + 1
+        fit = compute_metrics(np.concatenate([p for p, _ in seen]), np.concatenate([y for _, y in seen]), kind)
         state['history'].append({'epoch': epoch + 1, 'train_loss': total / max(count, 1),
+                                 **{f'train_{k}': v for k, v in fit.items()},
                                  **{f'val_{k}': v for k, v in val.items()}})
         if _better(score, state['best_score'], mode):
             state.update(best_score=score, best_epoch=epoch + 1, bad_epochs=0)
@@ -141,7 +149,8 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
                            'rng': rng_states()}, last_path)
         times.append(time.perf_counter() - te)
         per = float(np.mean(times))
-        printer(f'retrain epoch {epoch + 1}/{epochs}  train loss {total / max(count, 1):.4f}  '
+        printer(f'retrain epoch {epoch + 1}/{epochs}  train loss {total / max(count, 1):.4f} '
+                f'{select_metric} {fit[select_metric]:.4f}  '
                 f'val {select_metric} {score:.4f} (best {state["best_score"]:.4f} @ {state["best_epoch"]})  '
                 f'{per:.1f}s/epoch, elapsed {_fmt_time(time.perf_counter() - t0)}, '
                 f'at most {_fmt_time(per * (epochs - epoch - 1))} left')

@@ -109,6 +109,7 @@ def test_metric_kind_and_selection():
     assert set(compute_metrics(P, Y, 'mosi')) == set(regression_metrics(P, Y))
     assert default_select_metric('mosi') == 'mae' and metric_direction('mae') == 'min'
     assert default_select_metric('classification') == 'waf' and metric_direction('waf') == 'max'
+    assert default_select_metric('dialogue_regression') == 'mae'
     with pytest.raises(KeyError):
         metric_direction('accuracy')
 

@@ -658,3 +658,20 @@ def test_cli_runs_a_small_table_end_to_end(tmp_path):
     masks = np.load(tmp_path / 'run' / 'masks.npz')
     assert {'train/text', 'valid/audio', 'test/vision'} <= set(masks.files)
     assert 'valid: test dialogues at sorted positions i % 3 == 0' in r.stdout
+
+
+def test_table_label_bins_make_classes_from_continuous_labels(tmp_path):
+    cols, feats = table_columns()
+    path = write_npz(tmp_path / 'utt.npz', cols, feats)
+    data = load_data(data_cfg('table', path, level='dialogue', task='classification', label_bins=[-0.5, 0.5]))
+    assert data.n_classes == 3
+    row_of = {u: i for i, u in enumerate(cols['utterance_id'])}
+    for s, sp in data.splits.items():
+        for i in range(len(sp)):
+            n = sp.lengths['audio'][i]
+            raw = cols['label'][[row_of[u] for u in data.extra['utterance_ids'][s][i, :n]]]
+            assert list(sp.labels[i, :n]) == list(np.where(raw < -0.5, 0, np.where(raw < 0.5, 1, 2)))
+    with pytest.raises(ConfigError, match=r"data\.options\.label_bins"):
+        check_options('table', {'label_bins': [0.5, -0.5]}, 'run.yml')
+    with pytest.raises(ConfigError, match=r"data\.options\.label_bins': only with data\.task: classification"):
+        load_data(data_cfg('table', path, level='sentence', label_bins=[0.0]))

@@ -28,6 +28,9 @@ Options shared by every file format (``data.options``):
     an explicit range) is an error. Datasets in [-3, 3] have hundreds of labels
     beyond 1, so the data decides unambiguously; a tiny [-3, 3] subset whose
     labels all lie in [-1, 1] needs ``label_scale: 3``.
+``label_bins``
+    Classification from continuous labels: increasing edges; class ``k`` holds the
+    labels in ``[edge_{k-1}, edge_k)`` (``[-0.5, 0.5]``: negative, neutral, positive).
 ``n_classes``
     Classification: number of classes (default: largest label + 1, at least 2).
     Labels must be integers in ``0 .. n_classes-1`` (integral floats are accepted).
@@ -58,10 +61,17 @@ def _label_scale(v):
     return None if v in ('auto', 1, 3, 1.0, 3.0) else "must be 'auto', 1 or 3"
 
 
+def _increasing_numbers(v):
+    ok = v and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+    return None if ok and all(a < b for a, b in zip(v, v[1:])) else 'must be a non-empty list of increasing numbers'
+
+
 COMMON_OPTIONS: Dict[str, Field] = {
     'normalize': Field(str, 'none', _one_of('none', 'zscore')),
     'label_scale': Field((str, int, float), 'auto', _label_scale),
     'n_classes': Field(int, None, _at_least(2), nullable=True),
+    # classification from continuous labels: class k holds the labels in [edge_{k-1}, edge_k)
+    'label_bins': Field(list, None, _increasing_numbers, nullable=True),
 }
 
 SYNTHETIC_OPTIONS: Dict[str, Field] = {'sizes': Field(dict, {})}
@@ -256,11 +266,18 @@ def finalize(splits: Dict[str, Split], *, source: str, task: str, level: str, op
     first = next(iter(splits['train'].features))
     real = {s: (real_mask(sp.lengths[first], sp.labels.shape[1]) if level == 'dialogue'
                 else np.ones(len(sp), dtype=bool)) for s, sp in splits.items()}
-    values = {s: _label_values(sp.labels, source, label_keys[s], task) for s, sp in splits.items()}
+    bins = options.get('label_bins')
+    if bins and task != 'classification':
+        raise ConfigError("key 'data.options.label_bins': only with data.task: classification")
+    values = {s: _label_values(sp.labels, source, label_keys[s], 'regression' if bins else task)
+              for s, sp in splits.items()}
     for s, v in values.items():
         bad = ~np.isfinite(v[real[s]].astype(np.float64))
         if bad.any():
             raise DataError(f"{source}: key '{label_keys[s]}': {int(bad.sum())} labels are NaN or infinite")
+    if bins:
+        values = {s: np.where(real[s], np.digitize(np.where(real[s], v, 0).astype(np.float64), bins), 0)
+                  .astype(np.int64) for s, v in values.items()}
     n_classes, label_scale = None, 3.0
     if task == 'classification':
         for s, v in values.items():

@@ -1,0 +1,93 @@
+"""One table and one set of plots from several sweep directories of the same data.
+
+Sweeps run side by side (one process each, e.g. the searched variant and the NAS
+baselines) are merged cell by cell: every ``cells/<variant>/r<rate>-s<seed>/metrics.json``
+of every sweep, with a variant renamed ``NAME`` where the sweep is given as
+``NAME=DIR:VARIANT``. The table is built by the sweep module itself (AUILC per seed,
+then mean ± std), so it reads exactly like a ``sweep.md``; a ``random_arch`` cell also
+gives its ``(median)`` row. Paired differences (same seeds, same masks) of one
+variant against the others are added for the metric of ``--paired``.
+
+    python bench/merge_sweeps.py --out docs/results/mosi_nas_baselines \
+        RMNAS=runs/final_full:full runs/final_baselines --paired waf
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def load_cells(specs):
+    import pandas as pd
+    rows = []
+    for spec in specs:
+        name, _, rest = spec.rpartition('=')
+        folder, _, only = rest.partition(':')
+        for path in sorted(Path(folder).glob('cells/*/r*-s*/metrics.json')):
+            variant = path.parent.parent.name
+            if only and variant != only:
+                continue
+            rate, seed = path.parent.name[1:].split('-s')
+            m = json.loads(path.read_text())
+            label = name or variant
+            rows.append({'variant': label, 'rate': float(rate), 'seed': int(seed), **m['test']})
+            if 'test_median' in m:
+                rows.append({'variant': f'{label} (median)', 'rate': float(rate), 'seed': int(seed),
+                             **m['test_median']})
+    return pd.DataFrame(rows)
+
+
+def paired(results, metric: str, reference: str) -> str:
+    """AUILC (or mean over rates) differences of ``reference`` minus each other variant, per seed."""
+    from rmnas_nni.metrics import auilc
+    lines = [f'| {reference} minus | seeds | paired {metric} AUILC difference (mean ± std) | per seed |',
+             '|---|---|---|---|']
+    ref = results[results['variant'] == reference]
+    for other in dict.fromkeys(results['variant']):
+        if other == reference:
+            continue
+        sub = results[results['variant'] == other]
+        diffs = []
+        for seed in sorted(set(ref['seed']) & set(sub['seed'])):
+            a = ref[ref['seed'] == seed].sort_values('rate')
+            b = sub[sub['seed'] == seed].sort_values('rate')
+            if list(a['rate']) != list(b['rate']) or a['rate'].iloc[0] != 0.0:
+                continue
+            diffs.append(auilc(a['rate'], a[metric]) - auilc(b['rate'], b[metric]))
+        if diffs:
+            lines.append(f'| {other} | {len(diffs)} | {np.mean(diffs):+.2f} ± {np.std(diffs, ddof=1) if len(diffs) > 1 else 0:.2f} '
+                         f"| {', '.join(f'{d:+.2f}' for d in diffs)} |")
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('sweeps', nargs='+', help='DIR, DIR:VARIANT or NAME=DIR:VARIANT')
+    p.add_argument('--out', type=Path, required=True)
+    p.add_argument('--paired', default='waf', help='metric of the paired differences')
+    p.add_argument('--reference', help='variant the paired differences are taken from (default: the first)')
+    args = p.parse_args(argv)
+    from rmnas_nni.sweep import aggregate, markdown_table, summary_frame, write_plots
+    results = load_cells(args.sweeps)
+    rates = sorted(set(results['rate']))
+    table = aggregate(results, rates)
+    args.out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out / 'table.csv', index=False)
+    summary = summary_frame(table)
+    reference = args.reference or results['variant'].iloc[0]
+    text = (f"Merged from: {', '.join(args.sweeps)}\n\n" + markdown_table(summary) + '\n\n'
+            + paired(results, args.paired, reference) + '\n')
+    (args.out / 'table.md').write_text(text)
+    write_plots(table, args.out, title='')
+    print(text)
+
+
+if __name__ == '__main__':
+    main()

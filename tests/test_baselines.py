@@ -1,0 +1,144 @@
+"""NAS baselines (random and hand-designed architectures), search diagnostics, training rules."""
+import json
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import LENS, MODS, TINY
+from rmnas_nni.baselines import hand_designed_architecture, random_architecture, random_seed
+from rmnas_nni.metrics import constant_prediction
+from rmnas_nni.pipeline import check_architecture, load_config, prepare_data, run
+from rmnas_nni.search import choice_summary
+from rmnas_nni.space import RMNASSpace
+from rmnas_nni.sweep import collect_results, plan_cells, SweepSpec
+
+
+@pytest.fixture(scope='module')
+def space():
+    return RMNASSpace(MODS, LENS, level='sentence', **TINY)
+
+
+def test_random_architecture_is_valid_deterministic_and_uniform(space):
+    a = random_architecture(space, random_seed(0, 0))
+    check_architecture(a, space)
+    assert a == random_architecture(space, random_seed(0, 0))
+    assert a != random_architecture(space, random_seed(0, 1))
+    assert random_seed(0, 1) != random_seed(1, 0)
+    draws = [random_architecture(space, s) for s in range(600)]
+    counts = Counter(d['text/block0/mixer'] for d in draws)
+    assert set(counts) == set(space.simplify()['text/block0/mixer'].values)
+    assert all(100 <= c <= 200 for c in counts.values()), counts            # 150 expected for 4 mixers
+    inputs = Counter(d['fusion/cell1/input0'][0] for d in draws)
+    assert len(inputs) == 7                                                 # 6 block outputs + cell 0
+
+
+def test_hand_designed_architecture(space):
+    arch = hand_designed_architecture(space)
+    check_architecture(arch, space)
+    assert all(v == 'attention' for k, v in arch.items() if k.endswith('/mixer'))
+    names = space.candidate_names()
+    assert [names[arch['fusion/cell0/input0'][0]], names[arch['fusion/cell0/input1'][0]]] == \
+        ['text/block1', 'audio/block1']
+    assert names[arch['fusion/cell1/input0'][0]] == 'vision/block1'
+    assert arch['fusion/cell1/input1'] == [len(names)]                      # the output of cell 0
+    assert arch['fusion/cell0/step0/op'] == 'concat_fc' and arch['fusion/cell0/step1/op'] == 'sum'
+    assert arch['fusion/cell0/step1/input0'] == [2]                          # step 0's output
+
+
+def test_hand_designed_falls_back_when_candidates_are_missing():
+    space = RMNASSpace({'text': 12}, {'text': 10}, level='sentence',
+                       **{**TINY, 'fusion_ops': ['zero', 'sum'], 'mixers': ['pool', 'identity']})
+    arch = hand_designed_architecture(space)
+    check_architecture(arch, space)
+    assert arch['text/block0/mixer'] == 'pool'
+    assert arch['fusion/cell0/step0/op'] == 'sum'
+
+
+def test_constant_prediction():
+    y = np.linspace(-3, 3, 50)
+    assert constant_prediction(np.full(50, 0.3), y, 'regression')
+    assert constant_prediction(0.3 + 1e-4 * np.random.default_rng(0).normal(size=50), y, 'regression')
+    assert not constant_prediction(0.5 * y, y, 'regression')
+    assert constant_prediction(np.zeros(20, int), np.arange(20) % 3, 'classification')
+    assert not constant_prediction(np.arange(20) % 2, np.arange(20) % 3, 'classification')
+
+
+def test_choice_summary_uniform_and_one_hot():
+    uniform = {'a/block0/mixer': {'x': 0.25, 'y': 0.25, 'z': 0.25, 'w': 0.25}}
+    one_hot = {'fusion/cell0/input0': {'0': 1.0, '1': 0.0, '2': 0.0}}
+    s = choice_summary(uniform)
+    assert s['entropy'] == pytest.approx(1.0) and s['tv_from_uniform'] == pytest.approx(0.0)
+    assert s['mixer_top_weight'] == pytest.approx(0.25)
+    s = choice_summary(one_hot)
+    assert s['entropy'] == pytest.approx(0.0, abs=1e-6) and s['tv_from_uniform'] == pytest.approx(2 / 3)
+    assert s['input_top_weight'] == pytest.approx(1.0)
+    both = choice_summary({**uniform, **one_hot})
+    assert both['entropy'] == pytest.approx(0.5, abs=1e-6)
+
+
+SMALL = {'threads': 1, 'search': {'epochs': 2, 'random_k': 2, 'batch_size': 32},
+         'retrain': {'epochs': 3, 'batch_size': 32},
+         'data': {'options': {'sizes': {'train': 96, 'valid': 48, 'test': 48}}}}
+
+
+def test_random_arch_run_keeps_the_best_on_validation_and_the_median(tmp_path):
+    cfg = load_config(None, {**SMALL, 'search': {**SMALL['search'], 'method': 'random'}})
+    out = run(cfg, tmp_path / 'run', quiet=True)
+    metrics = json.loads((tmp_path / 'run' / 'metrics.json').read_text())
+    cands = metrics['candidates']
+    assert len(cands) == 2
+    best = int(np.argmin([c['valid']['mae'] for c in cands]))                 # select metric: MAE
+    assert metrics['chosen'] == best and metrics['test'] == cands[best]['test']
+    for m, v in metrics['test_median'].items():
+        assert v == pytest.approx(float(np.median([c['test'][m] for c in cands])))
+    arch = json.loads((tmp_path / 'run' / 'arch.json').read_text())
+    assert arch == json.loads((tmp_path / 'run' / 'candidates' / f'arch{best}' / 'arch.json').read_text())
+    assert out['test'] == metrics['test']
+    assert not list((tmp_path / 'run' / 'candidates').rglob('*.pt'))       # only the kept model stays
+    assert (tmp_path / 'run' / 'model.pt').is_file()
+    # a sweep lists the best and the median
+    cells = plan_cells(cfg, [0.0], SweepSpec([0.0], [0], ['full']), tmp_path / 'sweep')
+    cells[0].path = tmp_path / 'run'
+    table = collect_results(cells)
+    assert list(table['variant']) == ['full', 'full (median)']
+
+
+def test_search_final_export_runs_every_epoch_and_records_choice_weights(tmp_path):
+    cfg = load_config(None, {**SMALL, 'search': {**SMALL['search'], 'epochs': 3, 'patience': 1,
+                                                  'export': 'final'}, 'retrain': {'enabled': False}})
+    run(cfg, tmp_path / 'run', quiet=True)
+    summary = json.loads((tmp_path / 'run' / 'search' / 'summary.json').read_text())
+    assert summary['epochs_run'] == 3 and summary['export'] == 'final'
+    probs = json.loads((tmp_path / 'run' / 'arch_probs.json').read_text())
+    assert summary['choices'] == pytest.approx(choice_summary(probs))
+    import pandas as pd
+    rows = pd.read_csv(tmp_path / 'run' / 'search' / 'choices.csv')
+    assert sorted(rows['epoch'].unique()) == [1, 2, 3]
+    last = rows[rows['epoch'] == 3]
+    for label, dist in probs.items():
+        got = last[last['label'] == label].set_index('candidate')['weight']
+        for cand, w in dist.items():
+            assert got[cand] == pytest.approx(w, rel=1e-4)
+
+
+def test_retrain_min_epochs_overrides_patience(tmp_path):
+    from rmnas_nni.data import make_loader
+    from rmnas_nni.trainer import retrain
+    cfg = load_config(None, SMALL)
+    data, _ = prepare_data(cfg)
+    model = RMNASSpace(data.dims, data.max_lengths, level='sentence', **TINY)
+    from rmnas_nni.baselines import hand_designed_architecture
+    from rmnas_nni.pipeline import build_fixed_model
+    model = build_fixed_model(cfg, data, hand_designed_architecture(model))
+    loader = make_loader(data.splits['train'], 'sentence', 32, shuffle=True)
+    val = make_loader(data.splits['valid'], 'sentence', 32, shuffle=False)
+    runs = {}
+    for min_epochs in (0, 5):
+        runs[min_epochs] = retrain(model, loader, val, task='regression', kind='mosi', select_metric='mae',
+                                   epochs=8, patience=1, lr=0.0, weight_decay=0.0, grad_clip=None, seed=0,
+                                   out_dir=tmp_path / str(min_epochs), min_epochs=min_epochs, printer=lambda s: None)
+    assert runs[0]['epochs_run'] == 2                          # lr 0: nothing improves after epoch 1
+    assert runs[5]['epochs_run'] == 5
+    assert {'train_mae', 'train_corr', 'val_mae'} <= set(runs[5]['history'][0])
