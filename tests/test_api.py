@@ -74,3 +74,13 @@ def test_api_retrain_alone_into_a_fresh_folder_and_keeps_a_folders_files(elsewhe
     assert (run_dir / 'notes.txt').read_text() == 'keep me'
     assert rn.load_run(run_dir)['seed'] == cfg['seed']
     assert (run_dir / 'masks.npz').is_file() and (run_dir / 'metrics.json').is_file()
+
+
+def test_the_api_search_stays_a_function_after_the_search_module_is_imported():
+    import rmnas_nni as rn
+    from rmnas_nni import pipeline
+    from rmnas_nni.search import run_search      # binds the submodule rmnas_nni.search  # noqa: F401
+    import rmnas_nni.search                       # noqa: F401
+    assert rn.search is pipeline.search and rn.retrain is pipeline.retrain
+    import sys
+    assert sys.modules['rmnas_nni.search'].run_search is run_search
