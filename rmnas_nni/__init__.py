@@ -27,25 +27,3 @@ def __getattr__(name):
 
 
 __all__ = list(_API) + ['RMNASSpace', '__version__']
-
-
-def _keep_api_names() -> None:
-    """Keep ``rmnas_nni.search`` the API function once the submodule ``rmnas_nni.search`` is imported.
-
-    Importing a submodule binds it as an attribute of its package, which would shadow
-    the function of the same name: a notebook's second ``rn.search(...)`` would call
-    a module. The submodule stays importable (``from rmnas_nni.search import ...``).
-    """
-    import sys
-    import types
-
-    class _Package(types.ModuleType):
-        def __setattr__(self, name, value):
-            if name in _API and isinstance(value, types.ModuleType):
-                return
-            super().__setattr__(name, value)
-
-    sys.modules[__name__].__class__ = _Package
-
-
-_keep_api_names()
