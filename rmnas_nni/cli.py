@@ -23,7 +23,9 @@ import yaml
 
 from .errors import ConfigError, RMNASError
 
-EPILOG = 'Each command takes --config FILE (a run config, see examples/) and --set KEY=VALUE overrides.'
+EPILOG = 'Takes --config FILE (a run config, see examples/) and --set KEY=VALUE overrides.'
+# machine settings: not part of a run's identity, so --resume may change them
+MACHINE_KEYS = ('threads', 'device')
 
 
 def _parse_sets(items: List[str]) -> Dict[str, Any]:
@@ -52,7 +54,8 @@ def _parse_sets(items: List[str]) -> Dict[str, Any]:
     return out
 
 
-def _common(p: argparse.ArgumentParser, out: bool = True, noun: str = 'run') -> None:
+def _common(p: argparse.ArgumentParser, out: bool = True, noun: str = 'run',
+            quiet_help: str = 'print only the final summary') -> None:
     p.add_argument('--config', '-c', help='run config YAML (default: the embedded dataset with search_spaces/tiny.yml)')
     p.add_argument('--set', dest='sets', action='append', default=[], metavar='KEY=VALUE',
                    help='override a config key, e.g. --set search.epochs=2 (repeatable)')
@@ -61,13 +64,17 @@ def _common(p: argparse.ArgumentParser, out: bool = True, noun: str = 'run') -> 
         p.add_argument('--out', '-o', help=f'{noun} directory (default: runs/{prefix}<name>-<time>)')
         p.add_argument('--overwrite', action='store_true', help=f'replace an existing {noun} directory')
         p.add_argument('--resume', metavar=f'{noun.upper()}_DIR',
-                       help=f'continue an interrupted {noun} from its checkpoints')
-        p.add_argument('--quiet', '-q', action='store_true', help='print only the final summary')
+                       help=f'continue an interrupted {noun} from its checkpoints (with --resume, --set '
+                            f'may change only the machine settings: {", ".join(MACHINE_KEYS)})')
+        p.add_argument('--quiet', '-q', action='store_true', help=quiet_help)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='rmnas', description='RMNAS on NNI: robust multimodal architecture '
-                                     'search for sentiment analysis with missing modalities.', epilog=EPILOG)
+                                     'search for sentiment analysis with missing modalities.',
+                                     epilog='run, search, retrain, space, sweep and multitrial take --config FILE '
+                                            '(a run config, see examples/) and --set KEY=VALUE overrides; '
+                                            'rmnas COMMAND --help lists what each command takes.')
     from . import __version__
     parser.add_argument('--version', action='version', version=f'rmnas-nni {__version__}')
     sub = parser.add_subparsers(dest='command', metavar='COMMAND')
@@ -81,15 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
                        description='Search with the configured NNI one-shot strategy; writes arch.json '
                                    '(NNI {label: choice}) and arch_probs.json (weight of every choice).')
     _common(p)
+    _variant(p)
     p = sub.add_parser('retrain', help='retrain an exported architecture from scratch', epilog=EPILOG,
                        description='Build the fixed network of --arch through NNI, train it with early stopping '
                                    'and evaluate it on the test split.')
     _common(p)
+    _variant(p)
     p.add_argument('--arch', required=False, help='architecture JSON exported by a search (required unless --resume)')
-    p = sub.add_parser('evaluate', help='evaluate a finished run', epilog=EPILOG,
+    p = sub.add_parser('evaluate', help='evaluate a finished run',
                        description="Evaluate a run's retrained model on a split, optionally at another missing rate.")
     p.add_argument('--run', required=True, help='run directory of a finished run or retrain')
-    p.add_argument('--split', default='test', choices=['train', 'valid', 'test'])
+    p.add_argument('--split', default='test', choices=['train', 'valid', 'test'],
+                   help='split to evaluate on (default: test)')
     p.add_argument('--rate', type=float, default=None, help='missing rate to evaluate at (default: the run\'s)')
     p.add_argument('--json', action='store_true', help='print JSON instead of a table')
     p = sub.add_parser('space', help='describe a search space', epilog=EPILOG,
@@ -107,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
                     'the finished cells.\n\nvariants (combine with +, e.g. no_lst+no_retrain; table7 = the '
                     'paper\'s Table 7 as printed: t7_no_search t7_fusion_search t7_mixer_search t7_full):\n'
                     + _variant_help())
-    _common(p, noun='sweep')
+    _common(p, noun='sweep', quiet_help='hide the per-epoch lines of the cells; the per-cell progress '
+                                        'lines and the final summary are still printed')
     p.add_argument('--rates', nargs='+', type=float, metavar='R',
                    help='missing rates (default: sweep.rates of the config, else the paper\'s: 0.0..1.0 sentence '
                         'level, 0.0..0.5 CH-SIMS, 0.0..0.7 dialogue level)')
@@ -116,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--variants', nargs='+', metavar='V',
                    help='ablation variants, or table7 for the four rows of the paper\'s Table 7 '
                         '(default: sweep.variants of the config, else full)')
+    p.add_argument('--baseline', action='append', default=[], metavar='NAME=CSV',
+                   help="another model's per-rate test metrics, shown as variant NAME in sweep.md, sweep.csv "
+                        'and the plots, AUILC computed the same way; CSV columns: rate, optionally seed, and '
+                        'metric columns (mae, acc2_non0, ... or MAE, Acc-2 (non0), ...) (repeatable)')
     p = sub.add_parser('figure', help="print and draw a run's architecture",
                        description="Print a run's architecture and draw it like the paper's Figure 4: per modality "
                                    'and block the token mixer, per fusion Cell its inputs and operations; choices '
@@ -161,9 +176,9 @@ def _variant(p: argparse.ArgumentParser) -> None:
 def _load(args) -> Dict:
     from .pipeline import load_config, load_run
     if getattr(args, 'resume', None):
-        if args.config or args.sets or getattr(args, 'variant', 'full') != 'full':
-            raise ConfigError('--resume continues a run with its own config; do not pass --config, --set or --variant')
-        return load_run(args.resume)
+        if args.config or getattr(args, 'variant', 'full') != 'full':
+            raise ConfigError('--resume continues a run with its own config; do not pass --config or --variant')
+        return machine_overrides(load_run(args.resume), _parse_sets(args.sets))
     cfg = load_config(args.config, _parse_sets(args.sets))
     variant = getattr(args, 'variant', 'full')
     if variant != 'full':
@@ -171,6 +186,27 @@ def _load(args) -> Dict:
         cfg = apply_variant(cfg, check_variant(variant, '--variant'))
         cfg['name'] = f"{cfg['name']}-{variant}"
     return cfg
+
+
+def machine_overrides(cfg: Dict, sets: Dict[str, Any]) -> Dict:
+    """``cfg`` with the machine settings of ``--set`` applied on --resume; any other key is refused.
+
+    ``threads`` and ``device`` say where a run computes, not what it computes, so a
+    resumed run (or sweep) may change them; everything else would mix two runs.
+    """
+    others = [k for k in sets if k not in MACHINE_KEYS]
+    if others:
+        raise ConfigError(f"--set {others[0]}: --resume continues with the stored config; only the machine "
+                          f"settings ({', '.join(MACHINE_KEYS)}) may be changed")
+    if not sets:
+        return cfg
+    from .config import RUN_SCHEMA, validate
+    checked = validate(sets, {k: RUN_SCHEMA[k] for k in sets}, '--set')
+    if checked.get('device') == 'cuda':
+        import torch
+        if not torch.cuda.is_available():
+            raise ConfigError("--set device=cuda: no CUDA device is available here (use auto or cpu)")
+    return {**cfg, **checked}
 
 
 def _run_dir(args, cfg) -> tuple:
@@ -230,7 +266,7 @@ def cmd_retrain(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .pipeline import evaluate_run, metrics_table
-    metrics = evaluate_run(args.run, args.split, args.rate)
+    metrics = evaluate_run(args.run, args.split, args.rate, rate_source='--rate')
     if args.json:
         print(json.dumps(metrics, indent=2))
     else:
@@ -262,12 +298,13 @@ def cmd_space(args) -> int:
 def cmd_sweep(args) -> int:
     from .sweep import load_sweep, resolve_sweep, run_sweep
     if args.resume:
-        if args.config or args.sets or args.rates or args.seeds or args.variants or args.out:
-            raise ConfigError('--resume continues a sweep as it was started; do not pass --config, --set, '
+        if args.config or args.rates or args.seeds or args.variants or args.out:
+            raise ConfigError('--resume continues a sweep as it was started; do not pass --config, '
                               '--rates, --seeds, --variants or --out')
         if args.overwrite:
             raise ConfigError('--resume continues a sweep; --overwrite would delete it: pass one of them')
         base, spec = load_sweep(args.resume)
+        base = machine_overrides(base, _parse_sets(args.sets))
         sweep_dir, resume = Path(args.resume), True
     else:
         from .pipeline import load_config
@@ -275,8 +312,24 @@ def cmd_sweep(args) -> int:
         base = load_config(args.config, _parse_sets(args.sets))
         spec = resolve_sweep(base, args.rates, args.seeds, args.variants, args.config or '<defaults>')
         sweep_dir, resume = (Path(args.out) if args.out else default_run_dir(f"sweep-{base['name']}")), False
-    result = run_sweep(base, spec, sweep_dir, overwrite=args.overwrite, resume=resume, quiet=args.quiet)
+    result = run_sweep(base, spec, sweep_dir, overwrite=args.overwrite, resume=resume, quiet=args.quiet,
+                       baselines=_baselines(args.baseline))
     return 3 if result.failed else 0
+
+
+def _baselines(items: List[str]) -> Dict[str, Any]:
+    """``['ours=ours.csv']`` -> ``{'ours': frame}`` (:func:`rmnas_nni.sweep.load_baseline`)."""
+    from .sweep import load_baseline
+    out: Dict[str, Any] = {}
+    for item in items:
+        name, sep, path = item.partition('=')
+        if not sep or not name.strip() or not path.strip():
+            raise ConfigError(f'--baseline {item}: expected NAME=CSV (e.g. --baseline mymodel=mymodel.csv)')
+        name = name.strip()
+        if name in out:
+            raise ConfigError(f'--baseline {item}: the name {name} is given twice')
+        out[name] = load_baseline(name, path.strip())
+    return out
 
 
 def cmd_figure(args) -> int:

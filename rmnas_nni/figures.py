@@ -12,7 +12,9 @@
   fusion candidates a uniform weight is 0.056.
 * :func:`architecture_text` prints that description; :func:`draw_architecture`
   draws it: the mixer grid on the left, the Cells on the right, an arrow from every
-  kept input (solid: the exported one, dashed: others of weight >= 0.2).
+  kept input (solid: the exported one, dashed: others of weight >= 0.2), each from
+  its own box and labelled with its Cell input and weight
+  (:func:`architecture_layout` places them).
 
 Figures are drawn with matplotlib's Agg canvas directly (no pyplot, no backend
 switch, so a notebook's backend is left alone) and written atomically as PNG.
@@ -28,7 +30,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from .errors import ArchitectureError
 
 __all__ = ['DROP_BELOW', 'save_png', 'plot_metric_vs_rate', 'describe_architecture', 'architecture_text',
-           'draw_architecture', 'describe_run', 'run_architecture_figure']
+           'architecture_layout', 'draw_architecture', 'describe_run', 'run_architecture_figure']
 
 DROP_BELOW = 0.2
 MIXER_COLOURS = {'attention': '#4C72B0', 'random_mixing': '#DD8452', 'pool': '#55A868', 'identity': '#8C8C8C'}
@@ -209,33 +211,142 @@ def architecture_text(desc: Dict[str, Any], title: Optional[str] = None) -> str:
     return '\n'.join(lines)
 
 
+# sizes of the architecture figure, in inches (one data unit is one inch)
+_BOX_W, _BOX_H, _GAP_X, _GAP_Y = 1.7, 1.0, 0.35, 0.45
+_LINE_H, _CELL_W = 0.32, 4.6
+_LANE = 0.17                  # vertical pitch of the edges' lanes under a row of blocks
+_LABEL_PT = 5.5               # font size of the edge labels
+_LABEL_H = 0.13               # height of an edge label (5.5 pt text with its white padding)
+
+
+def _label_width(text: str) -> float:
+    """A generous width of ``text`` at the labels' font size (0.6 em per character, plus padding)."""
+    return len(text) * 0.6 * _LABEL_PT / 72 + 0.06
+
+
+def architecture_layout(desc: Dict[str, Any]) -> Dict[str, Any]:
+    """Where :func:`draw_architecture` puts every box, edge and edge label (in inches).
+
+    Returns ``boxes`` ``{name: (x, y, width, height)}`` for every block (``text/block0``)
+    and Cell (``cell0``); ``cells`` ``{name: {'input_y': [y of input0, input1],
+    'step_y': [...]}}``; ``edges``, one per kept Cell input (the exported one and the
+    others weighing >= the threshold), each ``{'cell', 'input', 'source', 'weight',
+    'exported', 'points', 'label', 'label_box'}``: ``points`` is the polyline from the
+    source's box to the Cell's input, ``label_box`` the label's ``(x0, y0, x1, y1)``;
+    and ``xlim``, ``ylim``.
+
+    **(decision)** An edge leaves a block from its bottom side, runs right in its own
+    lane in the gap under the block's row (blocks further right take the upper lanes,
+    so edges do not cross each other's drops), carries its label on that lane just
+    right of the grid, then goes straight to its Cell input. An edge from an earlier
+    Cell leaves that Cell's right side and runs down its own lane to the right of
+    the Cells into the input. No edge passes through a box other than its own two.
+    """
+    mods, n_blocks, cells = desc['modalities'], desc['n_blocks'], desc['cells']
+    blocks = {f'{m}/block{i}': (r, i) for r, m in enumerate(mods) for i in range(n_blocks)}
+    raw = []
+    for cell in cells:
+        for s, slot in enumerate(cell['inputs']):
+            kept = [(n, w, True) for n, w in slot['kept']] + [(n, w, False) for n, w in slot['others']]
+            for name, w, exported in kept:
+                if name in blocks or any(c['name'] == name for c in cells):
+                    label = f"{cell['name']}/in{s}" + (f' {w:.2f}' if w is not None else '')
+                    raw.append({'cell': cell['name'], 'input': s, 'source': name, 'weight': w,
+                                'exported': exported, 'label': label})
+    label_w = max([_label_width(e['label']) for e in raw] + [0.5])
+
+    # rows of blocks, each followed by a gap holding one lane per edge leaving the row
+    per_row = {r: [e for e in raw if e['source'] in blocks and blocks[e['source']][0] == r] for r in range(len(mods))}
+    boxes: Dict[str, Tuple[float, float, float, float]] = {}
+    row_bottom = {}
+    y = 0.0
+    for r, m in enumerate(mods):
+        yb = y - _BOX_H
+        for i in range(n_blocks):
+            boxes[f'{m}/block{i}'] = (i * (_BOX_W + _GAP_X), yb, _BOX_W, _BOX_H)
+        row_bottom[r] = yb
+        y = yb - max(_GAP_Y, 0.12 + len(per_row[r]) * _LANE + 0.1)
+    grid_bottom = y
+    grid_right = n_blocks * (_BOX_W + _GAP_X) - _GAP_X
+    label_x0 = grid_right + 0.15
+    cx = label_x0 + label_w + 1.2
+
+    # Cells, stacked from the top on the right
+    cell_info: Dict[str, Dict[str, Any]] = {}
+    y_top = 0.0
+    for cell in cells:
+        h = (2 + len(cell['steps'])) * _LINE_H + 0.5
+        boxes[cell['name']] = (cx, y_top - h, _CELL_W, h)
+        cell_info[cell['name']] = {'input_y': [y_top - 0.25 - (s + 1) * _LINE_H for s in range(2)],
+                                   'step_y': [y_top - 0.25 - (3 + j) * _LINE_H for j in range(len(cell['steps']))],
+                                   'title_y': y_top - 0.25}
+        y_top = y_top - h - _GAP_Y
+    cells_bottom = y_top
+
+    edges = []
+    for r, row_edges in per_row.items():
+        # rightmost source (and rightmost start point) takes the uppermost lane
+        by_block: Dict[str, List[Dict[str, Any]]] = {}
+        for e in row_edges:
+            by_block.setdefault(e['source'], []).append(e)
+        starts = []
+        for name, group in by_block.items():
+            x, yb, w, _ = boxes[name]
+            for k, e in enumerate(group):
+                starts.append((x + w * (k + 1) / (len(group) + 1), e))
+        starts.sort(key=lambda t: -t[0])
+        for lane, (sx, e) in enumerate(starts):
+            sy = row_bottom[r]
+            ly = sy - 0.12 - (lane + 0.5) * _LANE
+            ty = cell_info[e['cell']]['input_y'][e['input']]
+            e['points'] = [(sx, sy), (sx, ly), (label_x0 + label_w, ly), (cx, ty)]
+            e['label_xy'] = (label_x0 + label_w / 2, ly)
+            e['label_box'] = (label_x0, ly - _LABEL_H / 2, label_x0 + label_w, ly + _LABEL_H / 2)
+            edges.append(e)
+    cell_edges = [e for e in raw if e['source'] not in blocks]
+    right = cx + _CELL_W
+    by_source: Dict[str, List[Dict[str, Any]]] = {}
+    for e in cell_edges:
+        by_source.setdefault(e['source'], []).append(e)
+    lane = 0
+    for name, group in by_source.items():
+        x, y0, w, h = boxes[name]
+        for k, e in enumerate(group):
+            sy = y0 + h * (k + 1) / (len(group) + 1)
+            ty = cell_info[e['cell']]['input_y'][e['input']]
+            lx = right + 0.25 + lane * (label_w + 0.3)
+            e['points'] = [(right, sy), (lx, sy), (lx, ty), (right, ty)]
+            mid = (sy + ty) / 2
+            e['label_xy'] = (lx + 0.05 + label_w / 2, mid)
+            e['label_box'] = (lx + 0.05, mid - _LABEL_H / 2, lx + 0.05 + label_w, mid + _LABEL_H / 2)
+            edges.append(e)
+            lane += 1
+    width = right + 0.3 + lane * (label_w + 0.3)
+    bottom = min(grid_bottom, cells_bottom) - 0.9          # room for the legend
+    return {'boxes': boxes, 'cells': cell_info, 'edges': edges, 'xlim': (-1.3, width), 'ylim': (bottom, 0.4)}
+
+
 def draw_architecture(desc: Dict[str, Any], path: os.PathLike | str, title: Optional[str] = None) -> Path:
-    """Draw the description like the paper's Figure 4 and write it as PNG."""
+    """Draw the description like the paper's Figure 4 and write it as PNG (layout: :func:`architecture_layout`)."""
     from matplotlib.patches import FancyBboxPatch, Patch
     mods, n_blocks, cells = desc['modalities'], desc['n_blocks'], desc['cells']
-    bw, bh, gx, gy = 1.7, 1.0, 0.35, 0.45
-    line_h = 0.32
-    cw = 4.6
-    cx = n_blocks * (bw + gx) + 1.6
-    grid_h = len(mods) * (bh + gy)
-    cell_heights = [(2 + len(c['steps'])) * line_h + 0.5 for c in cells]
-    cells_h = sum(cell_heights) + gy * max(len(cells) - 1, 0)
-    total_h = max(grid_h, cells_h) + 0.7
-    width = cx + cw + 0.4
-    fig = _figure(max(6.0, width * 0.95), max(3.0, total_h * 0.95))
-    ax = fig.add_axes([0, 0, 1, 0.93 if title else 1])
-    ax.set_xlim(-1.3, width)
-    ax.set_ylim(-total_h, 0.4)
+    layout = architecture_layout(desc)
+    boxes = layout['boxes']
+    (x0, x1), (y0, y1) = layout['xlim'], layout['ylim']
+    top = 0.93 if title else 1.0
+    fig = _figure(x1 - x0, (y1 - y0) / top)              # one data unit = one inch, as the layout assumes
+    ax = fig.add_axes([0, 0, 1, top])
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
     ax.axis('off')
     if title:
         fig.suptitle(title, fontsize=10)
 
-    anchors: Dict[str, Tuple[float, float]] = {}
-    for r, m in enumerate(mods):
-        y = -r * (bh + gy) - bh
+    for m in mods:
+        x, y, bw, bh = boxes[f'{m}/block0']
         ax.text(-0.2, y + bh / 2, m, ha='right', va='center', fontsize=9, fontweight='bold')
         for i, slot in enumerate(desc['mixers'][m]):
-            x = i * (bw + gx)
+            x, y, bw, bh = boxes[f'{m}/block{i}']
             w = slot['weight'] if slot['weight'] is not None else 1.0
             colour = MIXER_COLOURS.get(slot['kept'][0][0], '#999999')
             ax.add_patch(FancyBboxPatch((x, y), bw, bh, boxstyle='round,pad=0.02,rounding_size=0.08',
@@ -253,45 +364,36 @@ def draw_architecture(desc: Dict[str, Any], path: os.PathLike | str, title: Opti
             if len(slot['others']) > 1:
                 ax.text(x + bw / 2, y + 0.09, ', '.join(f'{n} {wo:.2f}' for n, wo in slot['others'][1:]),
                         ha='center', va='center', fontsize=5.5, color='#555555')
-            anchors[f'{m}/block{i}'] = (x + bw, y + bh / 2)
 
-    y_top = 0.0
-    for ci, (cell, h) in enumerate(zip(cells, cell_heights)):
-        y0 = y_top - h
-        ax.add_patch(FancyBboxPatch((cx, y0), cw, h, boxstyle='round,pad=0.02,rounding_size=0.1',
+    for cell in cells:
+        x, y, cw, h = boxes[cell['name']]
+        info = layout['cells'][cell['name']]
+        ax.add_patch(FancyBboxPatch((x, y), cw, h, boxstyle='round,pad=0.02,rounding_size=0.1',
                                     facecolor='#F2F2F2', edgecolor='#444444', linewidth=1.2, zorder=2))
-        ax.text(cx + 0.15, y_top - 0.25, cell['name'], ha='left', va='center', fontsize=9, fontweight='bold')
-        in_y = []
+        ax.text(x + 0.15, info['title_y'], cell['name'], ha='left', va='center', fontsize=9, fontweight='bold')
         for s, slot in enumerate(cell['inputs']):
-            yy = y_top - 0.25 - (s + 1) * line_h
-            in_y.append(yy)
             text = (_fmt_slot(slot, with_others=False) if len(slot['kept']) <= 2
                     else f"sum of {len(slot['kept'])} (arrows)")
-            ax.text(cx + 0.15, yy, f"input{s}: {text}", ha='left', va='center', fontsize=7)
+            ax.text(x + 0.15, info['input_y'][s], f"input{s}: {text}", ha='left',
+                    va='center', fontsize=7, zorder=3)
         for j, step in enumerate(cell['steps']):
-            yy = y_top - 0.25 - (3 + j) * line_h
             ins = ', '.join(sl['chosen'] for sl in step['inputs'])
-            ax.text(cx + 0.15, yy, f"{step['name']}: {_fmt_slot(step['op'], with_others=False)}  <- {ins}",
-                    ha='left', va='center', fontsize=7)
-        # arrows from every kept input into this cell
-        for s, slot in enumerate(cell['inputs']):
-            kept = [(n, w, True) for n, w in slot['kept']] + [(n, w, False) for n, w in slot['others']]
-            for name, w, exported in kept:
-                if name not in anchors:
-                    continue
-                sx, sy = anchors[name]
-                ax.annotate('', xy=(cx, in_y[s]), xytext=(sx, sy),
-                            arrowprops=dict(arrowstyle='->', color='#222222' if exported else '#888888',
-                                            linestyle='-' if exported else '--', linewidth=1.0 if exported else 0.8,
-                                            shrinkA=2, shrinkB=2, connectionstyle='arc3,rad=0.08'), zorder=1)
-                if w is not None:
-                    t = max(0.5, (cx - 0.8 - sx) / (cx - sx)) if cx > sx else 0.5     # in the gap before the cell
-                    mx, my = sx + t * (cx - sx), sy + t * (in_y[s] - sy)
-                    ax.text(mx, my, f'in{s} {w:.2f}', fontsize=5.5, ha='center', va='center',
-                            color='#222222' if exported else '#777777',
-                            bbox=dict(facecolor='white', edgecolor='none', alpha=0.7, pad=0.5), zorder=3)
-        anchors[cell['name']] = (cx + cw, y0 + h / 2)
-        y_top = y0 - gy
+            ax.text(x + 0.15, info['step_y'][j], f"{step['name']}: {_fmt_slot(step['op'], with_others=False)}"
+                    f"  <- {ins}", ha='left', va='center', fontsize=7, zorder=3)
+
+    for e in layout['edges']:
+        colour = '#222222' if e['exported'] else '#888888'
+        style = dict(color=colour, linestyle='-' if e['exported'] else '--', linewidth=1.0 if e['exported'] else 0.8)
+        pts = e['points']
+        xs, ys = zip(*pts[:-1])
+        ax.plot(xs, ys, zorder=1, solid_capstyle='butt', **style)
+        ax.annotate('', xy=pts[-1], xytext=pts[-2],
+                    arrowprops=dict(arrowstyle='->', shrinkA=0, shrinkB=1, **style), zorder=1)
+        lx, ly = e['label_xy']
+        ax.text(lx, ly, e['label'], fontsize=_LABEL_PT, ha='center', va='center',
+                color='#222222' if e['exported'] else '#777777',
+                bbox=dict(facecolor='white', edgecolor='none', alpha=0.85, pad=0.5), zorder=3)
+
     used = sorted({n for m in mods for slot in desc['mixers'][m] for n, _ in slot['kept']})
     handles = [Patch(facecolor=_tint(MIXER_COLOURS.get(n, '#999999'), 0.6), edgecolor=MIXER_COLOURS.get(n, '#999999'),
                      label=n) for n in used]

@@ -52,7 +52,14 @@ def quiet_libraries() -> None:
 
 
 def load_config(path: Optional[os.PathLike | str] = None, overrides: Optional[Dict[str, Any]] = None) -> Dict:
-    """Resolved run config (see :mod:`rmnas_nni.config`); ``None`` gives the defaults."""
+    """Resolved run config (see :mod:`rmnas_nni.config`); ``None`` gives the defaults.
+
+    ``path`` is looked up (:func:`~rmnas_nni.config.find_run_config`) as given (absolute,
+    or relative to the working directory), then relative to the project root, then as
+    a shipped example by name, so ``load_config('examples/quickstart.yml')`` and
+    ``load_config('quickstart')`` work from any folder. ``overrides`` is a nested dict
+    merged over the file (``{'search': {'epochs': 5}}``).
+    """
     return load_run_config(path, overrides)
 
 
@@ -185,6 +192,7 @@ def start_run(cfg: Dict, data: MultimodalData, masks: Dict, run_dir: os.PathLike
     """
     run_dir = prepare_run_dir(run_dir, overwrite=overwrite, resume=resume, adopt=adopt)
     printer = Tee(run_dir / 'log.txt', quiet=quiet)
+    _setup_torch(cfg)                      # before environment.json, so it records the threads in use
     if not resume:
         atomic_write_text(run_dir / 'config.yaml', dump_yaml(cfg))
         source, checksum = _data_checksum(cfg, data)
@@ -195,6 +203,20 @@ def start_run(cfg: Dict, data: MultimodalData, masks: Dict, run_dir: os.PathLike
         np.savez_compressed(buf, **flat)
         atomic_write_bytes(run_dir / 'masks.npz', buf.getvalue())
     return run_dir, printer
+
+
+def _ensure_run_dir(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str) -> None:
+    """Make ``run_dir`` a run directory (``config.yaml``, ``environment.json``, ``masks.npz``) unless it is one.
+
+    For the Python API: ``rn.search(cfg, data, 'runs/nb')`` leaves the same run
+    directory as ``rmnas search``, so ``rmnas evaluate`` and ``rmnas figure`` work on
+    it. An existing folder that is not a run is used as it is (its files kept). The
+    masks are those of ``cfg`` (:func:`prepare_data`), recorded as the CLI records them.
+    """
+    if (Path(run_dir) / 'config.yaml').is_file():
+        return
+    _, masks = prepare_data(cfg)
+    start_run(cfg, data, masks, run_dir, quiet=True, adopt=True)
 
 
 def load_run(run_dir: os.PathLike | str) -> Dict:
@@ -226,6 +248,7 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
     """
     from .search import choice_summary, run_search, seed_epoch
     from .trainer import evaluate
+    _ensure_run_dir(cfg, data, run_dir)
     _setup_torch(cfg)
     run_dir = Path(run_dir)
     kind, select = select_metric_of(cfg, data)
@@ -270,6 +293,7 @@ def retrain(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], run_dir: os.P
             resume: bool = False, printer: Printer = print, on_epoch=None) -> Dict:
     """Retrain ``arch`` from scratch, evaluate on test; writes ``model.pt`` and ``metrics.json``."""
     from .trainer import predict, retrain as train_fixed
+    _ensure_run_dir(cfg, data, run_dir)
     _setup_torch(cfg)
     run_dir = Path(run_dir)
     kind, select = select_metric_of(cfg, data)
@@ -484,10 +508,21 @@ def _architecture_figure(run_dir: Path) -> Tuple[str, Path]:
     return run_architecture_figure(run_dir)
 
 
-def evaluate_run(run_dir: os.PathLike | str, split: str = 'test', rate=None) -> Dict[str, float]:
-    """Evaluate a finished run's retrained model, optionally at another missing rate."""
+def evaluate_run(run_dir: os.PathLike | str, split: str = 'test', rate=None, *,
+                 rate_source: str = 'rate') -> Dict[str, float]:
+    """Evaluate a finished run's retrained model, optionally at another missing rate.
+
+    ``rate`` is checked as a run config's ``data.missing.rate`` is (a number or
+    ``{modality: number}`` in [0, 1]; at most 0.7 at dialogue level); ``rate_source``
+    names it in the error (the CLI's ``--rate``).
+    """
+    from .config import check_missing_rate
     from .trainer import evaluate
     quiet_libraries()
+    if split not in ('train', 'valid', 'test'):
+        raise ConfigError(f'split {split!r}: must be one of train, valid, test')
+    if rate is not None:
+        check_missing_rate(rate, rate_source)
     cfg = load_run(run_dir)
     if rate is not None:
         cfg['data']['missing']['rate'] = rate

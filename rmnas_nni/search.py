@@ -29,6 +29,7 @@ import logging
 import math
 import random
 import time
+import types
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -557,3 +558,20 @@ def run_search(space: torch.nn.Module, train_loader, arch_loader, val_loader, *,
     arch = {label: (list(v) if isinstance(v, (list, tuple)) else v) for label, v in arch.items()}
     return SearchResult(arch, probs, supernet, oneshot, best_epoch, dict(training.last_val_metrics),
                         trainer.current_epoch)
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as the API's ``search`` (:func:`rmnas_nni.pipeline.search`).
+
+    Importing it binds it as ``rmnas_nni.search``, where a notebook's ``rn.search(cfg,
+    data, run_dir)`` expects the API function; calling the module calls that function.
+    """
+
+    def __call__(self, *args, **kwargs):
+        from .pipeline import search
+        return search(*args, **kwargs)
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _CallableModule

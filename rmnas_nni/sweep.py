@@ -31,6 +31,10 @@ error: nothing is silently mixed. ``device`` and ``threads`` may differ.
 
 A cell whose training diverges (non-finite loss) is reported and left out of the
 table; the others go on.
+
+**Baselines.** ``rmnas sweep --baseline NAME=CSV`` (:func:`load_baseline`) adds
+another model's per-rate test metrics to the table and plots as a variant ``NAME``,
+aggregated exactly as the sweep's variants (AUILC per seed, then mean ± std).
 """
 from __future__ import annotations
 
@@ -47,7 +51,8 @@ from .ablations import apply_variant, check_variant, expand_variants, variant_la
 from .errors import ConfigError, NonFiniteLossError, RunDirError
 
 __all__ = ['PAPER_RATES', 'Cell', 'SweepSpec', 'resolve_sweep', 'default_rates', 'plan_cells', 'run_sweep',
-           'collect_results', 'aggregate', 'write_markdown', 'write_plots', 'SweepResult', 'load_sweep']
+           'collect_results', 'aggregate', 'write_markdown', 'write_plots', 'SweepResult', 'load_sweep',
+           'load_baseline', 'check_baselines', 'with_baselines']
 
 PAPER_RATES = {
     'sentence': [round(0.1 * i, 1) for i in range(11)],       # MOSI / MOSEI: 0.0 ... 1.0
@@ -115,9 +120,9 @@ def resolve_sweep(cfg: Dict, rates: Optional[Sequence[float]] = None, seeds: Opt
     if rates is not None:
         if not rates:
             raise ConfigError(f"{where['rates']}: must not be empty")
+        from .config import check_missing_rate
         for r in rates:
-            if not _is_number(r) or not 0.0 <= r <= 1.0:
-                raise ConfigError(f"{where['rates']}: missing rate {r!r}: must be a number between 0 and 1")
+            check_missing_rate(r, where['rates'])
         rates = [float(r) for r in rates]
         if len({f'{r:g}' for r in rates}) != len(rates):
             raise ConfigError(f"{where['rates']}: a missing rate is given twice")
@@ -249,7 +254,8 @@ def _headline(metrics: Dict[str, float], select: str) -> str:
 
 
 def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, overwrite: bool = False,
-              resume: bool = False, quiet: bool = False, printer=print) -> SweepResult:
+              resume: bool = False, quiet: bool = False, printer=print,
+              baselines: Optional[Dict[str, Any]] = None) -> SweepResult:
     """Run every cell not yet finished, then write the table and the plots.
 
     Parameters
@@ -266,6 +272,10 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
         ``sweep_dir`` must already hold a sweep (``rmnas sweep --resume``).
     quiet
         Only the sweep's own progress lines, not every epoch of every cell.
+    baselines
+        ``{name: frame}`` of :func:`load_baseline`: other models' per-rate test
+        metrics, added to the table and plots as variants ``name`` (checked against
+        the sweep's metrics and rates before any cell runs; not stored in the sweep).
     """
     from .config import dump_yaml
     from .pipeline import prepare_data, run, select_metric_of
@@ -287,6 +297,7 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
             if r > DIALOGUE_MAX_RATE + 1e-9:
                 raise ConfigError(f'rates: {r:g}: the dialogue-level protocol takes rates up to {DIALOGUE_MAX_RATE}')
     spec = SweepSpec(list(rates), list(spec.seeds), list(spec.variants))
+    baselines = check_baselines(baselines or {}, kind, rates, spec.variants)
     cells = plan_cells(base, rates, spec, sweep_dir)
     reopened = _open_sweep_dir(sweep_dir, base, overwrite, resume)
     atomic_write_text(sweep_dir / 'sweep.yaml', dump_yaml(
@@ -343,8 +354,8 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
     if result.results.empty:
         printer('sweep: no finished cell, no table')
         return result
-    result.table = aggregate(result.results, rates)
-    result.files = write_outputs(result.table, result.results, sweep_dir, base, spec)
+    result.table = aggregate(with_baselines(result.results, baselines), rates)
+    result.files = write_outputs(result.table, result.results, sweep_dir, base, spec, baselines)
     printer('\n' + summary_text(result.table))
     printer(f'\nsweep directory: {sweep_dir}\n  table: {result.files["csv"]}\n  markdown: {result.files["md"]}'
             f'\n  plots: {sweep_dir / "plots"} ({len(result.files) - 2} PNG)\n  cells: {sweep_dir / "cells"}')
@@ -377,6 +388,139 @@ def collect_results(cells: Sequence[Cell]):
                              **metrics['test_median'],
                              'constant': all(x.get('constant_prediction', False) for x in metrics['candidates'])})
     return pd.DataFrame(rows)
+
+
+def _metric_key(column: str) -> Optional[str]:
+    """A metric's key from a CSV column: the key itself (``acc2_non0``) or its display name (``Acc-2 (non0)``)."""
+    from .metrics import DISPLAY_NAMES
+    c = str(column).strip().lower()
+    for key, shown in DISPLAY_NAMES.items():
+        if c in (key, shown.lower()):
+            return key
+    return None
+
+
+def load_baseline(name: str, path: os.PathLike | str):
+    """A user's own model's per-rate test metrics, for ``rmnas sweep --baseline NAME=CSV``.
+
+    The CSV has a ``rate`` column (missing rates in [0, 1]), an optional ``seed``
+    column (non-negative integers; without it every row is one run, seed 0) and one
+    column per metric, named by key (``mae``, ``acc2_non0``) or as the tables show
+    it (``MAE``, ``Acc-2 (non0)``). Every value must be a number; a (rate, seed)
+    pair may appear once. Returns the rows as a frame (``variant``, ``rate``,
+    ``seed`` and the metrics); :func:`check_baselines` then checks them against the
+    sweep.
+
+    Raises
+    ------
+    ConfigError
+        One line naming the file and the column.
+    """
+    import io
+    import pandas as pd
+    from .config import check_missing_rate
+    from .errors import read_input
+    path = Path(path)
+    if not str(name).strip() or any(ch in str(name) for ch in '/\\|'):
+        raise ConfigError(f'--baseline {name}={path}: the name must be non-empty, without / \\ or |')
+    text = read_input(path, ConfigError, text=True)
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ConfigError(f'{path}: not a CSV table ({str(exc).splitlines()[0]})') from None
+    columns = [str(c).strip() for c in frame.columns]
+    frame.columns = columns
+    if len(set(columns)) != len(columns):
+        dup = next(c for c in columns if columns.count(c) > 1)
+        raise ConfigError(f"{path}: column '{dup}': given twice")
+    if 'rate' not in columns:
+        raise ConfigError(f"{path}: column 'rate': missing (the CSV needs rate, optionally seed, and metric "
+                          f"columns)")
+    metrics = {}
+    for c in columns:
+        if c in ('rate', 'seed'):
+            continue
+        key = _metric_key(c)
+        if key is None:
+            raise ConfigError(f"{path}: column '{c}': not a metric of rmnas (known: "
+                              f"{', '.join(_known_metric_names())})")
+        if key in metrics.values():
+            raise ConfigError(f"{path}: column '{c}': the metric {key} is given twice")
+        metrics[c] = key
+    if not metrics:
+        raise ConfigError(f"{path}: column 'rate': no metric column beside it")
+    if frame.empty:
+        raise ConfigError(f"{path}: column 'rate': no rows")
+
+    def numbers(column: str):
+        out = []
+        for k, v in enumerate(frame[column], 2):           # line 1 is the header
+            try:
+                x = float(v)
+            except ValueError:
+                raise ConfigError(f"{path}: column '{column}': line {k}: not a number: {v!r}") from None
+            if not math.isfinite(x):
+                raise ConfigError(f"{path}: column '{column}': line {k}: not a finite number: {v!r}")
+            out.append(x)
+        return out
+
+    rows = pd.DataFrame({'variant': str(name), 'rate': numbers('rate')})
+    for r in rows['rate']:
+        check_missing_rate(r, f"{path}: column 'rate'")
+    if 'seed' in columns:
+        seeds = numbers('seed')
+        if any(x < 0 or x != int(x) for x in seeds):
+            raise ConfigError(f"{path}: column 'seed': seeds must be non-negative integers")
+        rows['seed'] = [int(x) for x in seeds]
+    else:
+        rows['seed'] = 0
+    for c, key in metrics.items():
+        rows[key] = numbers(c)
+    if rows.duplicated(['rate', 'seed']).any():
+        r, sd = rows[rows.duplicated(['rate', 'seed'])].iloc[0][['rate', 'seed']]
+        raise ConfigError(f"{path}: column 'rate': rate {r:g} (seed {sd}) appears twice")
+    rows.attrs['source'] = str(path)
+    rows.attrs['columns'] = {key: c for c, key in metrics.items()}      # metric key -> the CSV's column name
+    return rows
+
+
+def _known_metric_names() -> List[str]:
+    from .metrics import DISPLAY_NAMES
+    return list(DISPLAY_NAMES)
+
+
+def check_baselines(baselines: Dict[str, Any], kind: str, rates: Sequence[float],
+                    variants: Sequence[str]) -> Dict[str, Any]:
+    """Check :func:`load_baseline` frames against the sweep: its metrics, its rates, names apart from its variants."""
+    from .metrics import _METRIC_FUNCS
+    sample = _METRIC_FUNCS[kind](np.zeros(2), np.zeros(2) if kind == 'classification' else np.array([1.0, -1.0]))
+    known = [f'{r:g}' for r in rates]
+    for name, frame in baselines.items():
+        source = frame.attrs.get('source', name)
+        if name in variants:
+            raise ConfigError(f'--baseline {name}: the sweep has a variant of that name; choose another')
+        for m in _metric_columns(frame):
+            if m not in sample:
+                raise ConfigError(f"{source}: column '{frame.attrs.get('columns', {}).get(m, m)}': not a metric "
+                                  f"of this sweep "
+                                  f"(it has: {', '.join(sample)})")
+        for r in frame['rate']:
+            if f'{r:g}' not in known:
+                raise ConfigError(f"{source}: column 'rate': rate {r:g} is not one of the sweep's "
+                                  f"({', '.join(known)})")
+        frame['rate'] = [float(rates[known.index(f'{r:g}')]) for r in frame['rate']]   # the sweep's own floats
+    return baselines
+
+
+def with_baselines(results, baselines: Optional[Dict[str, Any]]):
+    """The sweep's results with the baselines' rows after them (metrics the sweep lacks dropped)."""
+    import pandas as pd
+    if not baselines:
+        return results
+    metrics = _metric_columns(results)
+    frames = [results] + [frame.reindex(columns=['variant', 'rate', 'seed'] + metrics)
+                          for frame in baselines.values()]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _metric_columns(results) -> List[str]:
@@ -494,14 +638,17 @@ def summary_text(table) -> str:
             + ''.join(f'  {line}\n' for line in legend) + summary_frame(table).to_string(index=False))
 
 
-def write_markdown(table, base: Dict, spec: SweepSpec) -> str:
+def write_markdown(table, base: Dict, spec: SweepSpec, baselines: Optional[Dict[str, Any]] = None) -> str:
     data = base['data']
     head = (f"# Robustness sweep: {base['name']}\n\n"
             f"Data: {data['format']}" + (f" ({data['path']})" if data.get('path') else '') +
             f", {data['level']} level {data['task']}; search space {Path(base['search_space']).name}, "
             f"strategy {Path(base['strategy']).name}.\n"
             f"Variants: {', '.join(spec.variants)}; missing rates: {', '.join(f'{r:g}' for r in spec.rates)}; "
-            f"seeds: {', '.join(map(str, spec.seeds))}.\n\n"
+            f"seeds: {', '.join(map(str, spec.seeds))}.\n"
+            + ''.join(f"Baseline {name}: {frame.attrs.get('source', 'given')} (its own test metrics, "
+                      f"read from the file).\n" for name, frame in (baselines or {}).items())
+            + '\n'
             'Test metrics, mean ± std over seeds. AUILC: area under the metric-vs-missing-rate curve '
             '(trapezoid from r = 0); mean over rates: the plain mean of the curve.\n'
             + ''.join(f'\n* {line}' for line in variant_legend(spec.variants))
@@ -531,9 +678,10 @@ def write_plots(table, sweep_dir: Path, title: str = '') -> Dict[str, Path]:
     return out
 
 
-def write_outputs(table, results, sweep_dir: Path, base: Dict, spec: SweepSpec) -> Dict[str, Path]:
+def write_outputs(table, results, sweep_dir: Path, base: Dict, spec: SweepSpec,
+                  baselines: Optional[Dict[str, Any]] = None) -> Dict[str, Path]:
     from .rundir import atomic_write_text
     files = {'csv': atomic_write_text(sweep_dir / 'sweep.csv', table.to_csv(index=False)),
-             'md': atomic_write_text(sweep_dir / 'sweep.md', write_markdown(table, base, spec))}
+             'md': atomic_write_text(sweep_dir / 'sweep.md', write_markdown(table, base, spec, baselines))}
     files.update({f'plot_{k}': v for k, v in write_plots(table, sweep_dir, base['name']).items()})
     return files
