@@ -269,7 +269,8 @@ KEY_DOCS: Dict[str, Dict[str, str]] = {
         'threads': 'torch threads; 0: torch\'s default (one per core). Results depend on it; '
                    'recorded in `environment.json`. A machine setting: `--resume` may change it',
         'select_metric': 'validation metric that picks the best epoch and stops early (search and retrain); '
-                         'null: `mae` for regression at sentence level, `waf` for classification and at dialogue level',
+                         'null: `mae` for regression (sentence and dialogue level), `waf` for classification',
+        'metrics': 'metric set: `auto` follows the task, level and label range; or a named set',
         'search_space': 'search-space file: a path (relative to this config) or a shipped name (`tiny`, `rmnas`)',
         'strategy': 'strategy file: a path (relative to this config) or a shipped name (`darts`, `gumbel_darts`)',
         'data.format': 'reader: `synthetic` (the embedded dataset), `mmsa`, `gcnet`, `table` (README, "Your data")',
@@ -298,6 +299,9 @@ KEY_DOCS: Dict[str, Dict[str, str]] = {
         'search.export': '`best`: export the choice weights of the best validation epoch; `final`: those of the '
                          'last epoch',
         'search.batch_size': 'batch size of the search (train and validation batches)',
+        'search.derive': '`argmax`: NNI\'s export; `threshold`: every choice weighing >= `derive_threshold` kept '
+                         '(Figure 4), several kept candidates combined by their mean (`rmnas_nni.derivation`)',
+        'search.derive_threshold': '`derive: threshold`: the weight a choice needs to be kept',
         'search.patience': 'stop the search after this many epochs without a better `select_metric`',
         'retrain.enabled': '`false`: stop after the search (no retraining, no test metrics)',
         'retrain.epochs': 'retrain epochs (at most)',
@@ -327,6 +331,8 @@ KEY_DOCS: Dict[str, Dict[str, str]] = {
         'fusion.n_cells': 'fusion Cells',
         'fusion.n_steps': 'Cell-Steps per Cell',
         'fusion.ops': 'candidate Cell-Step operations, each at most once',
+        'fusion.input_selection': '`one_of_n`: each Cell input one candidate (one softmax over them); `gates`: '
+                                  'eq. 13, every candidate gated between identity and zero, the open ones summed',
         'fusion.attention_chunks': 'the fusion attention reads a `c`-vector as this many chunks; must divide `width`',
     },
     'strategy': {
