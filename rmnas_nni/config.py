@@ -187,6 +187,8 @@ RUN_SCHEMA: Dict[str, Any] = {
         # (Figure 4's caption; see rmnas_nni.derivation)
         'derive': Field(str, 'argmax', _one_of('argmax', 'threshold')),
         'derive_threshold': Field(NUMBER, 0.2, lambda v: None if 0.0 < v <= 1.0 else 'must be in (0, 1]'),
+        # DARTS's rule: a fusion step never derives to the `zero` operation (its strongest other one)
+        'exclude_zero': Field(bool, False),
     },
     'retrain': {
         'enabled': Field(bool, True),
@@ -302,6 +304,8 @@ KEY_DOCS: Dict[str, Dict[str, str]] = {
         'search.derive': '`argmax`: NNI\'s export; `threshold`: every choice weighing >= `derive_threshold` kept '
                          '(Figure 4), several kept candidates combined by their mean (`rmnas_nni.derivation`)',
         'search.derive_threshold': '`derive: threshold`: the weight a choice needs to be kept',
+        'search.exclude_zero': 'DARTS\'s derivation rule: a Cell-Step operation is never derived as `zero`; '
+                               'its strongest other operation is taken (gates keep their `zero`)',
         'search.patience': 'stop the search after this many epochs without a better `select_metric`',
         'retrain.enabled': '`false`: stop after the search (no retraining, no test metrics)',
         'retrain.epochs': 'retrain epochs (at most)',

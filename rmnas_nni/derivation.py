@@ -106,14 +106,25 @@ def is_gate(values) -> bool:
 
 
 def derive_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float]], method: str = 'argmax',
-                        threshold: float = DEFAULT_THRESHOLD) -> Dict[str, Any]:
+                        threshold: float = DEFAULT_THRESHOLD, exclude_zero: bool = False) -> Dict[str, Any]:
     """The derived architecture from NNI's ``export()`` (``arch``) and ``export_probs()`` (``probs``).
 
     See the module docstring for the rules. ``argmax`` returns a copy of ``arch``.
+    With ``exclude_zero`` (DARTS's own derivation rule: "zero operations are
+    excluded"), a choice that also offers other candidates never derives to
+    ``zero``: argmax keeps the strongest other candidate, threshold drops ``zero``
+    from the kept ones (falling back to the strongest other). Eq. 13's input gates
+    are not operations and keep their ``zero``.
     """
     if method not in DERIVATIONS:
         raise ValueError(f'unknown derivation {method!r} (known: {", ".join(DERIVATIONS)})')
     out = {label: (list(v) if isinstance(v, (list, tuple)) else v) for label, v in arch.items()}
+    if exclude_zero:
+        for label, value in arch.items():
+            dist = probs.get(label)
+            if dist and not is_gate(dist) and not isinstance(value, (list, tuple)) and 'zero' in dist \
+                    and len(dist) > 1 and value == 'zero':
+                out[label] = max((n for n in dist if n != 'zero'), key=lambda n: float(dist[n]))
     if method == 'argmax':
         return out
     for label, value in arch.items():
@@ -123,7 +134,8 @@ def derive_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float]]
         if is_gate(dist):
             out[label] = 'identity' if float(dist['identity']) >= threshold else 'zero'
             continue
-        kept = [str(name) for name, w in dist.items() if float(w) >= threshold]
+        kept = [str(name) for name, w in dist.items() if float(w) >= threshold
+                and not (exclude_zero and name == 'zero' and len(dist) > 1)]
         if not kept:
             continue                                              # fall back to the argmax
         out[label] = kept[0] if len(kept) == 1 else kept

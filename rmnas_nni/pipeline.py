@@ -273,8 +273,8 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
     val_loader = make_loader(splits['valid'], data.level, s['batch_size'], shuffle=False)
     result.val_metrics = evaluate(result.supernet, val_loader, data.task, kind)
     from .derivation import derive_architecture
-    result.arch = derive_architecture(result.arch, result.probs, s.get('derive', 'argmax'),
-                                      s.get('derive_threshold', 0.2))
+    result.arch = derive_architecture(result.arch, result.probs, s['derive'], s['derive_threshold'],
+                                      exclude_zero=s['exclude_zero'])
     atomic_write_json(run_dir / 'arch.json', result.arch)
     atomic_write_json(run_dir / 'arch_probs.json', result.probs)
     summary = choice_summary(result.probs)

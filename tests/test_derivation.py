@@ -182,3 +182,19 @@ def test_config_keys_are_checked():
                            ({'space': {'fusion': {'input_selection': 'all'}}}, 'fusion.input_selection')):
         with pytest.raises(ConfigError, match=key.replace('.', r'\.')):
             load_run_config(None, overrides)
+
+
+def test_exclude_zero_takes_the_strongest_other_operation_and_leaves_gates():
+    from rmnas_nni.derivation import derive_architecture
+    arch = {'fusion/cell0/step0/op': 'zero', 'fusion/cell0/step1/op': 'sum', 'text/block0/mixer': 'identity',
+            'fusion/cell0/input0/cand1': 'zero'}
+    probs = {'fusion/cell0/step0/op': {'zero': 0.5, 'sum': 0.1, 'attention': 0.3, 'concat_fc': 0.1},
+             'fusion/cell0/step1/op': {'zero': 0.3, 'sum': 0.7},
+             'text/block0/mixer': {'attention': 0.2, 'identity': 0.8},
+             'fusion/cell0/input0/cand1': {'identity': 0.1, 'zero': 0.9}}
+    assert derive_architecture(arch, probs) == arch
+    out = derive_architecture(arch, probs, exclude_zero=True)
+    assert out == {**arch, 'fusion/cell0/step0/op': 'attention'}
+    out = derive_architecture(arch, probs, 'threshold', 0.25, exclude_zero=True)
+    assert out['fusion/cell0/step0/op'] == 'attention' and out['fusion/cell0/step1/op'] == 'sum'
+    assert out['fusion/cell0/input0/cand1'] == 'zero'
