@@ -245,7 +245,7 @@ OPTIMIZER_SCHEMA = {
 }
 
 STRATEGY_SCHEMA: Dict[str, Any] = {
-    'strategy': Field(str, 'darts', _one_of('darts', 'gumbel_darts', 'random_oneshot')),
+    'strategy': Field(str, 'darts', _one_of('darts', 'gumbel_darts')),
     'options': {
         'gradient_clip_val': Field(NUMBER, None, _positive, nullable=True),
         'warmup_epochs': Field(int, 0, _non_negative),
@@ -340,7 +340,7 @@ KEY_DOCS: Dict[str, Dict[str, str]] = {
         'fusion.attention_chunks': 'the fusion attention reads a `c`-vector as this many chunks; must divide `width`',
     },
     'strategy': {
-        'strategy': 'NNI one-shot strategy: DARTS (first order), GumbelDARTS, or random one-shot',
+        'strategy': 'NNI one-shot strategy: DARTS (first order) or GumbelDARTS',
         'options.gradient_clip_val': 'gradient norm clip of the weight steps; null: none',
         'options.warmup_epochs': 'epochs of weight steps only, before the architecture steps begin',
         'options.log_prob_every_n_step': 'log the choice weights every this many batches',

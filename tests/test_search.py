@@ -193,3 +193,24 @@ def test_gated_fusion_search_runs_end_to_end(tmp_path, derive):
     assert (tmp_path / 'run' / 'architecture.png').is_file()
     nr = evaluate_search_weights(cfg, data, arch, tmp_path / 'run', printer=lambda s: None)
     assert np.isfinite(nr['test']['mae'])
+
+
+def test_every_strategy_name_the_schema_accepts_builds_and_others_are_one_line(tmp_path):
+    """Each name the strategy schema accepts builds an NNI strategy; any other is refused
+    with one line naming the file and key, exit 2, and no run directory is written."""
+    from conftest import run_cli
+    from rmnas_nni.config import STRATEGY_SCHEMA, load_strategy_config
+    from rmnas_nni.search import build_strategy
+    accepted = [o for o in ('darts', 'gumbel_darts', 'random_oneshot', 'enas', 'proxyless')
+                if STRATEGY_SCHEMA['strategy'].check(o) is None]
+    assert accepted == ['darts', 'gumbel_darts']
+    for name in accepted:
+        path = tmp_path / f'{name}.yml'
+        path.write_text(f'strategy: {name}\n')
+        assert build_strategy(load_strategy_config(path)) is not None
+    bad = tmp_path / 'random_oneshot.yml'
+    bad.write_text('strategy: random_oneshot\n')
+    r = run_cli('run', '--set', f'strategy={bad}', '--out', tmp_path / 'run')
+    assert r.returncode == 2
+    assert r.stderr.strip().count('\n') == 0 and 'random_oneshot' in r.stderr and "'strategy'" in r.stderr
+    assert not (tmp_path / 'run').exists()
