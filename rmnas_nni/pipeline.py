@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -343,7 +344,7 @@ def random_candidates(cfg: Dict, data: MultimodalData, run_dir: Path, *, epochs:
 
     Each is trained like a retrain (``epochs`` overrides ``retrain.epochs``, without
     early stopping: the random search's short training) into
-    ``RUN/candidates/arch<k>/``; a finished candidate (its ``metrics.json``) is not
+    ``RUN/candidates/arch<k>/``, a run directory with the run's config and masks; a finished candidate (its ``metrics.json``) is not
     trained again on resume. Returns ``[(arch, retrain summary)]`` in draw order.
     """
     from .baselines import random_architecture, random_seed
@@ -361,6 +362,9 @@ def random_candidates(cfg: Dict, data: MultimodalData, run_dir: Path, *, epochs:
             summary = json.loads(done.read_text())
         else:
             cdir.mkdir(parents=True, exist_ok=True)
+            for name in ('config.yaml', 'environment.json', 'masks.npz'):      # a run directory of its own
+                if (run_dir / name).is_file() and not (cdir / name).is_file():
+                    shutil.copyfile(run_dir / name, cdir / name)
             atomic_write_json(cdir / 'arch.json', arch)
             printer(f'random architecture {i + 1}/{k} ({cdir})')
             summary = retrain(ccfg, data, arch, cdir, resume=resume and (cdir / 'retrain' / 'last.pt').is_file(),
@@ -392,7 +396,6 @@ def architecture_for(cfg: Dict, data: MultimodalData, run_dir: Path, *, resume: 
     and returns the summary of the best on validation, with the median of all.
     """
     import math
-    import shutil
     import time
     method = cfg['search']['method']
     arch_path = run_dir / 'arch.json'

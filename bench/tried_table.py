@@ -1,0 +1,61 @@
+"""The "configurations tried" table: validation beside test, per configuration, over sweep cells.
+
+Each argument is ``NAME=DIR[:VARIANT]`` (a sweep directory, or a folder of run
+directories under ``cells/<variant>/``; all variants unless one is named). Per configuration, over its cells: the mean validation
+WAF and MAE of the retrained network at its selected epoch (what chooses), the mean
+test WAF and MAE (reported, never used to choose), the epoch the search exported,
+the normalised entropy and chosen weight of the choice weights at export, and what
+the derived architectures hold: the share of fusion step operations that are
+``zero`` and of token mixers that are ``identity`` (the parameter-free choices DARTS
+is known to collapse onto).
+
+    python bench/tried_table.py final=runs/final_full best=runs/final_best
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def row(name: str, folder: Path, variant: str = '*') -> str:
+    cells = sorted(folder.glob(f'cells/{variant}/r*-s*/metrics.json'))
+    vals = []
+    for path in cells:
+        m = json.loads(path.read_text())
+        arch = json.loads((path.parent / 'arch.json').read_text())
+        search = m.get('search') or {}
+        ops = [v for k, v in arch.items() if k.endswith('/op')]
+        mixers = [v for k, v in arch.items() if k.endswith('/mixer')]
+        vals.append([m['valid']['waf'], m['valid']['mae'], m['test']['waf'], m['test']['mae'],
+                     search.get('best_epoch') if search.get('export') == 'best' else search.get('epochs_run'),
+                     (search.get('choices') or {}).get('entropy'), (search.get('choices') or {}).get('top_weight'),
+                     np.mean([o == 'zero' for o in ops]) if ops else np.nan,
+                     np.mean([x == 'identity' for x in mixers]) if mixers else np.nan])
+    a = np.array([[np.nan if v is None else v for v in r] for r in vals], dtype=float)
+    with np.errstate(all='ignore'):
+        import warnings
+        warnings.simplefilter('ignore', RuntimeWarning)
+        mu = np.nanmean(a, axis=0)
+    fmt = lambda v, f: '–' if not np.isfinite(v) else format(v, f)   # noqa: E731
+    return (f'| {name} | {len(a)} | {mu[0]:.2f} | {mu[1]:.4f} | {mu[2]:.2f} | {mu[3]:.4f} | {fmt(mu[4], ".1f")} '
+            f'| {fmt(mu[5], ".3f")} | {fmt(mu[6], ".3f")} | {fmt(mu[7], ".0%")} | {fmt(mu[8], ".0%")} |')
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('configs', nargs='+', help='NAME=DIR[:VARIANT]')
+    args = p.parse_args(argv)
+    print('| configuration | cells | val WAF | val MAE | test WAF | test MAE | exported epoch | entropy at export '
+          '| chosen weight | zero ops | identity mixers |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|')
+    for spec in args.configs:
+        name, _, rest = spec.partition('=')
+        folder, _, variant = rest.partition(':')
+        print(row(name, Path(folder), variant or '*'))
+
+
+if __name__ == '__main__':
+    main()
