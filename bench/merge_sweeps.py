@@ -9,7 +9,8 @@ gives its ``(median)`` row. Paired differences (same seeds, same masks) of one
 variant against the others are added for the metric of ``--paired``.
 
     python bench/merge_sweeps.py --out docs/results/mosi_nas_baselines \
-        RMNAS=runs/final_full:full runs/final_baselines --paired waf
+        RMNAS=runs/final_best:full runs/final_baselines --paired waf \
+        --baseline GCNet=docs/results/mosi_nas_baselines/gcnet_peers.csv
 """
 from __future__ import annotations
 
@@ -73,11 +74,17 @@ def main(argv=None):
     p.add_argument('--out', type=Path, required=True)
     p.add_argument('--paired', default='waf', help='metric of the paired differences')
     p.add_argument('--reference', help='variant the paired differences are taken from (default: the first)')
+    p.add_argument('--baseline', action='append', default=[], metavar='NAME=CSV',
+                   help="another model's per-rate test metrics (as rmnas sweep --baseline)")
     args = p.parse_args(argv)
-    from rmnas_nni.sweep import aggregate, markdown_table, summary_frame, write_plots
+    from rmnas_nni.sweep import aggregate, load_baseline, markdown_table, summary_frame, with_baselines, write_plots
     results = load_cells(args.sweeps)
     rates = sorted(set(results['rate']))
-    table = aggregate(results, rates)
+    baselines = {}
+    for spec in args.baseline:
+        name, _, path = spec.partition('=')
+        baselines[name] = load_baseline(name, path)
+    table = aggregate(with_baselines(results, baselines), rates)
     args.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out / 'table.csv', index=False)
     summary = summary_frame(table)

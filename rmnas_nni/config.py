@@ -178,8 +178,10 @@ RUN_SCHEMA: Dict[str, Any] = {
         'method': Field(str, 'oneshot', _one_of('oneshot', 'random', 'random_search', 'hand_designed')),
         'random_k': Field(int, 4, _positive),
         'epochs': Field(int, 10, _positive),
-        'min_epochs': Field(int, 0, _non_negative),    # no early stop before this many epochs
+        'min_epochs': Field(int, 10, _non_negative),   # no early stop before this many epochs
         'batch_size': Field(int, 32, _positive),
+        # (export below) best, chosen on validation: exporting the final epoch collapses onto
+        # zero operations and identity mixers (docs/quality.md)
         'patience': Field(int, 8, _positive),
         # best: the choice weights of the best validation epoch; final: those of the last epoch
         'export': Field(str, 'best', _one_of('best', 'final')),
@@ -187,8 +189,9 @@ RUN_SCHEMA: Dict[str, Any] = {
         # (Figure 4's caption; see rmnas_nni.derivation)
         'derive': Field(str, 'argmax', _one_of('argmax', 'threshold')),
         'derive_threshold': Field(NUMBER, 0.2, lambda v: None if 0.0 < v <= 1.0 else 'must be in (0, 1]'),
-        # DARTS's rule: a fusion step never derives to the `zero` operation (its strongest other one)
-        'exclude_zero': Field(bool, False),
+        # DARTS's rule: a fusion step never derives to the `zero` operation (its strongest other one);
+        # chosen on validation, docs/quality.md
+        'exclude_zero': Field(bool, True),
     },
     'retrain': {
         'enabled': Field(bool, True),
