@@ -444,7 +444,6 @@ def run_trial(args) -> int:
     from .pipeline import prepare_data, run, select_metric_of
     from .metrics import metric_direction
     from .rundir import atomic_write_json
-    from .run_plots import plot_run
 
     under_nni = _under_nni()
     if under_nni:
@@ -468,7 +467,7 @@ def run_trial(args) -> int:
     run_dir = Path(summary['run_dir'])
     probs = json.loads((run_dir / 'arch_probs.json').read_text())
     result = final_result(summary, summary['arch'], probs, reporter.best_epoch('search', mode))
-    figures = plot_run(run_dir, select)
+    figures = sorted((run_dir / 'figures').glob('*.png'))                  # drawn by run()
     atomic_write_json(run_dir / 'nni_parameters.json', params or {})
     record = {'select_metric': select, 'direction': mode, 'final': result, 'intermediate': reporter.history}
     if under_nni:

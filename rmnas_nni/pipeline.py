@@ -491,13 +491,16 @@ def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrit
     if search_summary.is_file():
         summary['search'] = json.loads(search_summary.read_text())
         atomic_write_json(run_dir / 'metrics.json', {k: v for k, v in summary.items() if k != 'report'})
+    from .run_plots import plot_run
+    plot_run(run_dir, summary['select_metric'])
     table = metrics_table({valid_label: summary['valid'], 'test': summary['test']})
     warning = ('\nWARNING: the network predicts a constant on the test set: it learned nothing from its inputs.'
                if summary.get('constant_prediction') else '')
     report = ('\n' + arch_text + '\n\n' + table.to_string(float_format=lambda v: f'{v:.4f}') + warning
               + f'\n\nrun directory: {run_dir}\n  architecture: {arch_path}'
               + (f' (figure: {figure})' if figure else '') + f'\n  choice weights: {run_dir / "arch_probs.json"}'
-              f'\n  weights: {run_dir / "model.pt"}\n  metrics: {run_dir / "metrics.json"}\n  log: {run_dir / "log.txt"}')
+              f'\n  weights: {run_dir / "model.pt"}\n  metrics: {run_dir / "metrics.json"}'
+              f'\n  curves and choice weights: {run_dir / "figures"}\n  log: {run_dir / "log.txt"}')
     printer(report)
     summary['report'] = report
     summary['run_dir'] = str(run_dir)
