@@ -180,7 +180,7 @@ def test_gated_fusion_search_runs_end_to_end(tmp_path, derive):
     argmax = {label: ([int(max(d, key=d.get))] if isinstance(arch[label], list) and
                       all(isinstance(v, int) for v in arch[label]) else max(d, key=d.get))
               for label, d in probs.items()}
-    assert arch == derive_architecture(argmax, probs, derive, 0.2)
+    assert arch == derive_architecture(argmax, probs, derive, 0.2, exclude_zero=cfg['search']['exclude_zero'])
     if derive == 'threshold':
         kept = [v for v in arch.values() if isinstance(v, list) and isinstance(v[0], str)]
         assert kept and all(all(probs[l][n] >= 0.2 for n in v) for l, v in arch.items()
