@@ -15,7 +15,6 @@ variant against the others are added for the metric of ``--paired``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -26,8 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def load_cells(specs):
-    import pandas as pd
-    rows = []
+    """The finished cells of every sweep as :func:`rmnas_nni.sweep.collect_results` reads them."""
+    from rmnas_nni.sweep import Cell, collect_results
+    cells = []
     for spec in specs:
         name, _, rest = spec.rpartition('=')
         folder, _, only = rest.partition(':')
@@ -36,13 +36,8 @@ def load_cells(specs):
             if only and variant != only:
                 continue
             rate, seed = path.parent.name[1:].split('-s')
-            m = json.loads(path.read_text())
-            label = name or variant
-            rows.append({'variant': label, 'rate': float(rate), 'seed': int(seed), **m['test']})
-            if 'test_median' in m:
-                rows.append({'variant': f'{label} (median)', 'rate': float(rate), 'seed': int(seed),
-                             **m['test_median']})
-    return pd.DataFrame(rows)
+            cells.append(Cell(name or variant, float(rate), int(seed), {}, path.parent))
+    return collect_results(cells)
 
 
 def paired(results, metric: str, reference: str) -> str:
