@@ -174,7 +174,7 @@ class Runner:
     def project_search(self, precision) -> dict:
         from nni_overhead import EpochTimer
         from rmnas_nni.pipeline import quiet_libraries
-        from rmnas_nni.search import run_search, seed_epoch
+        from rmnas_nni.search_strategy import run_search, seed_epoch
         from rmnas_nni.space import RMNASSpace
         quiet_libraries()
         seed_epoch(0, -1)

@@ -133,7 +133,7 @@ def trends_vs_loop(res: C.Results, sizes, batch: int, heads: int, in_dim: int, f
 
 def lst_share(res: C.Results, batch: int, reps: int, smoke: bool) -> None:
     from rmnas_nni.config import load_strategy_config
-    from rmnas_nni.search import build_strategy
+    from rmnas_nni.search_strategy import build_strategy
     from rmnas_nni.space import RMNASSpace
     if smoke:
         dims, lengths = {'text': 12, 'audio': 5, 'vision': 7}, {'text': 10, 'audio': 20, 'vision': 15}

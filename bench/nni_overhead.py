@@ -5,7 +5,7 @@ Both sides search the same supernet (the run config's space, made a DARTS supern
 ``RMNASDarts.mutate_model`` from the same seed) on the same data with the same
 batch order and the same threads:
 
-* **NNI**: :func:`rmnas_nni.search.run_search`, exactly as ``rmnas search`` runs it
+* **NNI**: :func:`rmnas_nni.search_strategy.run_search`, exactly as ``rmnas search`` runs it
   (``RMNASDarts`` one-shot module under a Lightning ``Trainer``, ``CombinedLoader`` over
   the train and architecture loaders, validation every epoch, checkpoints, CSV
   logger, progress line), one epoch, into a temporary directory.
@@ -91,13 +91,13 @@ class Bench:
 
     def space(self):
         from rmnas_nni.pipeline import build_space
-        from rmnas_nni.search import seed_epoch
+        from rmnas_nni.search_strategy import seed_epoch
         seed_epoch(self.cfg['seed'], -1)                       # as pipeline.search does before building the space
         return build_space(self.cfg, self.data)
 
     # -- NNI -------------------------------------------------------------------------------------------------
     def nni(self, profile: bool = False, stock_log_probs: bool = False):
-        from rmnas_nni.search import ArchitectureOptimizerMixin, run_search
+        from rmnas_nni.search_strategy import ArchitectureOptimizerMixin, run_search
         if stock_log_probs:                 # NNI's own log_probs: one Lightning self.log per choice value
             from nni.nas.oneshot.pytorch.base_lightning import BaseOneShotLightningModule
             ours = ArchitectureOptimizerMixin.log_probs
@@ -131,7 +131,7 @@ class Bench:
     def hand(self):
         from rmnas_nni.losses import rmnas_loss
         from rmnas_nni.metrics import compute_metrics
-        from rmnas_nni.search import (RMNASTrainingModule, batch_predictions, build_optimizer, build_strategy,
+        from rmnas_nni.search_strategy import (RMNASTrainingModule, batch_predictions, build_optimizer, build_strategy,
                                       seed_epoch)
         cfg, seed, task = self.cfg, self.cfg['seed'], self.data.task
         space = self.space()
@@ -230,7 +230,7 @@ class Breakdown:
         from nni.nas.oneshot.pytorch.base_lightning import BaseOneShotLightningModule
         from pytorch_lightning import LightningModule as PLModule
         from pytorch_lightning.callbacks import ModelCheckpoint
-        from rmnas_nni.search import ArchitectureOptimizerMixin
+        from rmnas_nni.search_strategy import ArchitectureOptimizerMixin
         from rmnas_nni.space import RMNASSpace
         self.wrap(RMNASSpace, 'forward', 'compute: supernet forward')
         self.wrap(torch.Tensor, 'backward', 'compute: backward')

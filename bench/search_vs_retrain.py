@@ -62,7 +62,7 @@ def build(kind: str, smoke: bool, seed: int = 0, shape=None):
     from nni.nas.space import model_context
     from rmnas_nni.config import load_strategy_config
     from rmnas_nni.pipeline import attention_architecture
-    from rmnas_nni.search import RMNASTrainingModule, build_optimizer, build_strategy
+    from rmnas_nni.search_strategy import RMNASTrainingModule, build_optimizer, build_strategy
     from rmnas_nni.space import RMNASSpace
     dims, lengths, kw = shape or sizes(smoke)
     scfg = load_strategy_config(str(C.ROOT / 'strategies' / 'darts.yml'))

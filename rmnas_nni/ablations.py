@@ -37,35 +37,18 @@ of the config, so a variant's run directory holds the config it ran with and
 **(decision)** ``fusion_only`` switches LST off: the paper describes this baseline as
 BM-NAS-style fusion search over plain encoders, and LST is part of RMNAS's encoder,
 not of a plain one. With LST kept it would equal ``no_mixer_search``.
-
-**No retraining.** In NNI's DARTS supernet a ``LayerChoice`` keeps every candidate
-as a child named by the candidate (``...blocks.0.mixer.attention.qkv.weight``) next
-to its architecture logits (``..._arch_alpha``); in the fixed network the chosen
-candidate *is* the module (``...blocks.0.mixer.qkv.weight``). :func:`transfer_supernet_weights`
-renames the chosen candidate's entries, drops the others and the logits, and loads
-the result strictly, so a weight left over or missing is an error. Frozen buffers
-(the random-mixing matrices) travel with the weights. A choice that keeps several
-candidates (a threshold derivation) is a :class:`~rmnas_nni.derivation.KeptMean`
-whose children carry the candidates' names, so their entries keep their names.
 """
 from __future__ import annotations
 
 import copy
-import os
-from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Callable, Dict, List
 
-import torch
-
-from .errors import ConfigError, RunDirError
+from .config import check_variant, expand_variants
+from .registry import VARIANT_GROUPS as GROUPS
+from .registry import VARIANTS as REGISTERED
 
 __all__ = ['VARIANTS', 'TABLE7_NAMES', 'TABLE7_ROWS', 'VARIANT_GROUPS', 'expand_variants', 'variant_label',
-           'variant_names', 'apply_variant', 'check_variant',
-           'transfer_supernet_weights', 'supernet_state_from_checkpoint', 'load_supernet',
-           'evaluate_search_weights']
-
-Printer = Callable[[str], None]
-
+           'variant_names', 'apply_variant', 'check_variant']
 
 def _full(cfg: Dict) -> None:
     pass
@@ -188,13 +171,10 @@ DESCRIPTIONS.update({name: row[2] for name, row in TABLE7_ROWS.items()},
                     no_lst='w/o LST (not in the paper): attention logits carry no local sentiment trends')
 VARIANT_GROUPS = {'table7': list(TABLE7_ROWS)}
 
-
-def expand_variants(names) -> List[Any]:
-    """``names`` with every group (``table7``) replaced by its variants, in order."""
-    out: List[Any] = []
-    for name in names:
-        out.extend(VARIANT_GROUPS[name] if isinstance(name, str) and name in VARIANT_GROUPS else [name])
-    return out
+for _name, _transform in VARIANTS.items():        # config checks variant names against the registry
+    REGISTERED.register(_name, _transform, label=TABLE7_NAMES.get(_name, _name), description=DESCRIPTIONS[_name])
+for _name, _members in VARIANT_GROUPS.items():
+    GROUPS.register(_name, _members)
 
 
 def variant_label(name: str) -> str:
@@ -206,131 +186,10 @@ def variant_names() -> List[str]:
     return list(VARIANTS)
 
 
-def check_variant(name: Any, source: str = '--variants') -> str:
-    """A variant name (``+``-combinations allowed); raises :class:`ConfigError` naming ``source``."""
-    if not isinstance(name, str) or not name:
-        raise ConfigError(f'{source}: variant {name!r}: expected a name ({", ".join(VARIANTS)})')
-    if name in VARIANT_GROUPS:
-        raise ConfigError(f"{source}: {name!r} names several variants ({', '.join(VARIANT_GROUPS[name])}); "
-                          f'give one of them, or sweep them all with rmnas sweep --variants {name}')
-    parts = name.split('+')
-    for part in parts:
-        if part not in VARIANTS:
-            raise ConfigError(f'{source}: unknown variant {part!r} (known: {", ".join(VARIANTS)}; '
-                              f'combine with +, e.g. no_lst+no_retrain)')
-    if len(parts) > 1 and 'full' in parts:
-        raise ConfigError(f"{source}: variant {name!r}: 'full' does not combine with others")
-    if len(set(parts)) != len(parts):
-        raise ConfigError(f'{source}: variant {name!r}: a part is named twice')
-    return name
-
-
 def apply_variant(cfg: Dict, name: str) -> Dict:
     """A copy of the resolved run config ``cfg`` with variant ``name`` applied."""
     check_variant(name)
     out = copy.deepcopy(cfg)
     for part in name.split('+'):
         VARIANTS[part](out)
-    return out
-
-
-def transfer_supernet_weights(supernet: torch.nn.Module, fixed: torch.nn.Module, arch: Dict[str, Any]
-                              ) -> torch.nn.Module:
-    """Load the supernet's weights of the candidates chosen in ``arch`` into the fixed network.
-
-    Raises
-    ------
-    RuntimeError
-        (from ``load_state_dict``) when the renamed weights do not match the fixed
-        network exactly.
-    """
-    chosen: Dict[str, str] = {}
-    for name, module in supernet.named_modules():
-        names = getattr(module, 'names', None)
-        label = getattr(module, 'label', None)
-        if hasattr(module, '_arch_alpha') and names is not None and label is not None:
-            if label not in arch:
-                raise KeyError(f'architecture has no choice for {label!r}')
-            value = arch[label]
-            if isinstance(value, list) and len(value) == 1:
-                value = value[0]
-            chosen[name + '.' if name else ''] = [str(v) for v in value] if isinstance(value, list) else str(value)
-    state = {}
-    for key, value in supernet.state_dict().items():
-        if key.rsplit('.', 1)[-1] in ('_arch_alpha', '_arch_beta'):
-            continue
-        prefix = max((p for p in chosen if key.startswith(p)), key=len, default=None)
-        if prefix is not None:
-            candidate, _, rest = key[len(prefix):].partition('.')
-            if isinstance(chosen[prefix], list):              # kept candidates (KeptMean): names unchanged
-                if candidate not in chosen[prefix]:
-                    continue
-            elif candidate != chosen[prefix]:
-                continue
-            else:
-                key = prefix + rest
-        state[key] = value.detach().cpu().clone()
-    fixed.load_state_dict(state, strict=True)
-    return fixed
-
-
-def supernet_state_from_checkpoint(path: os.PathLike | str) -> Dict[str, torch.Tensor]:
-    """The supernet's ``state_dict`` from a search checkpoint (NNI's one-shot Lightning module)."""
-    path = Path(path)
-    if not path.is_file():
-        raise RunDirError(f'{path}: search checkpoint not found')
-    ckpt = torch.load(path, map_location='cpu', weights_only=False)
-    prefix = 'training_module._model.'
-    state = {k[len(prefix):]: v for k, v in ckpt['state_dict'].items() if k.startswith(prefix)}
-    if not state:
-        raise RunDirError(f'{path}: not a search checkpoint written by rmnas (no supernet weights)')
-    return state
-
-
-def load_supernet(cfg: Dict, data, run_dir: os.PathLike | str) -> torch.nn.Module:
-    """The trained supernet of a run, rebuilt with NNI and loaded from ``search/checkpoints/best.ckpt``."""
-    from .pipeline import build_space
-    from .search import build_strategy
-    ckpt_dir = Path(run_dir) / 'search' / 'checkpoints'
-    path = ckpt_dir / 'best.ckpt' if (ckpt_dir / 'best.ckpt').is_file() else ckpt_dir / 'last.ckpt'
-    state = supernet_state_from_checkpoint(path)
-    supernet = build_strategy(cfg['strategy_config'], cfg['seed']).mutate_model(build_space(cfg, data))
-    supernet.load_state_dict(state, strict=True)
-    return supernet
-
-
-def evaluate_search_weights(cfg: Dict, data, arch: Dict[str, Any], run_dir: os.PathLike | str, *,
-                            supernet: Optional[torch.nn.Module] = None, printer: Printer = print) -> Dict:
-    """The ``no_retrain`` final step: the fixed network with the supernet's weights, evaluated.
-
-    ``supernet`` is the trained supernet (as the search left it, best epoch
-    restored); without it, it is loaded from the run's search checkpoint. Writes
-    ``model.pt`` (the transferred weights) and ``metrics.json`` like a retrain does.
-    """
-    from .data import make_loader
-    from .pipeline import build_fixed_model, count_parameters, select_metric_of
-    from .rundir import atomic_torch_save, atomic_write_json
-    from .trainer import device_of, evaluate
-    run_dir = Path(run_dir)
-    kind, select = select_metric_of(cfg, data)
-    if supernet is None:
-        supernet = load_supernet(cfg, data, run_dir)
-    model = build_fixed_model(cfg, data, arch, cfg['seed'])
-    transfer_supernet_weights(supernet, model, arch)
-    printer(f'no retraining: fixed network ({count_parameters(model) / 1e6:.2f}M parameters) '
-            f'with the supernet\'s search weights')
-    dev = device_of(cfg['device'])
-    bs = cfg['retrain']['batch_size']
-    valid = evaluate(model.to(dev), make_loader(data.splits['valid'], data.level, bs, shuffle=False),
-                     data.task, kind, dev)
-    test = evaluate(model, make_loader(data.splits['test'], data.level, bs, shuffle=False), data.task, kind, dev)
-    atomic_torch_save({k: v.cpu() for k, v in model.state_dict().items()}, run_dir / 'model.pt')
-    best_epoch = None
-    best = run_dir / 'search' / 'checkpoints' / 'best.ckpt'
-    if best.is_file():
-        best_epoch = int(torch.load(best, map_location='cpu', weights_only=False)['epoch']) + 1
-    out = {'test': test, 'valid': valid, 'select_metric': select, 'metric_kind': kind,
-           'best_epoch': best_epoch, 'epochs_run': 0, 'weights': 'supernet',
-           'missing_rate': cfg['data']['missing']['rate'], 'parameters': count_parameters(model)}
-    atomic_write_json(run_dir / 'metrics.json', out)
     return out

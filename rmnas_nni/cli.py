@@ -19,39 +19,21 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import yaml
-
+from .ablations import DESCRIPTIONS, apply_variant, check_variant
+from .config import RUN_SCHEMA, load_run_config, parse_overrides, validate
 from .errors import ConfigError, RMNASError
+from .figures import run_architecture_figure
+from .nni_compat import quiet_libraries
+from .rundir import atomic_write_json, default_run_dir, load_run
+from .sweep import load_baseline, load_sweep, resolve_sweep, run_sweep
+from .version import __version__
 
 EPILOG = 'Takes --config FILE (a run config, see examples/) and --set KEY=VALUE overrides.'
 # machine settings: not part of a run's identity, so --resume may change them
 MACHINE_KEYS = ('threads', 'device')
 
 
-def _parse_sets(items: List[str]) -> Dict[str, Any]:
-    """``['search.epochs=2', 'data.missing.rate=0.3']`` -> nested dict."""
-    out: Dict[str, Any] = {}
-    for item in items or []:
-        if '=' not in item:
-            raise ConfigError(f"--set {item}: expected KEY=VALUE (e.g. search.epochs=2)")
-        key, value = item.split('=', 1)
-        try:
-            parsed = yaml.safe_load(value)
-        except yaml.YAMLError:
-            raise ConfigError(f'--set {item}: value is not valid YAML') from None
-        if isinstance(parsed, str):
-            try:
-                parsed = float(parsed)               # YAML 1.1 reads 5e-4 (no dot) as a string
-            except ValueError:
-                pass
-        node = out
-        parts = key.strip().split('.')
-        for p in parts[:-1]:
-            node = node.setdefault(p, {})
-            if not isinstance(node, dict):
-                raise ConfigError(f'--set {item}: {p} is set twice')
-        node[parts[-1]] = parsed
-    return out
+_parse_sets = parse_overrides      # --set KEY=VALUE items -> nested overrides
 
 
 def _common(p: argparse.ArgumentParser, out: bool = True, noun: str = 'run',
@@ -75,7 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
                                      epilog='run, search, retrain, space, sweep and multitrial take --config FILE '
                                             '(a run config, see examples/) and --set KEY=VALUE overrides; '
                                             'rmnas COMMAND --help lists what each command takes.')
-    from . import __version__
     parser.add_argument('--version', action='version', version=f'rmnas-nni {__version__}')
     sub = parser.add_subparsers(dest='command', metavar='COMMAND')
     sub.required = True
@@ -162,7 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _variant_help() -> str:
-    from .ablations import DESCRIPTIONS
     return '\n'.join(f'  {name:<16} {text}' for name, text in DESCRIPTIONS.items())
 
 
@@ -174,15 +154,13 @@ def _variant(p: argparse.ArgumentParser) -> None:
 
 
 def _load(args) -> Dict:
-    from .pipeline import load_config, load_run
     if getattr(args, 'resume', None):
         if args.config or getattr(args, 'variant', 'full') != 'full':
             raise ConfigError('--resume continues a run with its own config; do not pass --config or --variant')
         return machine_overrides(load_run(args.resume), _parse_sets(args.sets))
-    cfg = load_config(args.config, _parse_sets(args.sets))
+    cfg = load_run_config(args.config, _parse_sets(args.sets))
     variant = getattr(args, 'variant', 'full')
     if variant != 'full':
-        from .ablations import apply_variant, check_variant
         cfg = apply_variant(cfg, check_variant(variant, '--variant'))
         cfg['name'] = f"{cfg['name']}-{variant}"
     return cfg
@@ -200,7 +178,6 @@ def machine_overrides(cfg: Dict, sets: Dict[str, Any]) -> Dict:
                           f"settings ({', '.join(MACHINE_KEYS)}) may be changed")
     if not sets:
         return cfg
-    from .config import RUN_SCHEMA, validate
     checked = validate(sets, {k: RUN_SCHEMA[k] for k in sets}, '--set')
     if checked.get('device') == 'cuda':
         import torch
@@ -210,15 +187,14 @@ def machine_overrides(cfg: Dict, sets: Dict[str, Any]) -> Dict:
 
 
 def _run_dir(args, cfg) -> tuple:
-    from .rundir import default_run_dir
     if args.resume:
         return Path(args.resume), True
     return Path(args.out) if args.out else default_run_dir(cfg['name']), False
 
 
 def cmd_run(args) -> int:
-    from .pipeline import run
     cfg = _load(args)
+    from .pipeline import run
     run_dir, resume = _run_dir(args, cfg)
     summary = run(cfg, run_dir, resume=resume, overwrite=args.overwrite, quiet=args.quiet)
     if args.quiet:
@@ -227,8 +203,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_search(args) -> int:
-    from .pipeline import prepare_data, search, start_run
     cfg = _load(args)
+    from .pipeline import prepare_data, search, start_run
     data, masks = prepare_data(cfg)
     run_dir, resume = _run_dir(args, cfg)
     run_dir, printer = start_run(cfg, data, masks, run_dir, overwrite=args.overwrite, resume=resume,
@@ -240,8 +216,8 @@ def cmd_search(args) -> int:
 
 
 def cmd_retrain(args) -> int:
-    from .pipeline import build_space, load_architecture, metrics_table, prepare_data, retrain, start_run
     cfg = _load(args)
+    from .pipeline import build_space, load_architecture, metrics_table, prepare_data, retrain, start_run
     data, masks = prepare_data(cfg)
     run_dir, resume = _run_dir(args, cfg)
     if resume:
@@ -254,7 +230,6 @@ def cmd_retrain(args) -> int:
     run_dir, printer = start_run(cfg, data, masks, run_dir, overwrite=args.overwrite, resume=resume,
                                  quiet=args.quiet)
     if not resume:
-        from .rundir import atomic_write_json
         atomic_write_json(run_dir / 'arch.json', arch)
     summary = retrain(cfg, data, arch, run_dir, resume=resume and (run_dir / 'retrain' / 'last.pt').is_file(),
                       printer=printer)
@@ -296,7 +271,6 @@ def cmd_space(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from .sweep import load_sweep, resolve_sweep, run_sweep
     if args.resume:
         if args.config or args.rates or args.seeds or args.variants or args.out:
             raise ConfigError('--resume continues a sweep as it was started; do not pass --config, '
@@ -307,9 +281,7 @@ def cmd_sweep(args) -> int:
         base = machine_overrides(base, _parse_sets(args.sets))
         sweep_dir, resume = Path(args.resume), True
     else:
-        from .pipeline import load_config
-        from .rundir import default_run_dir
-        base = load_config(args.config, _parse_sets(args.sets))
+        base = load_run_config(args.config, _parse_sets(args.sets))
         spec = resolve_sweep(base, args.rates, args.seeds, args.variants, args.config or '<defaults>')
         sweep_dir, resume = (Path(args.out) if args.out else default_run_dir(f"sweep-{base['name']}")), False
     result = run_sweep(base, spec, sweep_dir, overwrite=args.overwrite, resume=resume, quiet=args.quiet,
@@ -319,7 +291,6 @@ def cmd_sweep(args) -> int:
 
 def _baselines(items: List[str]) -> Dict[str, Any]:
     """``['ours=ours.csv']`` -> ``{'ours': frame}`` (:func:`rmnas_nni.sweep.load_baseline`)."""
-    from .sweep import load_baseline
     out: Dict[str, Any] = {}
     for item in items:
         name, sep, path = item.partition('=')
@@ -333,7 +304,6 @@ def _baselines(items: List[str]) -> Dict[str, Any]:
 
 
 def cmd_figure(args) -> int:
-    from .figures import run_architecture_figure
     if not 0.0 <= args.threshold <= 1.0:
         raise ConfigError(f'--threshold {args.threshold}: must be between 0 and 1')
     text, path = run_architecture_figure(args.run, args.out, args.threshold)
@@ -355,8 +325,7 @@ def cmd_multitrial(args) -> int:
 
 
 def load_config_checked(args) -> Dict:
-    from .pipeline import load_config
-    return load_config(args.config, _parse_sets(args.sets))
+    return load_run_config(args.config, _parse_sets(args.sets))
 
 
 COMMANDS = {'run': cmd_run, 'search': cmd_search, 'retrain': cmd_retrain, 'evaluate': cmd_evaluate,
@@ -368,7 +337,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        from .pipeline import quiet_libraries
         quiet_libraries()
         return COMMANDS[args.command](args)
     except RMNASError as exc:

@@ -28,10 +28,12 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import yaml
 
 from .errors import ConfigError, read_input
+from .registry import FORMATS, FUSION_OPS, METRICS, MIXERS, STRATEGIES, VARIANT_GROUPS, VARIANTS, Registry
 
 __all__ = ['PROJECT_ROOT', 'check_missing_rate', 'find_run_config', 'load_yaml', 'load_run_config', 'load_space_config', 'load_strategy_config',
            'check_space', 'check_strategy', 'validate', 'space_kwargs', 'RUN_SCHEMA', 'SPACE_SCHEMA', 'STRATEGY_SCHEMA', 'dump_yaml',
-           'KEY_DOCS', 'reference_markdown']
+           'KEY_DOCS', 'reference_markdown', 'Field', 'at_least', 'one_of', 'registered', 'check_data_options',
+           'check_variant', 'expand_variants', 'parse_overrides']
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,13 +69,31 @@ def _non_negative(v):
     return None if v >= 0 else 'must be >= 0'
 
 
-def _at_least(n):
+def at_least(n):
     return _described(f'>= {n}')(lambda v: None if v >= n else f'must be >= {n}')
 
 
-def _one_of(*options):
+def one_of(*options):
     return _described('one of ' + ', '.join(f'`{o}`' for o in options))(
         lambda v: None if v in options else f'must be one of {", ".join(map(str, options))}')
+
+
+class registered:
+    """A check: the value is a name of ``registry`` (the names read when checked, so a
+    registered plugin is accepted)."""
+
+    def __init__(self, registry: Registry):
+        self.registry = registry
+
+    @property
+    def text(self) -> str:
+        return 'one of ' + ', '.join(f'`{o}`' for o in self.registry.names())
+
+    def __call__(self, v):
+        return None if v in self.registry else f'must be one of {self.registry.known()}'
+
+
+_at_least, _one_of = at_least, one_of
 
 
 @_described('between 0 and 1')
@@ -131,9 +151,36 @@ def _seed_list(v):
     return None if v else 'must not be empty'
 
 
+def expand_variants(names) -> List[Any]:
+    """``names`` with every group (``table7``) replaced by its variants, in order."""
+    out: List[Any] = []
+    for name in names:
+        out.extend(VARIANT_GROUPS[name] if isinstance(name, str) and name in VARIANT_GROUPS else [name])
+    return out
+
+
+def check_variant(name: Any, source: str = '--variants') -> str:
+    """A variant name (``+``-combinations allowed); raises :class:`ConfigError` naming ``source``."""
+    known = VARIANTS.known()
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f'{source}: variant {name!r}: expected a name ({known})')
+    if name in VARIANT_GROUPS:
+        raise ConfigError(f"{source}: {name!r} names several variants ({', '.join(VARIANT_GROUPS[name])}); "
+                          f'give one of them, or sweep them all with rmnas sweep --variants {name}')
+    parts = name.split('+')
+    for part in parts:
+        if part not in VARIANTS:
+            raise ConfigError(f'{source}: unknown variant {part!r} (known: {known}; '
+                              f'combine with +, e.g. no_lst+no_retrain)')
+    if len(parts) > 1 and 'full' in parts:
+        raise ConfigError(f"{source}: variant {name!r}: 'full' does not combine with others")
+    if len(set(parts)) != len(parts):
+        raise ConfigError(f'{source}: variant {name!r}: a part is named twice')
+    return name
+
+
 @_described('not empty; each a variant (below)')
 def _variant_list(v):
-    from .ablations import check_variant, expand_variants
     for name in expand_variants(v):
         try:
             check_variant(name, 'variant')
@@ -156,7 +203,7 @@ RUN_SCHEMA: Dict[str, Any] = {
     'search_space': Field(str, 'tiny'),
     'strategy': Field(str, 'darts'),
     'data': {
-        'format': Field(str, 'synthetic', _one_of('synthetic', 'mmsa', 'gcnet', 'table')),
+        'format': Field(str, 'synthetic', registered(FORMATS)),
         'path': Field(str, None, nullable=True),
         'level': Field(str, 'sentence', _one_of('sentence', 'dialogue')),
         'task': Field(str, 'regression', _one_of('regression', 'classification')),
@@ -248,7 +295,7 @@ OPTIMIZER_SCHEMA = {
 }
 
 STRATEGY_SCHEMA: Dict[str, Any] = {
-    'strategy': Field(str, 'darts', _one_of('darts', 'gumbel_darts')),
+    'strategy': Field(str, 'darts', registered(STRATEGIES)),
     'options': {
         'gradient_clip_val': Field(NUMBER, None, _positive, nullable=True),
         'warmup_epochs': Field(int, 0, _non_negative),
@@ -471,25 +518,22 @@ def load_space_config(path: os.PathLike | str, overrides: Optional[Dict[str, Any
 
 def check_space(cfg: Dict[str, Any], source: str) -> Dict[str, Any]:
     """Cross-key checks of a validated search space; mixer names made canonical."""
-    from .fusion_cells import STEP_OPERATIONS
-    from .token_mixers import TOKEN_MIXERS, canonical_mixer_name
-
     enc, fus = cfg['encoder'], cfg['fusion']
     if enc['d_model'] % enc['n_heads']:
         raise ConfigError(f"{source}: key 'encoder.n_heads': must divide encoder.d_model "
                           f"({enc['n_heads']} does not divide {enc['d_model']})")
-    mixers = [canonical_mixer_name(str(m)) for m in enc['mixers']]
+    mixers = [MIXERS.canonical(str(m)) for m in enc['mixers']]
     for m in mixers:
-        if m not in TOKEN_MIXERS:
+        if m not in MIXERS:
             raise ConfigError(f"{source}: key 'encoder.mixers': unknown mixer {m!r} "
-                              f"(known: {', '.join(TOKEN_MIXERS)})")
+                              f"(known: {MIXERS.known()})")
     if len(set(mixers)) != len(mixers):
         raise ConfigError(f"{source}: key 'encoder.mixers': a mixer is listed twice")
     enc['mixers'] = mixers
     for op in fus['ops']:
-        if op not in STEP_OPERATIONS:
+        if op not in FUSION_OPS:
             raise ConfigError(f"{source}: key 'fusion.ops': unknown operation {op!r} "
-                              f"(known: {', '.join(STEP_OPERATIONS)})")
+                              f"(known: {FUSION_OPS.known()})")
     if len(set(fus['ops'])) != len(fus['ops']):
         raise ConfigError(f"{source}: key 'fusion.ops': an operation is listed twice")
     if 'attention' in fus['ops'] and fus['width'] % fus['attention_chunks']:
@@ -580,8 +624,7 @@ def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optiona
         raise ConfigError(f"{source}: key 'data.path': required for format {data['format']!r}")
     if data['path'] and data['format'] != 'synthetic':
         data['path'] = _resolve_data_path(data['path'], base, source)
-    from .data.readers import check_options
-    data['options'] = check_options(data['format'], data['options'], source)
+    data['options'] = check_data_options(data['format'], data['options'], source)
     rate = data['missing']['rate']
     if isinstance(rate, dict):
         extra = [k for k in rate if k not in mods]
@@ -602,13 +645,37 @@ def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optiona
     if cfg['metrics'] != 'auto' and (cfg['metrics'] == 'classification') != (data['task'] == 'classification'):
         raise ConfigError(f"{source}: key 'metrics': the {cfg['metrics']} metrics do not apply to data.task "
                           f"{data['task']}")
-    if cfg['select_metric'] is not None:
-        from .metrics import metric_direction
-        try:
-            metric_direction(cfg['select_metric'])
-        except KeyError:
-            raise ConfigError(f"{source}: key 'select_metric': unknown metric {cfg['select_metric']!r}") from None
+    if cfg['select_metric'] is not None and cfg['select_metric'] not in METRICS:
+        raise ConfigError(f"{source}: key 'select_metric': unknown metric {cfg['select_metric']!r}")
     return cfg
+
+
+def check_data_options(fmt: str, options: Optional[Dict[str, Any]], source: str = 'config') -> Dict[str, Any]:
+    """``data.options`` checked against the options format ``fmt`` registered, defaults filled in.
+
+    Raises
+    ------
+    ConfigError
+        ``"<source>: key 'data.options.<key>': ..."`` for an unknown key, a wrong type
+        or an impossible value.
+    """
+    if fmt not in FORMATS:
+        raise ConfigError(f"{source}: key 'data.format': unknown format {fmt!r} (known: {FORMATS.known()})")
+    schema = FORMATS.info(fmt, 'options', {})
+    options = dict(options or {})
+    for key in options:
+        if key not in schema:
+            raise ConfigError(f"{source}: key 'data.options.{key}': unknown option for format {fmt!r} "
+                              f"(known: {', '.join(sorted(schema)) or 'none'})")
+    out = validate(options, schema, source, 'data.options.')
+    for m, v in out.get('features', {}).items():
+        if not isinstance(v, str):
+            raise ConfigError(f"{source}: key 'data.options.features.{m}': expected a string, "
+                              f'got {type(v).__name__} {v!r}')
+    check = FORMATS.info(fmt, 'check')
+    if check is not None:
+        check(out, source)
+    return out
 
 
 def _resolve_data_path(value: str, base: Optional[Path], source: str) -> str:
@@ -620,6 +687,32 @@ def _resolve_data_path(value: str, base: Optional[Path], source: str) -> str:
             return str(c.resolve())
     where = f' (looked in {os.path.normpath(candidates[0].parent)}' + (f' and {Path.cwd()})' if len(candidates) > 1 else ')')
     raise ConfigError(f"{source}: key 'data.path': file not found: {value}{where}")
+
+
+def parse_overrides(items: List[str]) -> Dict[str, Any]:
+    """``['search.epochs=2', 'data.missing.rate=0.3']`` -> nested dict."""
+    out: Dict[str, Any] = {}
+    for item in items or []:
+        if '=' not in item:
+            raise ConfigError(f"--set {item}: expected KEY=VALUE (e.g. search.epochs=2)")
+        key, value = item.split('=', 1)
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise ConfigError(f'--set {item}: value is not valid YAML') from None
+        if isinstance(parsed, str):
+            try:
+                parsed = float(parsed)               # YAML 1.1 reads 5e-4 (no dot) as a string
+            except ValueError:
+                pass
+        node = out
+        parts = key.strip().split('.')
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f'--set {item}: {p} is set twice')
+        node[parts[-1]] = parsed
+    return out
 
 
 def _deep_merge(base: Dict[str, Any], extra: Dict[str, Any]) -> Dict[str, Any]:
@@ -674,14 +767,11 @@ def _allowed(section: str, key: str, field: Field) -> str:
     """The check of a key as text, with the names a list key accepts."""
     parts = [getattr(field.check, 'text', '')] if field.check is not None else []
     if section == 'space' and key == 'encoder.mixers':
-        from .token_mixers import TOKEN_MIXERS
-        parts.append('from ' + ', '.join(f'`{m}`' for m in TOKEN_MIXERS))
+        parts.append('from ' + ', '.join(f'`{m}`' for m in MIXERS.names()))
     elif section == 'space' and key == 'fusion.ops':
-        from .fusion_cells import STEP_OPERATIONS
-        parts.append('from ' + ', '.join(f'`{m}`' for m in STEP_OPERATIONS))
+        parts.append('from ' + ', '.join(f'`{m}`' for m in FUSION_OPS.names()))
     elif section == 'run' and key == 'select_metric':
-        from .metrics import DISPLAY_NAMES
-        parts.append('a metric the data computes: ' + ', '.join(f'`{m}`' for m in DISPLAY_NAMES))
+        parts.append('a metric the data computes: ' + ', '.join(f'`{m}`' for m in METRICS.names()))
     return '; '.join(p for p in parts if p)
 
 
@@ -701,8 +791,7 @@ def reference_table(section: str, schema: Dict[str, Any]) -> str:
 
 def reference_markdown() -> str:
     """``docs/configuration.md``: every key of the three schemas, generated from them."""
-    from .ablations import DESCRIPTIONS
-    variants = '\n'.join(f'* `{name}`: {text}' for name, text in DESCRIPTIONS.items())
+    variants = '\n'.join(f'* `{name}`: {VARIANTS.info(name, "description")}' for name in VARIANTS.names())
     return f'''# Configuration reference
 
 Generated from the schemas in `rmnas_nni/config.py` by

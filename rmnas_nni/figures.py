@@ -27,7 +27,8 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .errors import ArchitectureError
+from .errors import ArchitectureError, RunDirError
+from .rundir import atomic_write_bytes, load_run
 
 __all__ = ['DROP_BELOW', 'save_png', 'plot_metric_vs_rate', 'describe_architecture', 'architecture_text',
            'architecture_layout', 'draw_architecture', 'describe_run', 'run_architecture_figure']
@@ -47,7 +48,6 @@ def _figure(width: float, height: float):
 
 def save_png(fig, path: os.PathLike | str, dpi: int = 120) -> Path:
     """Render ``fig`` as PNG and write it atomically."""
-    from .rundir import atomic_write_bytes
     buf = io.BytesIO()
     fig.savefig(buf, format='png', dpi=dpi, bbox_inches='tight')
     return atomic_write_bytes(path, buf.getvalue())
@@ -415,8 +415,6 @@ def describe_run(run_dir: os.PathLike | str, threshold: float = DROP_BELOW) -> D
 
     The description also holds the run's ``missing_rate``.
     """
-    from .errors import RunDirError
-    from .pipeline import load_run
     run_dir = Path(run_dir)
     cfg = load_run(run_dir)
     arch_path, probs_path = run_dir / 'arch.json', run_dir / 'arch_probs.json'

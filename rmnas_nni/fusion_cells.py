@@ -30,7 +30,7 @@ on each token separately, so padded utterances cannot leak into real ones.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Sequence
+from typing import List, Sequence
 
 import torch
 import torch.nn as nn
@@ -39,6 +39,7 @@ from nni.mutable import label_scope
 from nni.nas.nn.pytorch import InputChoice, LayerChoice
 
 from .derivation import GATE_VALUES, layer_choice
+from .registry import FUSION_OPS
 
 __all__ = ['Zero', 'Sum', 'ChunkAttention', 'LinearGLU', 'ConcatFC', 'STEP_OPERATIONS', 'INPUT_SELECTIONS',
            'GatedInputs', 'CellStep', 'Cell', 'BMFusion']
@@ -46,6 +47,7 @@ __all__ = ['Zero', 'Sum', 'ChunkAttention', 'LinearGLU', 'ConcatFC', 'STEP_OPERA
 INPUT_SELECTIONS = ('one_of_n', 'gates')
 
 
+@FUSION_OPS.register('zero')
 class Zero(nn.Module):
     """``z = 0``."""
 
@@ -56,6 +58,7 @@ class Zero(nn.Module):
         return torch.zeros_like(x)
 
 
+@FUSION_OPS.register('sum')
 class Sum(nn.Module):
     """``z = x + y``."""
 
@@ -66,6 +69,7 @@ class Sum(nn.Module):
         return x + y
 
 
+@FUSION_OPS.register('attention')
 class ChunkAttention(nn.Module):
     """Scaled dot-product attention of ``x`` over ``y``, no projections, then LayerNorm.
 
@@ -90,6 +94,7 @@ class ChunkAttention(nn.Module):
         return self.norm(z.reshape(shape))
 
 
+@FUSION_OPS.register('linear_glu')
 class LinearGLU(nn.Module):
     """``z = GLU(Linear(2c -> 2c)([x; y]))``."""
 
@@ -101,6 +106,7 @@ class LinearGLU(nn.Module):
         return F.glu(self.linear(torch.cat([x, y], dim=-1)), dim=-1)
 
 
+@FUSION_OPS.register('concat_fc')
 class ConcatFC(nn.Module):
     """``z = ReLU(Linear(2c -> c)([x; y]))``."""
 
@@ -112,13 +118,8 @@ class ConcatFC(nn.Module):
         return F.relu(self.linear(torch.cat([x, y], dim=-1)))
 
 
-STEP_OPERATIONS: Dict[str, Callable[..., nn.Module]] = {
-    'zero': Zero,
-    'sum': Sum,
-    'attention': ChunkAttention,
-    'linear_glu': LinearGLU,
-    'concat_fc': ConcatFC,
-}
+# The registry of fusion step operations (name -> class), filled by the decorators above.
+STEP_OPERATIONS = FUSION_OPS
 
 
 def _input_slot(n_candidates: int, label: str) -> nn.Module:

@@ -34,9 +34,11 @@ Only real samples are passed in (padding is removed by the caller).
 """
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+from typing import Dict, Sequence
 
 import numpy as np
+
+from .registry import METRICS
 
 __all__ = ['weighted_f1', 'regression_metrics', 'regression_2_metrics', 'sims_metrics', 'METRIC_KINDS',
            'classification_metrics', 'dialogue_regression_metrics', 'compute_metrics', 'metric_kind', 'metric_direction',
@@ -48,6 +50,8 @@ DISPLAY_NAMES = {
     'acc2': 'Acc-2', 'f1': 'F1', 'acc': 'Acc', 'waf': 'WAF',
 }
 LOWER_IS_BETTER = {'mae', 'loss'}
+for _name, _display in DISPLAY_NAMES.items():     # what select_metric may name
+    METRICS.register(_name, _display, direction='min' if _name in LOWER_IS_BETTER else 'max')
 
 
 def weighted_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
@@ -176,11 +180,18 @@ def compute_metrics(pred: np.ndarray, label: np.ndarray, kind: str) -> Dict[str,
     return _METRIC_FUNCS[kind](pred, label)
 
 
+def metric_functions(kind: str):
+    """The function computing metric set ``kind``: ``f(pred, label) -> {name: value}``."""
+    return _METRIC_FUNCS[kind]
+
+
 def metric_direction(name: str) -> str:
     """``'min'`` or ``'max'``; raises KeyError for an unknown metric name."""
-    if name not in DISPLAY_NAMES and name != 'loss':
+    if name == 'loss':
+        return 'min'
+    if name not in METRICS:
         raise KeyError(name)
-    return 'min' if name in LOWER_IS_BETTER else 'max'
+    return METRICS.info(name, 'direction')
 
 
 def constant_prediction(pred: np.ndarray, label: np.ndarray, task: str) -> bool:

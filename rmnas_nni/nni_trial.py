@@ -42,6 +42,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from .config import parse_overrides
 from .errors import ConfigError, RMNASError
 
 __all__ = ['PARAMETERS', 'map_parameters', 'trial_config', 'architecture_summary', 'final_result',
@@ -440,7 +441,6 @@ def _trial_dir(args, under_nni: bool) -> Tuple[Path, bool]:
 
 
 def run_trial(args) -> int:
-    from .cli import _parse_sets
     from .pipeline import prepare_data, run, select_metric_of
     from .metrics import metric_direction
     from .rundir import atomic_write_json
@@ -455,7 +455,7 @@ def run_trial(args) -> int:
             params = json.loads(args.params) if args.params else {}
         except json.JSONDecodeError as exc:
             raise ConfigError(f'--params: not valid JSON ({exc.msg})') from None
-    cfg = trial_config(args.config, params, _parse_sets(args.sets))
+    cfg = trial_config(args.config, params, parse_overrides(args.sets))
     data, masks = prepare_data(cfg)
     _, select = select_metric_of(cfg, data)
     mode = metric_direction(select)

@@ -14,42 +14,42 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import json
-import logging
+import math
 import os
 import shutil
-import warnings
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
 
-from .config import dump_yaml, load_run_config, space_kwargs
+from .baselines import hand_designed_architecture, random_architecture, random_seed
+from .config import check_missing_rate, dump_yaml, load_run_config, space_kwargs
 from .data import MultimodalData, make_loader
 from .data import prepare_data as _prepare_data
+from .derivation import derive_architecture, is_gate
 from .errors import ArchitectureError, ConfigError, read_input
-from .metrics import compute_metrics, constant_prediction, default_select_metric, metric_kind
+from .figures import run_architecture_figure
+from .metrics import (DISPLAY_NAMES, compute_metrics, constant_prediction, default_select_metric, metric_direction,
+                      metric_functions, metric_kind)
+from .nni_compat import quiet_libraries
+from .run_plots import plot_run
 from .rundir import (Tee, atomic_torch_save, atomic_write_bytes, atomic_write_json, atomic_write_text,
-                     environment_record, file_checksum, prepare_run_dir)
+                     environment_record, file_checksum, load_run, prepare_run_dir)
+from .search_strategy import build_strategy, choice_summary, run_search, seed_epoch
+from .space import RMNASSpace
+from .trainer import device_of, evaluate, predict
+from .trainer import retrain as train_fixed
+from .weight_transfer import supernet_state_from_checkpoint, transfer_supernet_weights
 
 __all__ = ['load_config', 'prepare_data', 'build_space', 'check_architecture', 'load_architecture',
            'build_fixed_model', 'attention_architecture', 'search', 'retrain', 'evaluate_run', 'run', 'select_metric_of', 'start_run',
-           'load_run', 'count_parameters']
+           'load_run', 'count_parameters', 'load_supernet', 'evaluate_search_weights']
 
 Printer = Callable[[str], None]
-
-
-def quiet_libraries() -> None:
-    """Silence NNI's and Lightning's start-up chatter (our progress lines say what matters)."""
-    warnings.filterwarnings('ignore', message='.*is found to be not a nn.Module.*')
-    warnings.filterwarnings('ignore', category=UserWarning, module='pytorch_lightning')
-    warnings.filterwarnings('ignore', category=UserWarning, module='lightning_fabric')
-    warnings.filterwarnings('ignore', message='.*does not have many workers.*')
-    warnings.filterwarnings('ignore', message='.*The number of training batches.*')
-    warnings.filterwarnings('ignore', message='.*treespec.*')
-    for name in ('pytorch_lightning', 'lightning.pytorch', 'lightning_fabric', 'lightning', 'nni'):
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def load_config(path: Optional[os.PathLike | str] = None, overrides: Optional[Dict[str, Any]] = None) -> Dict:
@@ -78,8 +78,7 @@ def select_metric_of(cfg: Dict, data: MultimodalData) -> Tuple[str, str]:
         raise ConfigError(f"key 'metrics': the {kind} metrics do not apply to {data.task} data "
                           f"(use auto, or {'classification' if data.task == 'classification' else 'a regression set'})")
     select = cfg['select_metric'] or default_select_metric(kind)
-    from .metrics import _METRIC_FUNCS
-    sample = _METRIC_FUNCS[kind](np.zeros(2), np.array([1.0, -1.0]) if data.task == 'regression' else np.zeros(2))
+    sample = metric_functions(kind)(np.zeros(2), np.array([1.0, -1.0]) if data.task == 'regression' else np.zeros(2))
     if select not in sample:
         raise ConfigError(f"select_metric: {select!r} is not computed for {kind} data "
                           f"(available: {', '.join(sample)})")
@@ -88,7 +87,6 @@ def select_metric_of(cfg: Dict, data: MultimodalData) -> Tuple[str, str]:
 
 def build_space(cfg: Dict, data: MultimodalData):
     """The :class:`~rmnas_nni.space.RMNASSpace` for this data and search space."""
-    from .space import RMNASSpace
     return RMNASSpace(data.dims, data.max_lengths, level=data.level, out_dim=data.out_dim,
                       **space_kwargs(cfg['space']))
 
@@ -104,7 +102,6 @@ def check_architecture(arch: Any, space, source: str = 'arch.json') -> Dict[str,
     list of two or more distinct candidate names: the kept candidates of a threshold
     derivation (:mod:`rmnas_nni.derivation`). An input gate holds one value.
     """
-    from .derivation import is_gate
     if not isinstance(arch, dict):
         raise ArchitectureError(f'{source}: top level: expected a JSON object {{label: choice}}')
     mutables = space.simplify()
@@ -147,7 +144,6 @@ def attention_architecture(space) -> Dict[str, Any]:
 
     With gated fusion inputs, each Cell input takes its first candidate alone.
     """
-    from .derivation import is_gate
     arch = {}
     for label, mutable in space.simplify().items():
         values = list(mutable.values)
@@ -166,7 +162,6 @@ def build_fixed_model(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], see
     The caller's random state is left as it was.
     """
     from nni.nas.space import model_context
-    from .space import RMNASSpace
     with torch.random.fork_rng(devices=[]), model_context(arch):
         torch.manual_seed(cfg['seed'] if seed is None else seed)
         return RMNASSpace(data.dims, data.max_lengths, level=data.level, out_dim=data.out_dim,
@@ -199,7 +194,6 @@ def start_run(cfg: Dict, data: MultimodalData, masks: Dict, run_dir: os.PathLike
         source, checksum = _data_checksum(cfg, data)
         atomic_write_json(run_dir / 'environment.json', environment_record(cfg['seed'], source, checksum))
         flat = {f'{split}/{m}': mask for split, by_mod in masks.items() for m, mask in by_mod.items()}
-        import io
         buf = io.BytesIO()
         np.savez_compressed(buf, **flat)
         atomic_write_bytes(run_dir / 'masks.npz', buf.getvalue())
@@ -220,18 +214,6 @@ def _ensure_run_dir(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str)
     start_run(cfg, data, masks, run_dir, quiet=True, adopt=True)
 
 
-def load_run(run_dir: os.PathLike | str) -> Dict:
-    """The resolved config a run was started with."""
-    from .config import load_yaml
-    path = Path(run_dir) / 'config.yaml'
-    if not path.is_file():
-        raise ConfigError(f'{path}: file not found (not a run directory)')
-    cfg = load_yaml(path)
-    if not isinstance(cfg, dict) or 'space' not in cfg:
-        raise ConfigError(f'{path}: not a run config written by rmnas')
-    return cfg
-
-
 def _setup_torch(cfg: Dict) -> None:
     quiet_libraries()
     if cfg.get('threads'):
@@ -245,10 +227,8 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
     ``arch.json`` is derived from NNI's export as ``search.derive`` says (argmax, or
     every choice weighing >= ``search.derive_threshold``: :mod:`rmnas_nni.derivation`).
 
-    Returns the :class:`~rmnas_nni.search.SearchResult`.
+    Returns the :class:`~rmnas_nni.search_strategy.SearchResult`.
     """
-    from .search import choice_summary, run_search, seed_epoch
-    from .trainer import evaluate
     _ensure_run_dir(cfg, data, run_dir)
     _setup_torch(cfg)
     run_dir = Path(run_dir)
@@ -273,7 +253,6 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
         device=cfg['device'], printer=printer, callbacks=callbacks)
     val_loader = make_loader(splits['valid'], data.level, s['batch_size'], shuffle=False)
     result.val_metrics = evaluate(result.supernet, val_loader, data.task, kind)
-    from .derivation import derive_architecture
     result.arch = derive_architecture(result.arch, result.probs, s['derive'], s['derive_threshold'],
                                       exclude_zero=s['exclude_zero'])
     atomic_write_json(run_dir / 'arch.json', result.arch)
@@ -293,7 +272,6 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
 def retrain(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], run_dir: os.PathLike | str, *,
             resume: bool = False, printer: Printer = print, on_epoch=None) -> Dict:
     """Retrain ``arch`` from scratch, evaluate on test; writes ``model.pt`` and ``metrics.json``."""
-    from .trainer import predict, retrain as train_fixed
     _ensure_run_dir(cfg, data, run_dir)
     _setup_torch(cfg)
     run_dir = Path(run_dir)
@@ -332,7 +310,6 @@ def retrain(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], run_dir: os.P
 def metrics_table(metrics: Dict[str, Dict[str, float]]):
     """``{split: {metric: value}}`` as a pandas table with the literature's metric names."""
     import pandas as pd
-    from .metrics import DISPLAY_NAMES
     df = pd.DataFrame(metrics).T
     df.columns = [DISPLAY_NAMES.get(c, c) for c in df.columns]
     return df
@@ -347,7 +324,6 @@ def random_candidates(cfg: Dict, data: MultimodalData, run_dir: Path, *, epochs:
     ``RUN/candidates/arch<k>/``, a run directory with the run's config and masks; a finished candidate (its ``metrics.json``) is not
     trained again on resume. Returns ``[(arch, retrain summary)]`` in draw order.
     """
-    from .baselines import random_architecture, random_seed
     space = build_space(cfg, data)
     k = cfg['search']['random_k']
     ccfg = copy.deepcopy(cfg)
@@ -376,7 +352,6 @@ def random_candidates(cfg: Dict, data: MultimodalData, run_dir: Path, *, epochs:
 
 
 def _best_candidate(candidates: List[Tuple[Dict[str, Any], Dict]], select: str) -> int:
-    from .metrics import metric_direction
     scores = [c[1]['valid'].get(select, float('nan')) for c in candidates]
     scores = [s if np.isfinite(s) else (np.inf if metric_direction(select) == 'min' else -np.inf) for s in scores]
     return int(np.argmin(scores) if metric_direction(select) == 'min' else np.argmax(scores))
@@ -395,8 +370,6 @@ def architecture_for(cfg: Dict, data: MultimodalData, run_dir: Path, *, resume: 
     ``metrics.json`` as ``search_seconds``); ``random`` retrains every one of them fully
     and returns the summary of the best on validation, with the median of all.
     """
-    import math
-    import time
     method = cfg['search']['method']
     arch_path = run_dir / 'arch.json'
     t0 = time.perf_counter()
@@ -408,7 +381,6 @@ def architecture_for(cfg: Dict, data: MultimodalData, run_dir: Path, *, resume: 
         _record_search_time(run_dir, time.perf_counter() - t0)
         return result.arch, result.supernet, None
     if method == 'hand_designed':
-        from .baselines import hand_designed_architecture
         arch = hand_designed_architecture(build_space(cfg, data))
         atomic_write_json(arch_path, arch)
         printer(f'hand-designed architecture (not searched) -> {arch_path}')
@@ -481,7 +453,6 @@ def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrit
         return {'arch': arch, 'run_dir': str(run_dir)}
     valid_label = 'valid (best epoch)'
     if summary is None and cfg['retrain']['weights'] == 'supernet':
-        from .ablations import evaluate_search_weights
         summary = evaluate_search_weights(cfg, data, arch, run_dir, supernet=supernet, printer=printer)
         valid_label = 'valid'
     elif summary is None:
@@ -491,7 +462,6 @@ def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrit
     if search_summary.is_file():
         summary['search'] = json.loads(search_summary.read_text())
         atomic_write_json(run_dir / 'metrics.json', {k: v for k, v in summary.items() if k != 'report'})
-    from .run_plots import plot_run
     plot_run(run_dir, summary['select_metric'])
     table = metrics_table({valid_label: summary['valid'], 'test': summary['test']})
     warning = ('\nWARNING: the network predicts a constant on the test set: it learned nothing from its inputs.'
@@ -510,7 +480,6 @@ def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrit
 
 def _architecture_figure(run_dir: Path) -> Tuple[str, Path]:
     """The architecture as text (choices under 0.2 dropped), and ``architecture.png`` drawn."""
-    from .figures import run_architecture_figure
     return run_architecture_figure(run_dir)
 
 
@@ -522,8 +491,6 @@ def evaluate_run(run_dir: os.PathLike | str, split: str = 'test', rate=None, *,
     ``{modality: number}`` in [0, 1]; at most 0.7 at dialogue level); ``rate_source``
     names it in the error (the CLI's ``--rate``).
     """
-    from .config import check_missing_rate
-    from .trainer import evaluate
     quiet_libraries()
     if split not in ('train', 'valid', 'test'):
         raise ConfigError(f'split {split!r}: must be one of train, valid, test')
@@ -543,3 +510,48 @@ def evaluate_run(run_dir: os.PathLike | str, split: str = 'test', rate=None, *,
     model.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True))
     loader = make_loader(data.splits[split], data.level, cfg['retrain']['batch_size'], shuffle=False)
     return evaluate(model, loader, data.task, kind, torch.device('cpu'))
+
+
+def load_supernet(cfg: Dict, data, run_dir: os.PathLike | str) -> torch.nn.Module:
+    """The trained supernet of a run, rebuilt with NNI and loaded from ``search/checkpoints/best.ckpt``."""
+    ckpt_dir = Path(run_dir) / 'search' / 'checkpoints'
+    path = ckpt_dir / 'best.ckpt' if (ckpt_dir / 'best.ckpt').is_file() else ckpt_dir / 'last.ckpt'
+    state = supernet_state_from_checkpoint(path)
+    supernet = build_strategy(cfg['strategy_config'], cfg['seed']).mutate_model(build_space(cfg, data))
+    supernet.load_state_dict(state, strict=True)
+    return supernet
+
+
+
+
+def evaluate_search_weights(cfg: Dict, data, arch: Dict[str, Any], run_dir: os.PathLike | str, *,
+                            supernet: Optional[torch.nn.Module] = None, printer: Printer = print) -> Dict:
+    """The ``no_retrain`` final step: the fixed network with the supernet's weights, evaluated.
+
+    ``supernet`` is the trained supernet (as the search left it, best epoch
+    restored); without it, it is loaded from the run's search checkpoint. Writes
+    ``model.pt`` (the transferred weights) and ``metrics.json`` like a retrain does.
+    """
+    run_dir = Path(run_dir)
+    kind, select = select_metric_of(cfg, data)
+    if supernet is None:
+        supernet = load_supernet(cfg, data, run_dir)
+    model = build_fixed_model(cfg, data, arch, cfg['seed'])
+    transfer_supernet_weights(supernet, model, arch)
+    printer(f'no retraining: fixed network ({count_parameters(model) / 1e6:.2f}M parameters) '
+            f'with the supernet\'s search weights')
+    dev = device_of(cfg['device'])
+    bs = cfg['retrain']['batch_size']
+    valid = evaluate(model.to(dev), make_loader(data.splits['valid'], data.level, bs, shuffle=False),
+                     data.task, kind, dev)
+    test = evaluate(model, make_loader(data.splits['test'], data.level, bs, shuffle=False), data.task, kind, dev)
+    atomic_torch_save({k: v.cpu() for k, v in model.state_dict().items()}, run_dir / 'model.pt')
+    best_epoch = None
+    best = run_dir / 'search' / 'checkpoints' / 'best.ckpt'
+    if best.is_file():
+        best_epoch = int(torch.load(best, map_location='cpu', weights_only=False)['epoch']) + 1
+    out = {'test': test, 'valid': valid, 'select_metric': select, 'metric_kind': kind,
+           'best_epoch': best_epoch, 'epochs_run': 0, 'weights': 'supernet',
+           'missing_rate': cfg['data']['missing']['rate'], 'parameters': count_parameters(model)}
+    atomic_write_json(run_dir / 'metrics.json', out)
+    return out

@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from .metrics import DISPLAY_NAMES
 from .rundir import atomic_write_bytes
 
 __all__ = ['plot_curves', 'plot_choice_weights', 'plot_choice_history', 'plot_run']
@@ -68,7 +69,6 @@ def _retrain_curve(run_dir: Path, select: str, split: str = 'val') -> List[float
 def plot_curves(run_dir: os.PathLike | str, select_metric: str, out: Optional[os.PathLike | str] = None
                 ) -> Optional[Path]:
     """Validation ``select_metric`` per epoch of the search and of the retrain; None when neither ran."""
-    from .metrics import DISPLAY_NAMES
     run_dir = Path(run_dir)
     search, retrain = _search_curve(run_dir), _retrain_curve(run_dir, select_metric)
     fit = _retrain_curve(run_dir, select_metric, 'train')

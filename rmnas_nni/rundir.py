@@ -33,7 +33,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
-from .errors import RunDirError
+from .config import load_yaml
+from .errors import ConfigError, RunDirError
+from .version import __version__
 
 __all__ = ['atomic_write_bytes', 'atomic_write_text', 'atomic_write_json', 'atomic_torch_save',
            'prepare_run_dir', 'default_run_dir', 'environment_record', 'file_checksum', 'Tee']
@@ -171,7 +173,6 @@ def environment_record(seed: int, data_source: Optional[str], data_checksum: Opt
     import pytorch_lightning
     import torch
 
-    from . import __version__
     return {
         'rmnas_nni': __version__, 'python': sys.version.split()[0], 'platform': platform.platform(),
         'torch': torch.__version__, 'nni': nni.__version__, 'pytorch_lightning': pytorch_lightning.__version__,
@@ -197,3 +198,24 @@ class Tee:
         if self.log_path is not None:
             with open(self.log_path, 'a') as f:
                 f.write(line + '\n')
+
+
+def load_run(run_dir: os.PathLike | str) -> Dict:
+    """The resolved config a run was started with."""
+    path = Path(run_dir) / 'config.yaml'
+    if not path.is_file():
+        raise ConfigError(f'{path}: file not found (not a run directory)')
+    cfg = load_yaml(path)
+    if not isinstance(cfg, dict) or 'space' not in cfg:
+        raise ConfigError(f'{path}: not a run config written by rmnas')
+    return cfg
+
+
+def format_duration(seconds: float) -> str:
+    """``42s``, ``3m05s``, ``1h02m``: how progress lines print a time."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f'{seconds}s'
+    if seconds < 3600:
+        return f'{seconds // 60}m{seconds % 60:02d}s'
+    return f'{seconds // 3600}h{seconds % 3600 // 60:02d}m'

@@ -48,7 +48,11 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from .ablations import apply_variant, check_variant, expand_variants, variant_label
-from .errors import ConfigError, NonFiniteLossError, RunDirError
+from .config import check_missing_rate, dump_yaml, load_yaml
+from .errors import ConfigError, NonFiniteLossError, RunDirError, read_input
+from .figures import plot_metric_vs_rate
+from .metrics import DISPLAY_NAMES, auilc, mean_over_rates, metric_functions
+from .rundir import Tee, atomic_write_text, format_duration, remove_output_dir
 
 __all__ = ['PAPER_RATES', 'Cell', 'SweepSpec', 'resolve_sweep', 'default_rates', 'plan_cells', 'run_sweep',
            'collect_results', 'aggregate', 'write_markdown', 'write_plots', 'SweepResult', 'load_sweep',
@@ -120,7 +124,6 @@ def resolve_sweep(cfg: Dict, rates: Optional[Sequence[float]] = None, seeds: Opt
     if rates is not None:
         if not rates:
             raise ConfigError(f"{where['rates']}: must not be empty")
-        from .config import check_missing_rate
         for r in rates:
             check_missing_rate(r, where['rates'])
         rates = [float(r) for r in rates]
@@ -175,7 +178,6 @@ def plan_cells(base: Dict, rates: Sequence[float], spec: SweepSpec, sweep_dir: P
 def _normalised(cfg: Dict) -> Dict:
     """A config as it reads back from YAML, without the keys that may differ between machines."""
     import yaml
-    from .config import dump_yaml
     out = yaml.safe_load(dump_yaml(cfg))
     for key in IGNORED_KEYS:
         out.pop(key, None)
@@ -203,7 +205,6 @@ def _check_same(stored: Dict, expected: Dict, where: Path, what: str) -> None:
 
 def load_sweep(sweep_dir: os.PathLike | str) -> tuple:
     """``(base config, SweepSpec)`` stored in a sweep directory's ``sweep.yaml``."""
-    from .config import load_yaml
     path = Path(sweep_dir) / 'sweep.yaml'
     if not path.is_file():
         raise RunDirError(f'{path}: file not found (not a sweep directory)')
@@ -221,7 +222,6 @@ def _open_sweep_dir(sweep_dir: Path, base: Dict, overwrite: bool, resume: bool) 
         return True
     if sweep_dir.exists() and any(sweep_dir.iterdir()):
         if overwrite:
-            from .rundir import remove_output_dir
             remove_output_dir(sweep_dir, 'sweep.yaml', 'sweep')
         elif (sweep_dir / 'sweep.yaml').is_file():
             stored, _ = load_sweep(sweep_dir)
@@ -241,11 +241,6 @@ def _release_memory() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
-
-
-def _fmt_time(seconds: float) -> str:
-    from .search import _fmt_time as fmt
-    return fmt(seconds)
 
 
 def _headline(metrics: Dict[str, float], select: str) -> str:
@@ -277,9 +272,7 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
         metrics, added to the table and plots as variants ``name`` (checked against
         the sweep's metrics and rates before any cell runs; not stored in the sweep).
     """
-    from .config import dump_yaml
     from .pipeline import prepare_data, run, select_metric_of
-    from .rundir import Tee, atomic_write_text
     from .data.missing import DIALOGUE_MAX_RATE
 
     sweep_dir = Path(sweep_dir)
@@ -323,9 +316,9 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
             printer(f'sweep: cell {k}/{n} {cell.name}: already finished, skipped')
             result.skipped.append(cell.name)
             continue
-        left = (f'about {_fmt_time(np.mean(durations) * todo)} left' if durations
+        left = (f'about {format_duration(np.mean(durations) * todo)} left' if durations
                 else 'estimate after the first cell')
-        printer(f'sweep: cell {k}/{n} {cell.name}: running (elapsed {_fmt_time(time.perf_counter() - t0)}, {left})')
+        printer(f'sweep: cell {k}/{n} {cell.name}: running (elapsed {format_duration(time.perf_counter() - t0)}, {left})')
         if cell.rate not in data_at:
             data_at = {cell.rate: prepare_data(cell.cfg)}
         started = (cell.path / 'config.yaml').is_file()
@@ -345,10 +338,10 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
         todo -= 1
         result.ran.append(cell.name)
         constant = ' (constant prediction: learned nothing)' if summary.get('constant_prediction') else ''
-        printer(f"sweep: cell {k}/{n} {cell.name}: done in {_fmt_time(dt)}; test {_headline(summary['test'], select)}"
+        printer(f"sweep: cell {k}/{n} {cell.name}: done in {format_duration(dt)}; test {_headline(summary['test'], select)}"
                 + constant)
     printer(f'sweep: {n} cells: {len(result.ran)} run, {len(result.skipped)} skipped (already finished), '
-            f'{len(result.failed)} failed; {_fmt_time(time.perf_counter() - t0)}')
+            f'{len(result.failed)} failed; {format_duration(time.perf_counter() - t0)}')
 
     result.results = collect_results(cells)
     if result.results.empty:
@@ -392,7 +385,6 @@ def collect_results(cells: Sequence[Cell]):
 
 def _metric_key(column: str) -> Optional[str]:
     """A metric's key from a CSV column: the key itself (``acc2_non0``) or its display name (``Acc-2 (non0)``)."""
-    from .metrics import DISPLAY_NAMES
     c = str(column).strip().lower()
     for key, shown in DISPLAY_NAMES.items():
         if c in (key, shown.lower()):
@@ -418,8 +410,6 @@ def load_baseline(name: str, path: os.PathLike | str):
     """
     import io
     import pandas as pd
-    from .config import check_missing_rate
-    from .errors import read_input
     path = Path(path)
     if not str(name).strip() or any(ch in str(name) for ch in '/\\|'):
         raise ConfigError(f'--baseline {name}={path}: the name must be non-empty, without / \\ or |')
@@ -485,15 +475,13 @@ def load_baseline(name: str, path: os.PathLike | str):
 
 
 def _known_metric_names() -> List[str]:
-    from .metrics import DISPLAY_NAMES
     return list(DISPLAY_NAMES)
 
 
 def check_baselines(baselines: Dict[str, Any], kind: str, rates: Sequence[float],
                     variants: Sequence[str]) -> Dict[str, Any]:
     """Check :func:`load_baseline` frames against the sweep: its metrics, its rates, names apart from its variants."""
-    from .metrics import _METRIC_FUNCS
-    sample = _METRIC_FUNCS[kind](np.zeros(2), np.zeros(2) if kind == 'classification' else np.array([1.0, -1.0]))
+    sample = metric_functions(kind)(np.zeros(2), np.zeros(2) if kind == 'classification' else np.array([1.0, -1.0]))
     known = [f'{r:g}' for r in rates]
     for name, frame in baselines.items():
         source = frame.attrs.get('source', name)
@@ -537,7 +525,6 @@ def aggregate(results, rates: Sequence[float]):
     empty when the rates do not include 0.0 or there is only one.
     """
     import pandas as pd
-    from .metrics import auilc, mean_over_rates
     metrics = _metric_columns(results)
     rates = sorted(float(r) for r in rates)
     rows: List[Dict[str, Any]] = []
@@ -587,7 +574,6 @@ def _pm(metric: str, mean: float, std: float) -> str:
 def summary_frame(table):
     """Per variant: one row per rate (mean ± std over seeds), then AUILC and mean over rates."""
     import pandas as pd
-    from .metrics import DISPLAY_NAMES
     metrics = _metric_columns(table)
     rows = []
     for variant in dict.fromkeys(table['variant']):
@@ -610,7 +596,6 @@ def summary_frame(table):
 def cells_frame(table):
     """Every cell, metrics formatted."""
     import pandas as pd
-    from .metrics import DISPLAY_NAMES
     metrics = _metric_columns(table)
     values = table[table['stat'] == 'value']
     return pd.DataFrame([{'variant': r['variant'], 'rate': f"{r['rate']:g}", 'seed': int(r['seed']),
@@ -659,8 +644,6 @@ def write_markdown(table, base: Dict, spec: SweepSpec, baselines: Optional[Dict[
 
 def write_plots(table, sweep_dir: Path, title: str = '') -> Dict[str, Path]:
     """``plots/<metric>.png`` for every metric: one line per variant, ± std band, AUILC in the legend."""
-    from .figures import plot_metric_vs_rate
-    from .metrics import DISPLAY_NAMES
     out = {}
     for m in _metric_columns(table):
         series = []
@@ -680,7 +663,6 @@ def write_plots(table, sweep_dir: Path, title: str = '') -> Dict[str, Path]:
 
 def write_outputs(table, results, sweep_dir: Path, base: Dict, spec: SweepSpec,
                   baselines: Optional[Dict[str, Any]] = None) -> Dict[str, Path]:
-    from .rundir import atomic_write_text
     files = {'csv': atomic_write_text(sweep_dir / 'sweep.csv', table.to_csv(index=False)),
              'md': atomic_write_text(sweep_dir / 'sweep.md', write_markdown(table, base, spec, baselines))}
     files.update({f'plot_{k}': v for k, v in write_plots(table, sweep_dir, base['name']).items()})

@@ -24,16 +24,19 @@ NNI mutable. Configs may still say ``random``; :func:`canonical_mixer_name` maps
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, Iterable
+from typing import Dict, Iterable
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .registry import MIXERS
+
 __all__ = ['Attention', 'RandomMixer', 'PoolMixer', 'IdentityMixer', 'TOKEN_MIXERS', 'canonical_mixer_name',
            'make_token_mixers']
 
 
+@MIXERS.register('attention')
 class Attention(nn.Module):
     """Multi-head self-attention whose logits carry the LST bias."""
 
@@ -52,6 +55,7 @@ class Attention(nn.Module):
         return self.proj(out.transpose(1, 2).reshape(b, n, d))
 
 
+@MIXERS.register('random_mixing', aliases=('random',))
 class RandomMixer(nn.Module):
     """Random token mixing: a fixed random ``(N_max+1)^2`` matrix plus the LST bias.
 
@@ -78,6 +82,7 @@ class RandomMixer(nn.Module):
         return (weights @ groups).transpose(1, 2).reshape(b, n, d)
 
 
+@MIXERS.register('pool')
 class PoolMixer(nn.Module):
     """Average pooling over a window of 3 feature tokens, minus the input.
 
@@ -99,6 +104,7 @@ class PoolMixer(nn.Module):
         return torch.cat([torch.zeros_like(x[:, :1]), pooled], dim=1)
 
 
+@MIXERS.register('identity')
 class IdentityMixer(nn.Module):
     """Returns its input: the block becomes ``LN(F) + F`` followed by the FFN."""
 
@@ -109,20 +115,14 @@ class IdentityMixer(nn.Module):
         return x
 
 
-TOKEN_MIXERS: Dict[str, Callable[..., nn.Module]] = {
-    'attention': Attention,
-    'random_mixing': RandomMixer,
-    'pool': PoolMixer,
-    'identity': IdentityMixer,
-}
-
-
-ALIASES = {'random': 'random_mixing'}
+# The registry of token mixers (name -> class), filled by the decorators above;
+# configs and the space read it. ``random`` is an alias of ``random_mixing``.
+TOKEN_MIXERS = MIXERS
 
 
 def canonical_mixer_name(name: str) -> str:
     """The candidate name used in labels and exported architectures (``random`` -> ``random_mixing``)."""
-    return ALIASES.get(name, name)
+    return MIXERS.canonical(name)
 
 
 def make_token_mixers(names: Iterable[str], d_model: int, n_heads: int, max_tokens: int) -> Dict[str, nn.Module]:

@@ -22,8 +22,8 @@ import torch
 from .errors import NonFiniteLossError, RunDirError
 from .losses import rmnas_loss
 from .metrics import compute_metrics, metric_direction
-from .rundir import atomic_torch_save
-from .search import _fmt_time, batch_predictions, rng_states, seed_epoch, set_rng_states
+from .rundir import atomic_torch_save, format_duration
+from .search_strategy import batch_predictions, rng_states, seed_epoch, set_rng_states
 
 __all__ = ['predict', 'evaluate', 'retrain', 'device_of', 'to_device']
 
@@ -152,8 +152,8 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
         printer(f'retrain epoch {epoch + 1}/{epochs}  train loss {total / max(count, 1):.4f} '
                 f'{select_metric} {fit[select_metric]:.4f}  '
                 f'val {select_metric} {score:.4f} (best {state["best_score"]:.4f} @ {state["best_epoch"]})  '
-                f'{per:.1f}s/epoch, elapsed {_fmt_time(time.perf_counter() - t0)}, '
-                f'at most {_fmt_time(per * (epochs - epoch - 1))} left')
+                f'{per:.1f}s/epoch, elapsed {format_duration(time.perf_counter() - t0)}, '
+                f'at most {format_duration(per * (epochs - epoch - 1))} left')
         if on_epoch is not None:
             on_epoch(epoch + 1, val)
     if best_path.is_file():

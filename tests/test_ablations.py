@@ -7,7 +7,9 @@ import torch
 from nni.nas.strategy import DARTS
 
 from conftest import LENS, MODS, TINY, random_batch
-from rmnas_nni.ablations import (apply_variant, check_variant, load_supernet, transfer_supernet_weights)
+from rmnas_nni.ablations import apply_variant, check_variant
+from rmnas_nni.pipeline import load_supernet
+from rmnas_nni.weight_transfer import transfer_supernet_weights
 from rmnas_nni.errors import ConfigError
 from rmnas_nni.pipeline import build_fixed_model, build_space, load_config, search
 from rmnas_nni.space import RMNASSpace

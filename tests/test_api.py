@@ -77,11 +77,11 @@ def test_api_retrain_alone_into_a_fresh_folder_and_keeps_a_folders_files(elsewhe
 
 
 def test_rn_search_still_searches_after_the_search_module_is_imported(monkeypatch):
-    """Importing rmnas_nni.search binds the module as rn.search; calling it calls the API function."""
+    """The search module is not named ``search``, so importing it leaves the API's ``rn.search`` a function."""
     import rmnas_nni as rn
     from rmnas_nni import pipeline
-    import rmnas_nni.search                       # noqa: F401  (what the first rn.search call does)
-    from rmnas_nni.search import run_search      # noqa: F401  the module keeps its contents
+    import rmnas_nni.search_strategy                       # noqa: F401  (what the first rn.search call does)
+    from rmnas_nni.search_strategy import run_search      # noqa: F401
     calls = []
     monkeypatch.setattr(pipeline, 'search', lambda *a, **k: calls.append((a, k)) or 'searched')
     assert rn.search('cfg', 'data', 'runs/nb', resume=False) == 'searched'

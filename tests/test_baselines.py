@@ -10,7 +10,7 @@ from conftest import LENS, MODS, TINY
 from rmnas_nni.baselines import hand_designed_architecture, random_architecture, random_seed
 from rmnas_nni.metrics import constant_prediction
 from rmnas_nni.pipeline import check_architecture, load_config, prepare_data, run
-from rmnas_nni.search import choice_summary
+from rmnas_nni.search_strategy import choice_summary
 from rmnas_nni.space import RMNASSpace
 from rmnas_nni.sweep import collect_results, plan_cells, SweepSpec
 

@@ -6,7 +6,7 @@ from nni.nas.space import model_context
 from nni.nas.strategy import DARTS
 
 from conftest import LENS, MODS, TINY, random_batch
-from rmnas_nni.ablations import transfer_supernet_weights
+from rmnas_nni.weight_transfer import transfer_supernet_weights
 from rmnas_nni.derivation import KeptMean, derive_architecture
 from rmnas_nni.errors import ArchitectureError
 from rmnas_nni.pipeline import check_architecture

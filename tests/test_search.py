@@ -9,7 +9,7 @@ from rmnas_nni.config import load_strategy_config
 from rmnas_nni.data import make_loader
 from rmnas_nni.data.synthetic import make_synthetic
 from rmnas_nni.pipeline import build_fixed_model, check_architecture, load_config, search
-from rmnas_nni.search import RMNASTrainingModule, build_strategy
+from rmnas_nni.search_strategy import RMNASTrainingModule, build_strategy
 from rmnas_nni.space import RMNASSpace
 
 SMALL = {'encoder': {'d_model': 16, 'n_blocks': 1, 'n_heads': 2, 'ffn_ratio': 2},
@@ -112,7 +112,7 @@ def test_search_moves_weights_and_exports_nni_format(tmp_path):
 def test_architecture_step_without_weight_gradients_matches_nni_step(tmp_path, monkeypatch, strategy_file):
     """The project's DARTS step (no weight gradients in the architecture step) searches as NNI's own step does."""
     from nni.nas.oneshot.pytorch.differentiable import DartsLightningModule
-    from rmnas_nni.search import ArchitectureOptimizerMixin, run_search, seed_epoch
+    from rmnas_nni.search_strategy import ArchitectureOptimizerMixin, run_search, seed_epoch
     data = small_data()
     cfg = load_strategy_config(ROOT / 'strategies' / strategy_file)
 
@@ -162,7 +162,7 @@ def test_architecture_step_without_weight_gradients_matches_nni_step(tmp_path, m
 @pytest.mark.parametrize('derive', ['argmax', 'threshold'])
 def test_gated_fusion_search_runs_end_to_end(tmp_path, derive):
     """fusion.input_selection: gates (eq. 13) through search, export, derivation, retrain and the no-retrain path."""
-    from rmnas_nni.ablations import evaluate_search_weights
+    from rmnas_nni.pipeline import evaluate_search_weights
     from rmnas_nni.derivation import derive_architecture
     from rmnas_nni.pipeline import run
     cfg = load_config(None, {'search': {'epochs': 2, 'batch_size': 16, 'derive': derive},
@@ -200,7 +200,7 @@ def test_every_strategy_name_the_schema_accepts_builds_and_others_are_one_line(t
     with one line naming the file and key, exit 2, and no run directory is written."""
     from conftest import run_cli
     from rmnas_nni.config import STRATEGY_SCHEMA, load_strategy_config
-    from rmnas_nni.search import build_strategy
+    from rmnas_nni.search_strategy import build_strategy
     accepted = [o for o in ('darts', 'gumbel_darts', 'random_oneshot', 'enas', 'proxyless')
                 if STRATEGY_SCHEMA['strategy'].check(o) is None]
     assert accepted == ['darts', 'gumbel_darts']

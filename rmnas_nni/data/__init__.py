@@ -11,8 +11,11 @@ from typing import Any, Dict, Tuple
 import numpy as np
 
 from ..errors import DataError
+from ..config import check_data_options
+from . import readers
 from .dataset import MultimodalData, Split, collate, make_loader
-from .missing import apply_missing
+from .missing import DIALOGUE_MAX_RATE, TrainingMaskRedraw, apply_missing
+from .synthetic import make_synthetic
 
 __all__ = ['MultimodalData', 'Split', 'collate', 'make_loader', 'load_data', 'prepare_data', 'apply_missing']
 
@@ -21,12 +24,9 @@ def load_data(data_cfg: Dict[str, Any]) -> MultimodalData:
     """Read the dataset a run config's ``data`` section names, keeping its ``modalities``."""
     fmt = data_cfg['format']
     if fmt == 'synthetic':
-        from .readers import check_options
-        from .synthetic import make_synthetic
-        options = check_options('synthetic', data_cfg.get('options'))
+        options = check_data_options('synthetic', data_cfg.get('options'))
         data = make_synthetic(data_cfg['level'], data_cfg['task'], data_cfg['seed'], **options)
     else:
-        from . import readers
         data = readers.read(fmt, data_cfg)
     return select_modalities(data, data_cfg['modalities'], data_cfg.get('path') or data.name)
 
@@ -49,7 +49,6 @@ def prepare_data(data_cfg: Dict[str, Any]) -> Tuple[MultimodalData, Dict[str, Di
     rate = missing['rate']
     protocol = data.level if missing['protocol'] == 'auto' else missing['protocol']
     if protocol == 'dialogue':
-        from .missing import DIALOGUE_MAX_RATE
         scalar = rate if not isinstance(rate, dict) else None
         if scalar is not None and scalar > DIALOGUE_MAX_RATE + 1e-9:
             raise DataError(f"data.missing.rate: the dialogue-level protocol takes rates up to "
@@ -60,6 +59,5 @@ def prepare_data(data_cfg: Dict[str, Any]) -> Tuple[MultimodalData, Dict[str, Di
     # (rmnas_nni.data.missing); the token ids keep theirs
     masked, masks = apply_missing(data, rate, protocol, seeds, text_token_ids=extra.get('text_ids'))
     if missing.get('redraw_train'):
-        from .missing import TrainingMaskRedraw
         masked.extra = dict(masked.extra, train_redraw=TrainingMaskRedraw(data, rate, protocol, seeds))
     return masked, masks

@@ -42,10 +42,10 @@ from typing import Any, Dict, List, Mapping
 
 import numpy as np
 
-from ..config import Field, _at_least, _one_of
+from ..config import Field, at_least, one_of
 from ..errors import ConfigError, DataError
 from .dataset import SPLITS, MultimodalData, Split
-from .readers import carve_valid, check_finite, finalize, numeric_array
+from .readers import register_format, carve_valid, check_finite, finalize, numeric_array
 from .safe_pickle import load_pickle
 
 __all__ = ['OPTIONS', 'LEVEL', 'read', 'utterance_feature', 'session_of']
@@ -56,8 +56,8 @@ OPTIONS = {
     'features': Field(dict, {}),
     'feature_root': Field(str, None, nullable=True),
     'fold': Field(int, None, lambda v: None if 1 <= v <= N_FOLDS else f'must be 1..{N_FOLDS}', nullable=True),
-    'valid_from': Field(str, 'auto', _one_of('auto', 'file', 'train', 'test')),
-    'valid_every': Field(int, 5, _at_least(2)),
+    'valid_from': Field(str, 'auto', one_of('auto', 'file', 'train', 'test')),
+    'valid_every': Field(int, 5, at_least(2)),
 }
 NAMES_6 = ('videoIDs', 'videoLabels', 'videoSpeakers', 'videoSentences', 'trainVids', 'testVids')
 NAMES_7 = ('videoIDs', 'videoLabels', 'videoSpeakers', 'videoSentences', 'trainVids', 'valVids', 'testVids')
@@ -261,3 +261,6 @@ def read(path: Path, modalities: List[str], task: str, options: Mapping[str, Any
     keys = {s: {m: f'{folders[m].name}/' for m in modalities} for s in SPLITS}
     return finalize(splits, source=source, task=task, level=LEVEL, options=options, name=name,
                     label_keys={s: 'videoLabels' for s in SPLITS}, feature_keys=keys, extra=extra)
+
+
+register_format('gcnet', read, LEVEL, OPTIONS)

@@ -40,7 +40,7 @@ import numpy as np
 from ..config import Field
 from ..errors import DataError
 from .dataset import SPLITS, MultimodalData, Split
-from .readers import check_finite, check_lengths, finalize, labels_array, numeric_array, zero_padding
+from .readers import register_format, check_finite, check_lengths, finalize, labels_array, numeric_array, zero_padding
 from .safe_pickle import load_pickle
 
 __all__ = ['OPTIONS', 'LEVEL', 'read', 'trailing_lengths']
@@ -151,3 +151,6 @@ def read(path: Path, modalities: List[str], task: str, options: Mapping[str, Any
             extra['text_ids'] = text_ids
     return finalize(splits, source=source, task=task, level=LEVEL, options=options, name=f'mmsa:{path.name}',
                     label_keys={s: f'{s}.{label_key}' for s in SPLITS}, feature_keys=feature_keys, extra=extra)
+
+
+register_format('mmsa', read, LEVEL, OPTIONS)

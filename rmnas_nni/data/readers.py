@@ -50,21 +50,18 @@ gives the utterance-level baselines of the literature.
 """
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional
 
 import numpy as np
 
-from ..config import Field, _at_least, _one_of, validate
+from ..config import Field, at_least, check_data_options, one_of
 from ..errors import ConfigError, DataError
+from ..registry import FORMATS
 from .dataset import SPLITS, MultimodalData, Split
 
-__all__ = ['FORMATS', 'read', 'check_options', 'numeric_array', 'check_finite', 'check_lengths',
+__all__ = ['register_format', 'read', 'check_options', 'numeric_array', 'check_finite', 'check_lengths',
            'finalize', 'zscore', 'scale_warning', 'utterances_as_sentences', 'real_mask', 'carve_valid']
-
-FORMATS = {'mmsa': 'rmnas_nni.data.mmsa', 'gcnet': 'rmnas_nni.data.gcnet', 'table': 'rmnas_nni.data.utterance_table'}
-
 
 def _label_scale(v):
     return None if v in ('auto', 1, 2, 3, 1.0, 2.0, 3.0) else "must be 'auto', 1, 2 or 3"
@@ -76,56 +73,21 @@ def _increasing_numbers(v):
 
 
 COMMON_OPTIONS: Dict[str, Field] = {
-    'normalize': Field(str, 'zscore', _one_of('none', 'zscore')),
+    'normalize': Field(str, 'zscore', one_of('none', 'zscore')),
     'label_scale': Field((str, int, float), 'auto', _label_scale),
-    'n_classes': Field(int, None, _at_least(2), nullable=True),
+    'n_classes': Field(int, None, at_least(2), nullable=True),
     # classification from continuous labels: class k holds the labels in [edge_{k-1}, edge_k)
     'label_bins': Field(list, None, _increasing_numbers, nullable=True),
 }
 
-SYNTHETIC_OPTIONS: Dict[str, Field] = {'sizes': Field(dict, {})}
+def register_format(name: str, read_file, level: str, options: Dict[str, Field]) -> None:
+    """Register a file format: ``read_file(path, modalities, task, options) -> MultimodalData``
+    reading data of ``level`` (``sentence`` or ``dialogue``), with its own ``options``
+    (the common ones above are added)."""
+    FORMATS.register(name, read_file, level=level, options={**options, **COMMON_OPTIONS})
 
 
-def _module(fmt: str):
-    return importlib.import_module(FORMATS[fmt])
-
-
-def option_schema(fmt: str) -> Dict[str, Field]:
-    """All options of a format: its own and the common ones."""
-    if fmt == 'synthetic':
-        return dict(SYNTHETIC_OPTIONS)
-    if fmt not in FORMATS:
-        raise ConfigError(f"key 'data.format': unknown format {fmt!r} (known: synthetic, {', '.join(FORMATS)})")
-    return {**_module(fmt).OPTIONS, **COMMON_OPTIONS}
-
-
-def check_options(fmt: str, options: Optional[Mapping[str, Any]], source: str = 'config') -> Dict[str, Any]:
-    """``data.options`` checked against the format's options, defaults filled in.
-
-    Raises
-    ------
-    ConfigError
-        ``"<source>: key 'data.options.<key>': ..."`` for an unknown key, a wrong type
-        or an impossible value.
-    """
-    schema = option_schema(fmt)
-    options = dict(options or {})
-    for key in options:
-        if key not in schema:
-            raise ConfigError(f"{source}: key 'data.options.{key}': unknown option for format {fmt!r} "
-                              f"(known: {', '.join(sorted(schema)) or 'none'})")
-    out = validate(options, schema, source, 'data.options.')
-    if 'features' in out:
-        for m, v in out['features'].items():
-            if not isinstance(v, str):
-                raise ConfigError(f"{source}: key 'data.options.features.{m}': expected a string, "
-                                  f'got {type(v).__name__} {v!r}')
-    if fmt == 'synthetic':
-        for k, v in out['sizes'].items():
-            if k not in SPLITS or not isinstance(v, int) or isinstance(v, bool) or v < 1:
-                raise ConfigError(f"{source}: key 'data.options.sizes.{k}': expected a split name "
-                                  f"({', '.join(SPLITS)}) with a positive integer")
-    return out
+check_options = check_data_options     # data.options checked against the format's registered options
 
 
 def read(fmt: str, data_cfg: Mapping[str, Any]) -> MultimodalData:
@@ -136,13 +98,13 @@ def read(fmt: str, data_cfg: Mapping[str, Any]) -> MultimodalData:
     path = Path(data_cfg['path'])
     if not path.exists():
         raise DataError(f'{path}: file not found')
-    module = _module(fmt)
-    level, task = data_cfg.get('level', module.LEVEL), data_cfg.get('task', 'regression')
-    if level == 'dialogue' and module.LEVEL == 'sentence':
+    file_level = FORMATS.info(fmt, 'level')
+    level, task = data_cfg.get('level', file_level), data_cfg.get('task', 'regression')
+    if level == 'dialogue' and file_level == 'sentence':
         raise ConfigError(f"key 'data.level': format {fmt!r} holds sentence-level data (one sample per "
                           f"utterance); set data.level: sentence")
     modalities = list(data_cfg.get('modalities') or ['text', 'audio', 'vision'])
-    data = module.read(path, modalities, task, options)
+    data = FORMATS[fmt](path, modalities, task, options)
     if level == 'sentence' and data.level == 'dialogue':
         data = utterances_as_sentences(data)
     if options['normalize'] == 'zscore':

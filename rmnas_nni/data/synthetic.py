@@ -28,7 +28,10 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-from .dataset import MultimodalData, Split
+from ..config import Field
+from ..errors import ConfigError
+from ..registry import FORMATS
+from .dataset import SPLITS, MultimodalData, Split
 
 __all__ = ['make_synthetic', 'SENTENCE_SHAPES', 'DIALOGUE_DIMS']
 
@@ -146,3 +149,14 @@ def make_synthetic(level: str = 'sentence', task: str = 'regression', seed: int 
             split.labels = _to_classes(split.labels)
     return MultimodalData(splits, level, task, n_classes=3 if task == 'classification' else None,
                           label_scale=3.0, name=f'synthetic-{level}')
+
+
+def _check_sizes(options, source: str) -> None:
+    for k, v in options['sizes'].items():
+        if k not in SPLITS or not isinstance(v, int) or isinstance(v, bool) or v < 1:
+            raise ConfigError(f"{source}: key 'data.options.sizes.{k}': expected a split name "
+                              f"({', '.join(SPLITS)}) with a positive integer")
+
+
+# the embedded dataset is generated, not read: no ``data.path``, no file options
+FORMATS.register('synthetic', make_synthetic, level=None, options={'sizes': Field(dict, {})}, check=_check_sizes)

@@ -41,10 +41,10 @@ from typing import Any, List, Mapping, Optional
 
 import numpy as np
 
-from ..config import Field, _at_least, _one_of
+from ..config import Field, at_least, one_of
 from ..errors import ConfigError, DataError
 from .dataset import SPLITS, MultimodalData, Split
-from .readers import carve_valid, check_finite, finalize, numeric_array
+from .readers import register_format, carve_valid, check_finite, finalize, numeric_array
 
 __all__ = ['OPTIONS', 'LEVEL', 'read', 'TABLE_SUFFIXES']
 
@@ -58,8 +58,8 @@ OPTIONS = {
     'id_column': Field(str, None, nullable=True),
     'features': Field(dict, {}),
     'feature_file': Field(str, None, nullable=True),
-    'valid_from': Field(str, 'auto', _one_of('auto', 'file', 'train', 'test')),
-    'valid_every': Field(int, 3, _at_least(2)),
+    'valid_from': Field(str, 'auto', one_of('auto', 'file', 'train', 'test')),
+    'valid_every': Field(int, 3, at_least(2)),
 }
 SPLIT_ALIASES = {'train': 'train', 'valid': 'valid', 'val': 'valid', 'dev': 'valid', 'validation': 'valid',
                  'test': 'test'}
@@ -291,3 +291,6 @@ def read(path: Path, modalities: List[str], task: str, options: Mapping[str, Any
     return finalize(splits, source=source, task=task, level=LEVEL, options=options,
                     name=f'table:{path.name} (valid: {rule})', label_keys={s: lcol for s in SPLITS},
                     feature_keys=fkeys, extra=extra)
+
+
+register_format('table', read, LEVEL, OPTIONS)

@@ -29,7 +29,6 @@ import logging
 import math
 import random
 import time
-import types
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
@@ -47,7 +46,9 @@ from pytorch_lightning.plugins.io import TorchCheckpointIO
 from .errors import NonFiniteLossError
 from .losses import rmnas_loss
 from .metrics import compute_metrics, metric_direction
-from .rundir import atomic_torch_save, atomic_write_text
+from .nni_compat import batches_that_stepped
+from .registry import STRATEGIES
+from .rundir import atomic_torch_save, atomic_write_text, format_duration
 
 __all__ = ['build_optimizer', 'RMNASTrainingModule', 'ArchitectureOptimizerMixin', 'RMNASDartsModule',
            'RMNASGumbelDartsModule', 'RMNASDarts', 'RMNASGumbelDarts', 'build_strategy', 'run_search',
@@ -55,7 +56,6 @@ __all__ = ['build_optimizer', 'RMNASTrainingModule', 'ArchitectureOptimizerMixin
 
 _log = logging.getLogger(__name__)
 
-STRATEGY_NAMES = ('darts', 'gumbel_darts')
 
 
 def build_optimizer(params: Iterable[torch.nn.Parameter], cfg: Dict[str, Any]) -> torch.optim.Optimizer:
@@ -258,7 +258,7 @@ class ArchitectureOptimizerMixin:
         metrics: Dict[str, float] = {f'prob/{label}/{value}': float(weight)
                                      for label, dist in probs.items() for value, weight in dist.items()}
         metrics['epoch'] = self.trainer.current_epoch
-        step = self.trainer.fit_loop.epoch_loop._batches_that_stepped
+        step = batches_that_stepped(self.trainer)
         for logger in loggers:
             logger.log_metrics(metrics, step=step)
             logger.save()
@@ -335,12 +335,14 @@ def build_strategy(strategy_cfg: Dict[str, Any], seed: int = 0):
     common = dict(arch_optimizer=strategy_cfg['architecture_optimizer'], seed=seed,
                   gradient_clip_val=opts['gradient_clip_val'], warmup_epochs=opts['warmup_epochs'],
                   log_prob_every_n_step=opts['log_prob_every_n_step'])
-    name = strategy_cfg['strategy']
-    if name == 'darts':
-        return RMNASDarts(**common)
-    if name == 'gumbel_darts':
-        return RMNASGumbelDarts(temperature=tuple(float(t) for t in opts['temperature']), **common)
-    raise ValueError(f'unknown strategy {name!r}')
+    return STRATEGIES[strategy_cfg['strategy']](opts, common)
+
+
+# The strategies a strategy YAML may name (``strategy:``): name -> build(options, common
+# keyword arguments); config checks the name against this registry.
+STRATEGIES.register('darts', lambda opts, common: RMNASDarts(**common))
+STRATEGIES.register('gumbel_darts', lambda opts, common: RMNASGumbelDarts(
+    temperature=tuple(float(t) for t in opts['temperature']), **common))
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -396,18 +398,9 @@ class EpochProgress(Callback):
             parts.append(f'val {self.select_metric} {float(val):.4f}')
         if best is not None:
             parts.append(f'(best {float(best):.4f})')
-        parts.append(f'{per:.1f}s/epoch, elapsed {_fmt_time(time.perf_counter() - self._t0)}, '
-                     f'at most {_fmt_time(per * (total - epoch))} left')
+        parts.append(f'{per:.1f}s/epoch, elapsed {format_duration(time.perf_counter() - self._t0)}, '
+                     f'at most {format_duration(per * (total - epoch))} left')
         self.printer('  '.join(parts))
-
-
-def _fmt_time(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f'{seconds}s'
-    if seconds < 3600:
-        return f'{seconds // 60}m{seconds % 60:02d}s'
-    return f'{seconds // 3600}h{seconds % 3600 // 60:02d}m'
 
 
 def choice_summary(probs: Dict[str, Dict[str, float]]) -> Dict[str, float]:
@@ -558,20 +551,3 @@ def run_search(space: torch.nn.Module, train_loader, arch_loader, val_loader, *,
     arch = {label: (list(v) if isinstance(v, (list, tuple)) else v) for label, v in arch.items()}
     return SearchResult(arch, probs, supernet, oneshot, best_epoch, dict(training.last_val_metrics),
                         trainer.current_epoch)
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as the API's ``search`` (:func:`rmnas_nni.pipeline.search`).
-
-    Importing it binds it as ``rmnas_nni.search``, where a notebook's ``rn.search(cfg,
-    data, run_dir)`` expects the API function; calling the module calls that function.
-    """
-
-    def __call__(self, *args, **kwargs):
-        from .pipeline import search
-        return search(*args, **kwargs)
-
-
-import sys as _sys  # noqa: E402
-
-_sys.modules[__name__].__class__ = _CallableModule
