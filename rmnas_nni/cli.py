@@ -138,7 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--population', type=int, default=20, help='evolution: population size (default: 20)')
     p.add_argument('--sample-size', type=int, default=5, help='evolution: tournament size (default: 5)')
     p.add_argument('--seed', type=int, default=None, help='seed of the strategy\'s sampling (default: the run seed)')
-    p.add_argument('--keep-open', action='store_true', help='keep the web UI up after the search until Ctrl-C')
+    p.add_argument('--keep-open', action='store_true',
+                   help='after the search (its outputs written), keep the web UI up until Ctrl-C or '
+                        '`nnictl stop --port PORT`')
     return parser
 
 

@@ -42,7 +42,7 @@ from nni.nas.evaluator import FunctionalEvaluator
 from .errors import ConfigError
 
 __all__ = ['STRATEGIES', 'build_multitrial_strategy', 'ArchitectureEvaluator', 'evaluate_architecture',
-           'check_port', 'run_multitrial']
+           'check_port', 'manager_stopped', 'wait_until_stopped', 'run_multitrial']
 
 STRATEGIES = ('random', 'evolution')
 
@@ -164,8 +164,10 @@ def run_multitrial(cfg: Dict[str, Any], *, strategy: str = 'random', max_trials:
     Starts the NNI manager on ``port`` (web UI at ``http://127.0.0.1:PORT``; it
     listens on every interface, without authentication), waits for every trial,
     writes ``trials.csv`` / ``trials.md`` (one row per trial, best first) and the best
-    architecture's ``arch.json`` into ``out``, and stops the manager (with
-    ``keep_open``, only after Ctrl-C, so the web UI can be looked at).
+    architecture's ``arch.json`` into ``out`` as soon as the search ends, and stops
+    the manager. With ``keep_open`` the manager (and the web UI) stays up after
+    that until Ctrl-C or until it is stopped from outside (``nnictl stop --port
+    PORT``, :func:`wait_until_stopped`); then the function returns.
 
     ``trial_gpu_number``: GPUs per trial (``None``: every trial sees every GPU and
     ``device: auto`` takes the first; ``0``: CPU only).
@@ -175,7 +177,7 @@ def run_multitrial(cfg: Dict[str, Any], *, strategy: str = 'random', max_trials:
     from nni.nas.experiment import NasExperiment
     from .data import load_data
     from .pipeline import build_space
-    from .rundir import atomic_write_json, atomic_write_text, default_run_dir, prepare_run_dir
+    from .rundir import default_run_dir, prepare_run_dir
 
     for name, value, least in (('--trials', max_trials, 1), ('--concurrency', concurrency, 1),
                                ('--epochs', epochs if epochs is not None else 1, 1),
@@ -210,16 +212,25 @@ def run_multitrial(cfg: Dict[str, Any], *, strategy: str = 'random', max_trials:
         exp.run(port=port)
         rows = _trial_rows(exp)
         top = [{'metric': m.metric, 'arch': dict(m.sample)} for m in exp.export_top_models(top_k=max_trials)]
+        best = _write_outputs(out, rows, top, time.perf_counter() - t0, printer)
         if keep_open:
-            printer(f'search done; the web UI stays at http://127.0.0.1:{port} until Ctrl-C')
+            printer(f'search done; the web UI stays at http://127.0.0.1:{port} until Ctrl-C or '
+                    f'`nnictl stop --port {port}`')
             try:
-                while True:
-                    time.sleep(3600)
+                wait_until_stopped(exp, port)
             except KeyboardInterrupt:
                 pass
     finally:
+        _forget_stopped_manager(exp)
         exp.stop()
+    return {'out': str(out), 'experiment_id': exp.id, 'trials': rows, 'best': best}
+
+
+def _write_outputs(out: Path, rows: List[Dict[str, Any]], top: List[Dict[str, Any]], seconds: float,
+                   printer: Callable[[str], None]) -> Optional[Dict[str, Any]]:
+    """``trials.csv`` / ``trials.md`` (best first), ``top_architectures.json`` and the best ``arch.json``."""
     import pandas as pd
+    from .rundir import atomic_write_json, atomic_write_text
     df = pd.DataFrame(rows)
     if 'default' in df:
         df = df.sort_values('default', ascending=False, na_position='last')
@@ -229,13 +240,48 @@ def run_multitrial(cfg: Dict[str, Any], *, strategy: str = 'random', max_trials:
     best = top[0] if top else None
     if best is not None:
         atomic_write_json(out / 'arch.json', best['arch'])
-    printer(f'multi-trial NAS: {len(rows)} trials in {time.perf_counter() - t0:.0f}s; '
+    printer(f'multi-trial NAS: {len(rows)} trials in {seconds:.0f}s; '
             f'table -> {out / "trials.csv"}' + (f'; best architecture -> {out / "arch.json"}' if best else ''))
     failed = [r for r in rows if r['status'] != 'SUCCEEDED']
     if failed:
         printer(f'multi-trial NAS: {len(failed)} of {len(rows)} trials did not succeed; their trial.stderr is in '
                 f'their trial directories (trials.csv, column trial_dir)')
-    return {'out': str(out), 'experiment_id': exp.id, 'trials': rows, 'best': best}
+    return best
+
+
+def manager_stopped(exp, port: int) -> bool:
+    """Whether the experiment's NNI manager has stopped or is stopping (``nnictl stop``, the REST API)."""
+    import urllib.error
+    import urllib.request
+    proc = getattr(exp, '_proc', None)
+    if proc is not None and proc.poll() is not None:
+        return True
+    try:
+        with urllib.request.urlopen(f'http://127.0.0.1:{port}/api/v1/nni/check-status', timeout=10) as resp:
+            status = json.loads(resp.read().decode('utf-8')).get('status')
+    except (urllib.error.URLError, OSError, ValueError):
+        return True                                     # nothing answers on the port any more
+    return status in ('STOPPING', 'STOPPED')
+
+
+def wait_until_stopped(exp, port: int, poll_s: float = 2.0) -> None:
+    """Block until the manager stops from outside (``nnictl stop --port PORT``); Ctrl-C ends it too."""
+    while not manager_stopped(exp, port):
+        time.sleep(poll_s)
+    proc = getattr(exp, '_proc', None)
+    if proc is not None:
+        import subprocess
+        try:
+            proc.wait(timeout=30)                       # stopped from outside: it exits by itself
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def _forget_stopped_manager(exp) -> None:
+    """A manager stopped from outside has exited: ``exp.stop()`` then has no manager left to ask."""
+    proc = getattr(exp, '_proc', None)
+    if proc is not None and proc.poll() is not None:
+        exp._proc = None
 
 
 def _has_tabulate() -> bool:

@@ -63,3 +63,55 @@ def test_multitrial_random_search_runs_each_architecture_as_a_trial(tmp_path):
         assert os.path.isfile(os.path.join(trial_dir, 'model.pt'))
     assert archs[0] != archs[1]                                          # deduplicated sampling
     assert best == archs[0]                                              # the table is sorted best first
+
+
+def test_keep_open_writes_outputs_first_and_ends_on_nnictl_stop(tmp_path):
+    """--keep-open: the outputs exist while the web UI stays up, and `nnictl stop --port` ends the command."""
+    space = tmp_path / 'micro.yml'
+    space.write_text(MICRO_SPACE)
+    marker = uuid.uuid4().hex
+    env = dict(os.environ, HOME=str(tmp_path / 'home'), PYTHONPATH=str(ROOT), PYTHONUNBUFFERED='1',
+               OMP_NUM_THREADS='1')
+    env[MARKER] = marker
+    (tmp_path / 'home').mkdir()
+    port = free_port()
+    out = tmp_path / 'out'
+    cmd = [sys.executable, '-m', 'rmnas_nni.cli', 'multitrial', '--set', f'search_space={space}',
+           '--set', 'data.options={sizes: {train: 64, valid: 32, test: 32}}', '--set', 'threads=1',
+           '--trials', '1', '--epochs', '1', '--port', str(port), '--out', str(out),
+           '--experiment-dir', str(tmp_path / 'experiments'), '--keep-open']
+    log = open(tmp_path / 'multitrial.log', 'w')
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 300
+        while not (out / 'trials.csv').is_file() and proc.poll() is None and time.time() < deadline:
+            time.sleep(1)
+        assert (out / 'trials.csv').is_file(), (tmp_path / 'multitrial.log').read_text()[-3000:]
+        time.sleep(3)
+        assert proc.poll() is None, 'keep-open returned before anyone stopped it'
+        for name in ('trials.md', 'top_architectures.json', 'arch.json'):
+            assert (out / name).is_file(), name
+        with socket.socket() as s:
+            assert s.connect_ex(('127.0.0.1', port)) == 0, 'the web UI is not up'
+        r = subprocess.run([sys.executable, '-m', 'nni.tools.nnictl.nnictl', 'stop', '--port', str(port)],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+        rc = proc.wait(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+        deadline = time.time() + 30
+        while marked_processes(marker) and time.time() < deadline:
+            time.sleep(0.5)
+        left = marked_processes(marker)
+        for p in left:
+            p.kill()
+    text = (tmp_path / 'multitrial.log').read_text()
+    assert rc == 0, text[-3000:]
+    assert 'Traceback' not in text, text[-3000:]
+    assert not left, f'processes left behind: {[p.pid for p in left]}'
+    with socket.socket() as s:
+        assert s.connect_ex(('127.0.0.1', port)) != 0, 'the NNI manager still listens'
+    trials = pd.read_csv(out / 'trials.csv')
+    assert len(trials) == 1 and trials['status'].tolist() == ['SUCCEEDED']

@@ -1,9 +1,11 @@
-"""The tiny NNI experiment end to end: the real NNI manager started by ``nnictl create``.
+"""The NNI experiments end to end: the real NNI manager started by ``nnictl create``.
 
-Two trials of ``examples/rmnas_experiment_tiny.yml`` run side by side; the test
-talks to the manager's REST API on 127.0.0.1 only, checks what each trial reported
-and left in its trial directory, stops the experiment and checks that no process
-it started is left.
+Two trials of ``examples/rmnas_experiment_tiny.yml`` run side by side; one trial of
+the flagship ``examples/rmnas_experiment.yml`` (shipped GPU settings, shipped CMU-MOSI
+table, CPU-sized through the trial's ``--set``) runs on a machine without a GPU.
+Each test talks to the manager's REST API on 127.0.0.1 only, checks what the trials
+reported and left in their trial directories, stops the experiment and checks that
+no process it started is left.
 
 Isolation: ``HOME`` points into ``tmp_path`` (nnictl keeps its list of experiments
 in ``~/nni-experiments``), the experiment directory is under ``tmp_path``, the
@@ -78,46 +80,73 @@ def nni_env(tmp_path):
         proc.kill()
 
 
-def test_tiny_experiment_through_nnictl(tmp_path, nni_env):
-    from rmnas_nni.data import make_loader
-    from rmnas_nni.pipeline import build_fixed_model, build_space, load_architecture, load_run, prepare_data
-    import torch
+def local_trial_command(command: str) -> str:
+    """An experiment file's ``python -m ...`` trial command, run by this test's Python."""
+    assert command.startswith('python -m rmnas_nni.nni_trial '), command
+    return shlex.quote(sys.executable) + command[len('python'):]
 
-    env, nnictl, marker = nni_env
-    exp = yaml.safe_load((ROOT / 'examples' / 'rmnas_experiment_tiny.yml').read_text())
-    assert exp['trialCommand'].startswith('python -m rmnas_nni.nni_trial ')
-    exp['trialCommand'] = shlex.quote(sys.executable) + exp['trialCommand'][len('python'):]
-    exp.update(maxTrialNumber=2, trialConcurrency=2, trialCodeDirectory=str(ROOT),
-               experimentWorkingDirectory=str(tmp_path / 'experiments'), maxExperimentDuration='10m')
-    trial_cfg = yaml.safe_load((ROOT / 'examples' / 'nni_trial_tiny.yml').read_text())
-    n_epochs = trial_cfg['search']['epochs'] + trial_cfg['retrain']['epochs']
+
+def create_experiment(tmp_path, nni_env, exp):
+    """``nnictl create`` for the experiment dict ``exp`` on a free port: ``(port, experiment id, folder)``."""
+    env, nnictl, _ = nni_env
+    exp.update(trialCodeDirectory=str(ROOT), experimentWorkingDirectory=str(tmp_path / 'experiments'))
     config = tmp_path / 'experiment.yml'
     config.write_text(yaml.safe_dump(exp, sort_keys=False))
     port = free_port()
-
     r = subprocess.run(nnictl + ['create', '--config', str(config), '--port', str(port)], env=env, cwd=tmp_path,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    experiment = rest(port, 'experiment')
-    exp_id = experiment['id']
+    exp_id = rest(port, 'experiment')['id']
     exp_dir = tmp_path / 'experiments' / exp_id
     assert exp_dir.is_dir()
+    return port, exp_id, exp_dir
 
-    deadline = time.time() + DEADLINE_S
+
+def wait_for_trials(port: int, n_trials: int, deadline_s: float = DEADLINE_S):
+    """Poll the manager (127.0.0.1) until ``n_trials`` trials have ended, or the experiment has; the trial records."""
+    deadline = time.time() + deadline_s
     trials = []
     while time.time() < deadline:
         status = rest(port, 'check-status')['status']
         trials = rest(port, 'trial-jobs')
         finished = [t for t in trials if t['status'] not in ('WAITING', 'RUNNING', 'UNKNOWN')]
-        if status in ('DONE', 'ERROR', 'STOPPED') or (len(trials) == 2 and len(finished) == 2):
-            break
+        if status in ('DONE', 'ERROR', 'STOPPED') or (len(trials) == n_trials and len(finished) == n_trials):
+            return trials
         time.sleep(2)
-    else:
-        pytest.fail(f'experiment not done after {DEADLINE_S}s: {[(t["trialJobId"], t["status"]) for t in trials]}')
+    pytest.fail(f'experiment not done after {deadline_s}s: {[(t["trialJobId"], t["status"]) for t in trials]}')
 
-    def trial_log(t):
-        d = Path(t['logPath'])
-        return ''.join((d / f).read_text()[-1500:] for f in ('trial.stderr', 'trial.log') if (d / f).is_file())
+
+def trial_log(t) -> str:
+    d = Path(t['logPath'])
+    return ''.join((d / f).read_text()[-1500:] for f in ('trial.stderr', 'trial.log') if (d / f).is_file())
+
+
+def stop_experiment(tmp_path, nni_env, exp_id: str, port: int) -> None:
+    """``nnictl stop``, then: no process of the experiment left, nothing listening on its port."""
+    env, nnictl, marker = nni_env
+    r = subprocess.run(nnictl + ['stop', exp_id], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    deadline = time.time() + 30
+    while marked_processes(marker) and time.time() < deadline:
+        time.sleep(0.5)
+    left = [(p.pid, ' '.join(p.info['cmdline'] or [])[:120]) for p in marked_processes(marker)]
+    assert not left, f'processes left behind: {left}'
+    with socket.socket() as s:
+        assert s.connect_ex(('127.0.0.1', port)) != 0, 'the NNI manager still listens'
+
+
+def test_tiny_experiment_through_nnictl(tmp_path, nni_env):
+    from rmnas_nni.data import make_loader
+    from rmnas_nni.pipeline import build_fixed_model, build_space, load_architecture, load_run, prepare_data
+    import torch
+
+    exp = yaml.safe_load((ROOT / 'examples' / 'rmnas_experiment_tiny.yml').read_text())
+    exp['trialCommand'] = local_trial_command(exp['trialCommand'])
+    exp.update(maxTrialNumber=2, trialConcurrency=2, maxExperimentDuration='10m')
+    trial_cfg = yaml.safe_load((ROOT / 'examples' / 'nni_trial_tiny.yml').read_text())
+    n_epochs = trial_cfg['search']['epochs'] + trial_cfg['retrain']['epochs']
+    port, exp_id, exp_dir = create_experiment(tmp_path, nni_env, exp)
+    trials = wait_for_trials(port, 2)
 
     assert len(trials) == 2
     for t in trials:
@@ -167,12 +196,54 @@ def test_tiny_experiment_through_nnictl(tmp_path, nni_env):
         with torch.no_grad():
             assert model(batch['inputs'], batch['masks'])['fused'].shape == (4,)
 
-    r = subprocess.run(nnictl + ['stop', exp_id], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    deadline = time.time() + 30
-    while marked_processes(marker) and time.time() < deadline:
-        time.sleep(0.5)
-    left = [(p.pid, ' '.join(p.info['cmdline'] or [])[:120]) for p in marked_processes(marker)]
-    assert not left, f'processes left behind: {left}'
-    with socket.socket() as s:
-        assert s.connect_ex(('127.0.0.1', port)) != 0, 'the NNI manager still listens'
+    stop_experiment(tmp_path, nni_env, exp_id, port)
+
+
+#: what the flagship test changes in examples/rmnas_experiment.yml: only the size of the experiment and of its trial
+FLAGSHIP_TRIAL_SETS = ' --set search_space=tiny --set search.epochs=2 --set retrain.epochs=2 --set threads=1'
+
+
+def test_flagship_experiment_runs_on_the_cpu_with_the_shipped_mosi_table(tmp_path, nni_env):
+    """examples/rmnas_experiment.yml as shipped starts on a machine without a GPU and runs a trial on real MOSI.
+
+    Only its size is changed (one trial; the CPU-sized space and two epochs per phase
+    through the trial's --set); GPU settings, tuner, search space and the trial's run
+    config (examples/nni_trial_mosi.yml, the shipped CMU-MOSI table) are the shipped ones.
+    """
+    from rmnas_nni.pipeline import load_run
+    shipped = yaml.safe_load((ROOT / 'examples' / 'rmnas_experiment.yml').read_text())
+    assert 'trialGpuNumber' not in shipped          # GPU scheduling would stop the manager on a machine without one
+    assert shipped['trialCommand'] == 'python -m rmnas_nni.nni_trial --config examples/nni_trial_mosi.yml'
+    trial_cfg = yaml.safe_load((ROOT / 'examples' / 'nni_trial_mosi.yml').read_text())
+    table = (ROOT / 'examples' / trial_cfg['data']['path']).resolve()
+    assert table == ROOT / 'data' / 'cmu-mosi-utterances' / 'mosi_utterances.npz' and table.is_file()
+    exp = dict(shipped, trialCommand=local_trial_command(shipped['trialCommand']) + FLAGSHIP_TRIAL_SETS,
+               maxTrialNumber=1, trialConcurrency=1, maxExperimentDuration='10m')
+    port, exp_id, exp_dir = create_experiment(tmp_path, nni_env, exp)
+    time.sleep(5)
+    assert rest(port, 'check-status')['status'] in ('RUNNING', 'DONE'), 'the NNI manager stopped after starting'
+    trials = wait_for_trials(port, 1)
+    assert len(trials) == 1
+    t = trials[0]
+    assert t['status'] == 'SUCCEEDED', trial_log(t)
+    manager_log = (exp_dir / 'log' / 'nnimanager.log').read_text()
+    assert 'Failed to collect GPU info' not in manager_log
+
+    final = [metric_value(m) for m in rest(port, 'metric-data') if m['type'] == 'FINAL']
+    assert len(final) == 1
+    result = final[0]
+    # dialogue level, the honest split: MAE selects, Acc-2 / WAF / MAE / Corr on the 20 test videos
+    assert {'default', 'valid_mae', 'test_mae', 'test_acc2', 'test_waf', 'test_corr', 'parameters'} <= set(result)
+    assert result['default'] == result['valid_mae']
+    assert 0 <= result['test_acc2'] <= 100 and result['test_mae'] > 0
+    trial_dir = Path(t['logPath'])
+    cfg = load_run(trial_dir)
+    assert Path(cfg['data']['path']).resolve() == table
+    assert (cfg['data']['format'], cfg['data']['level']) == ('table', 'dialogue')
+    assert cfg['data']['options']['valid_from'] == 'test'
+    shown = json.loads(t['hyperParameters'][0])['parameters']
+    assert cfg['space']['encoder']['d_model'] == shown['d_model']
+    for name in ('arch.json', 'model.pt', 'metrics.json', 'nni_result.json'):
+        assert (trial_dir / name).is_file(), name
+
+    stop_experiment(tmp_path, nni_env, exp_id, port)
