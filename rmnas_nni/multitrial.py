@@ -39,7 +39,14 @@ from typing import Any, Callable, Dict, List, Optional
 
 from nni.nas.evaluator import FunctionalEvaluator
 
+from .data import load_data
 from .errors import ConfigError
+from .metrics import metric_direction
+from .nni_report import TrialReporter, adopt_created_parameters, final_result, finish_trial, under_nni
+from .pipeline import (build_fixed_model, build_space, count_parameters, prepare_data, quiet_libraries, retrain,
+                       select_metric_of, start_run)
+from .run_plots import plot_run
+from .rundir import atomic_write_json, atomic_write_text, default_run_dir, prepare_run_dir
 
 __all__ = ['STRATEGIES', 'build_multitrial_strategy', 'ArchitectureEvaluator', 'evaluate_architecture',
            'check_port', 'manager_stopped', 'wait_until_stopped', 'run_multitrial']
@@ -64,13 +71,12 @@ class ArchitectureEvaluator(FunctionalEvaluator):
 
     ``function(model, sample, **arguments)``: ``sample`` is the ``{label: choice}``
     dict the strategy drew. Before running, the trial adopts the architecture it
-    was created for (:func:`rmnas_nni.nni_trial.adopt_created_parameters`: NNI 3.0 may
+    was created for (:func:`rmnas_nni.nni_report.adopt_created_parameters`: NNI 3.0 may
     hand a trial another trial's architecture when several start together).
     """
 
     def _execute(self, model):
-        from .nni_trial import _under_nni, adopt_created_parameters
-        if _under_nni():
+        if under_nni():
             own = adopt_created_parameters()
             if own is not None and hasattr(own, 'sample'):
                 model = own
@@ -79,12 +85,6 @@ class ArchitectureEvaluator(FunctionalEvaluator):
 
 def evaluate_architecture(model, sample: Dict[str, Any], config: Dict[str, Any], epochs: int) -> Dict[str, float]:
     """The body of one multi-trial trial: train the sampled architecture briefly, report, keep its files."""
-    from .metrics import metric_direction
-    from .nni_trial import TrialReporter, _under_nni, final_result
-    from .pipeline import (build_fixed_model, count_parameters, prepare_data, quiet_libraries, retrain,
-                           select_metric_of, start_run)
-    from .run_plots import plot_run
-    from .rundir import atomic_write_json, default_run_dir
 
     quiet_libraries()
     cfg = copy.deepcopy(config)
@@ -93,10 +93,10 @@ def evaluate_architecture(model, sample: Dict[str, Any], config: Dict[str, Any],
     _, select = select_metric_of(cfg, data)
     mode = metric_direction(select)
     sign = 1.0 if mode == 'max' else -1.0
-    under_nni = _under_nni()
-    run_dir = Path(os.environ['NNI_OUTPUT_DIR']) if under_nni and os.environ.get('NNI_OUTPUT_DIR') \
+    in_nni = under_nni()
+    run_dir = Path(os.environ['NNI_OUTPUT_DIR']) if in_nni and os.environ.get('NNI_OUTPUT_DIR') \
         else default_run_dir('multitrial-trial')
-    run_dir, printer = start_run(cfg, data, masks, run_dir, adopt=under_nni)
+    run_dir, printer = start_run(cfg, data, masks, run_dir, adopt=in_nni)
     atomic_write_json(run_dir / 'arch.json', sample)
     fixed = build_fixed_model(cfg, data, sample)
     if count_parameters(fixed) != count_parameters(model):
@@ -104,20 +104,12 @@ def evaluate_architecture(model, sample: Dict[str, Any], config: Dict[str, Any],
                            f'its sample ({count_parameters(fixed)}) differ')
     printer(data.summary())
     printer(f'multi-trial: sampled architecture -> {run_dir / "arch.json"}')
-    reporter = TrialReporter(select, under_nni, printer=printer, sign=sign)
+    reporter = TrialReporter(select, in_nni, printer=printer, sign=sign)
     summary = retrain(cfg, data, sample, run_dir, printer=printer,
                       on_epoch=lambda epoch, val: reporter.intermediate('retrain', epoch, val[select]))
     result = final_result(summary, sample, None, sign=sign)
     plot_run(run_dir, select)
-    record = {'select_metric': select, 'direction': mode, 'default_sign': sign, 'final': result,
-              'intermediate': reporter.history}
-    if under_nni:
-        import nni
-        import nni.trial
-        record.update(experiment_id=nni.get_experiment_id(), trial_id=nni.get_trial_id(),
-                      parameter_id=(nni.trial._params or {}).get('parameter_id'))
-    atomic_write_json(run_dir / 'nni_result.json', record)
-    reporter.final(result)
+    finish_trial(run_dir, reporter, result, mode, default_sign=sign)
     return result
 
 
@@ -175,9 +167,6 @@ def run_multitrial(cfg: Dict[str, Any], *, strategy: str = 'random', max_trials:
     Returns ``{'out', 'experiment_id', 'trials', 'best'}``.
     """
     from nni.nas.experiment import NasExperiment
-    from .data import load_data
-    from .pipeline import build_space
-    from .rundir import default_run_dir, prepare_run_dir
 
     for name, value, least in (('--trials', max_trials, 1), ('--concurrency', concurrency, 1),
                                ('--epochs', epochs if epochs is not None else 1, 1),
@@ -230,7 +219,6 @@ def _write_outputs(out: Path, rows: List[Dict[str, Any]], top: List[Dict[str, An
                    printer: Callable[[str], None]) -> Optional[Dict[str, Any]]:
     """``trials.csv`` / ``trials.md`` (best first), ``top_architectures.json`` and the best ``arch.json``."""
     import pandas as pd
-    from .rundir import atomic_write_json, atomic_write_text
     df = pd.DataFrame(rows)
     if 'default' in df:
         df = df.sort_values('default', ascending=False, na_position='last')

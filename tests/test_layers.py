@@ -21,13 +21,13 @@ PACKAGE = ROOT / 'rmnas_nni'
 # layer: (modules, whether modules of that layer may import each other)
 LAYERS = [
     ('foundation', ['errors', 'version', 'registry', 'config'], True),
-    ('records', ['metrics', 'losses', 'rundir', 'nni_compat', 'ablations', 'run_plots'], True),
+    ('records', ['metrics', 'losses', 'rundir', 'nni_compat', 'nni_report', 'ablations', 'run_plots'], True),
     ('data', ['data'], True),
     ('model', ['lst', 'token_mixers', 'rmnas_block', 'derivation', 'encoder', 'fusion_cells', 'space',
                'baselines', 'weight_transfer'], True),
     ('search and training', ['search_strategy', 'trainer', 'figures'], True),
     ('pipeline', ['pipeline'], False),
-    ('drivers', ['sweep', 'multitrial', 'nni_report'], False),
+    ('drivers', ['sweep', 'multitrial'], False),
     ('entry points', ['cli', 'nni_trial', '__init__'], False),
 ]
 HEAVY = {'torch', 'nni', 'pytorch_lightning', 'lightning', 'matplotlib', 'pandas'}
