@@ -48,7 +48,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from .ablations import apply_variant, check_variant, expand_variants, variant_label
-from .config import check_missing_rate, dump_yaml, load_yaml
+from .config import PROJECT_ROOT, check_missing_rate, dump_yaml, load_yaml
 from .errors import ConfigError, NonFiniteLossError, RunDirError, read_input
 from .figures import plot_metric_vs_rate
 from .metrics import DISPLAY_NAMES, auilc, mean_over_rates, metric_functions
@@ -623,10 +623,20 @@ def summary_text(table) -> str:
             + ''.join(f'  {line}\n' for line in legend) + summary_frame(table).to_string(index=False))
 
 
+def data_file_name(path: str) -> str:
+    """A data file as result files name it: relative to the project when it lies inside it, else by
+    its file name (no absolute path of the machine it ran on)."""
+    p = Path(path)
+    try:
+        return p.resolve().relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return p.name
+
+
 def write_markdown(table, base: Dict, spec: SweepSpec, baselines: Optional[Dict[str, Any]] = None) -> str:
     data = base['data']
     head = (f"# Robustness sweep: {base['name']}\n\n"
-            f"Data: {data['format']}" + (f" ({data['path']})" if data.get('path') else '') +
+            f"Data: {data['format']}" + (f" ({data_file_name(data['path'])})" if data.get('path') else '') +
             f", {data['level']} level {data['task']}; search space {Path(base['search_space']).name}, "
             f"strategy {Path(base['strategy']).name}.\n"
             f"Variants: {', '.join(spec.variants)}; missing rates: {', '.join(f'{r:g}' for r in spec.rates)}; "

@@ -18,8 +18,8 @@ fusion: {width: 8, n_cells: 1, n_steps: 2, attention_chunks: 2}
 """
 
 
-def test_multitrial_random_search_runs_each_architecture_as_a_trial(tmp_path):
-    from rmnas_nni.pipeline import build_fixed_model, build_space, load_architecture, load_run, prepare_data
+def multitrial_command(tmp_path, sizes, *options):
+    """``rmnas multitrial`` on the micro space, isolated: (command, environment, marker, port, out)."""
     space = tmp_path / 'micro.yml'
     space.write_text(MICRO_SPACE)
     marker = uuid.uuid4().hex
@@ -30,9 +30,16 @@ def test_multitrial_random_search_runs_each_architecture_as_a_trial(tmp_path):
     port = free_port()
     out = tmp_path / 'out'
     cmd = [sys.executable, '-m', 'rmnas_nni.cli', 'multitrial', '--set', f'search_space={space}',
-           '--set', 'data.options={sizes: {train: 96, valid: 48, test: 48}}', '--strategy', 'random',
-           '--trials', '2', '--concurrency', '2', '--epochs', '2', '--port', str(port), '--out', str(out),
+           '--set', f'data.options={{sizes: {sizes}}}', *options, '--port', str(port), '--out', str(out),
            '--experiment-dir', str(tmp_path / 'experiments')]
+    return cmd, env, marker, port, out
+
+
+def test_multitrial_random_search_runs_each_architecture_as_a_trial(tmp_path):
+    from rmnas_nni.pipeline import build_fixed_model, build_space, load_architecture, load_run, prepare_data
+    cmd, env, marker, port, out = multitrial_command(
+        tmp_path, '{train: 96, valid: 48, test: 48}', '--strategy', 'random', '--trials', '2', '--concurrency', '2',
+        '--epochs', '2')
     try:
         r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=480)
     finally:
@@ -67,19 +74,9 @@ def test_multitrial_random_search_runs_each_architecture_as_a_trial(tmp_path):
 
 def test_keep_open_writes_outputs_first_and_ends_on_nnictl_stop(tmp_path):
     """--keep-open: the outputs exist while the web UI stays up, and `nnictl stop --port` ends the command."""
-    space = tmp_path / 'micro.yml'
-    space.write_text(MICRO_SPACE)
-    marker = uuid.uuid4().hex
-    env = dict(os.environ, HOME=str(tmp_path / 'home'), PYTHONPATH=str(ROOT), PYTHONUNBUFFERED='1',
-               OMP_NUM_THREADS='1')
-    env[MARKER] = marker
-    (tmp_path / 'home').mkdir()
-    port = free_port()
-    out = tmp_path / 'out'
-    cmd = [sys.executable, '-m', 'rmnas_nni.cli', 'multitrial', '--set', f'search_space={space}',
-           '--set', 'data.options={sizes: {train: 64, valid: 32, test: 32}}', '--set', 'threads=1',
-           '--trials', '1', '--epochs', '1', '--port', str(port), '--out', str(out),
-           '--experiment-dir', str(tmp_path / 'experiments'), '--keep-open']
+    cmd, env, marker, port, out = multitrial_command(
+        tmp_path, '{train: 64, valid: 32, test: 32}', '--set', 'threads=1', '--trials', '1', '--epochs', '1',
+        '--keep-open')
     log = open(tmp_path / 'multitrial.log', 'w')
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -290,3 +290,11 @@ def test_a_diverging_cell_is_reported_and_left_out(tmp_path, monkeypatch):
     # only seed 0 has a complete curve: AUILC of mae 1.0 -> 1.5 over [0, 0.5]
     assert sub.loc['AUILC', 'mae'] == pytest.approx(0.625)
     assert 'about' in '\n'.join(lines)                   # an estimate once a cell has finished
+
+
+def test_result_files_name_the_data_without_the_machines_absolute_path(tmp_path):
+    from rmnas_nni.config import PROJECT_ROOT
+    from rmnas_nni.sweep import data_file_name
+    inside = PROJECT_ROOT / 'data' / 'cmu-mosi-utterances' / 'mosi_utterances.npz'
+    assert data_file_name(str(inside)) == 'data/cmu-mosi-utterances/mosi_utterances.npz'
+    assert data_file_name(str(tmp_path / 'mine' / 'utt.npz')) == 'utt.npz'
