@@ -83,10 +83,10 @@ def _nan_after(n_calls):
 
 @pytest.mark.parametrize('stage', ['search', 'retrain'])
 def test_nan_loss_stops_cleanly_and_keeps_last_good_checkpoint(tmp_path, monkeypatch, capsys, stage):
-    from rmnas_nni import cli, search, trainer
+    from rmnas_nni import cli, search_strategy, trainer
     # 160 train samples / batch 16 = 10 weight steps per epoch (DARTS also takes 3 architecture steps)
     if stage == 'search':
-        monkeypatch.setattr(search, 'rmnas_loss', _nan_after(20 + 4))
+        monkeypatch.setattr(search_strategy, 'rmnas_loss', _nan_after(20 + 4))
     else:
         monkeypatch.setattr(trainer, 'rmnas_loss', _nan_after(13))
     args = ['run', '--out', str(tmp_path / 'r'), *SMALL]
