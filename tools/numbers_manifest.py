@@ -34,7 +34,7 @@ RESULTS = [
     Result('sweep_example',
            'rmnas sweep -c examples/quickstart.yml --rates 0 0.5 1.0 --seeds 0 1 --variants full no_lst '
            '--set search.epochs=4 --set retrain.epochs=15 --set threads=1 --quiet --out {out}',
-           'about 9 minutes on one core'),
+           'about 8 minutes on one core'),
     # The sweep of docs/benchmarks.md section 6, with the defaults of 2026-11-26 (selection
     # on validation WAF, no minimum epochs, zero operations allowed at derivation).
     Result('mosi_sweep',
@@ -218,7 +218,7 @@ def src_quickstart(ctx):
 
 
 def src_sweep_example(ctx):
-    return md_rows((ctx.path('sweep_example') / 'sweep.md').read_text(), ('variant', 'rate'))
+    return md_rows((ctx.path('sweep_example') / 'sweep.md').read_text(), ('variant', 'rate', 'seed'))
 
 
 def src_results_sweep(name):
@@ -301,6 +301,44 @@ def src_bench_goals(ctx):
             'measured': [*full_acc, *full_waf, len(s.seeds('full')), len(p.seeds('full')),
                          p.get('full', 'AUILC', 'acc2'), p.get('full', 'AUILC', 'waf')],
             'met': [above, len(peer)]},
+    }
+
+
+def src_bench_nni_overhead(ctx):
+    d = json.loads((ctx.path('bench') / 'nni_overhead.json').read_text())
+    m = next(r for r in d['rows'] if r.get('rep') == 'median')
+    return {('hand-written bilevel loop',): {'seconds per epoch (median)': m['hand_epoch_s'],
+                                             'ratio to hand-written': 1},
+            ("NNI + Lightning (the project's path)",): {'seconds per epoch (median)': m['nni_epoch_s'],
+                                                       'ratio to hand-written': [m['ratio'], m['ratio_cpu']]},
+            ('the whole run_search call (Trainer set-up, export)',): {
+                'seconds per epoch (median)': m['nni_call_s'], 'ratio to hand-written': m['ratio_call']},
+            ('NNI with its own log_probs (one self.log per choice value)',): {
+                'seconds per epoch (median)': m['nni_stock_log_epoch_s'],
+                'ratio to hand-written': m['ratio_stock_log']}}
+
+
+def src_bench_search_vs_retrain(ctx):
+    rows = json.loads((ctx.path('bench') / 'search_vs_retrain.json').read_text())['rows']
+    t = next(r for r in rows if r['measure'] == 'time')
+    mem = {r['model']: r for r in rows if r['measure'] == 'memory'}
+    gib = 1 / 1024
+    tensors = 'tensors of one step alive at once (+ weights and AdamW state)'
+    return {
+        ('fixed all-attention network (weight step)',): {
+            'parameters': t['fixed_params'] / 1e6, 'seconds per step': t['fixed_step_median_s'], 'ratio': 1,
+            'peak RSS': mem['fixed']['peak_rss_mb'] * gib,
+            tensors: [mem['fixed']['peak_live_tensor_mb'] * gib, mem['fixed']['weights_and_adamw_state_mb'] * gib]},
+        ('supernet, weight step',): {
+            'parameters': t['supernet_params'] / 1e6, 'seconds per step': t['supernet_weight_step_median_s'],
+            'ratio': t['ratio_weight_step'], 'peak RSS': mem['supernet']['peak_rss_mb'] * gib,
+            tensors: [mem['supernet']['peak_live_tensor_mb'] * gib,
+                      mem['supernet']['weights_and_adamw_state_mb'] * gib]},
+        ('supernet, search step (architecture + weight)',): {
+            'seconds per step': t['supernet_search_step_median_s'], 'ratio': t['ratio_search_step']},
+        ("the same with NNI's own architecture step",): {
+            'seconds per step': t['supernet_search_step_nni_arch_step_median_s'],
+            'ratio': t['ratio_search_step_nni_arch_step']},
     }
 
 
@@ -431,6 +469,10 @@ ENTRIES = [
                '../shared/docs/peers.md'),
     Entry('benchmarks-lst-cost', 'docs/benchmarks.md', 'benchmarks-lst-cost', ('bench',), src_bench_lst,
           tolerance=0.3, keys=('N',), complete=True),
+    Entry('benchmarks-nni-overhead', 'docs/benchmarks.md', 'benchmarks-nni-overhead', ('bench',),
+          src_bench_nni_overhead, tolerance=0.3, keys=('',), complete=True),
+    Entry('benchmarks-search-vs-retrain', 'docs/benchmarks.md', 'benchmarks-search-vs-retrain', ('bench',),
+          src_bench_search_vs_retrain, tolerance=0.3, keys=('',), complete=True),
     Entry('benchmarks-scaling', 'docs/benchmarks.md', 'benchmarks-scaling', ('bench',), src_bench_scaling,
           tolerance=0.3, keys=('model', 'batch'), complete=True),
     Entry('benchmarks-mosi', 'docs/benchmarks.md', 'benchmarks-mosi', ('mosi_sweep',), src_bench6_main,
@@ -453,3 +495,6 @@ ENTRIES = [
     Entry('quality-lst', 'docs/quality.md', 'quality-lst', ('mosi_lst_ablation',), src_quality_lst,
           keys=('variant',), complete=True),
 ]
+
+# entries that read ../shared/docs/peers.md (a file of the shared workspace, not of this repo)
+PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'quality-nas-baselines'}
