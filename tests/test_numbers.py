@@ -44,7 +44,8 @@ def test_every_block_of_the_manifest_is_in_its_document():
         text = (ROOT / e.doc).read_text()
         part = cn.block(text, e.block)
         assert part is not None, f'{e.id}: no block in {e.doc}'
-        assert cn.doc_rows(part, e.parse, e.keys, e.row_labels), f'{e.id}: no table in the block of {e.doc}'
+        found = cn.numbers(part) if e.parse == 'prose' else cn.doc_rows(part, e.parse, e.keys, e.row_labels)
+        assert found, f'{e.id}: nothing to compare in the block of {e.doc}'
         if e.block:
             assert f'tools/check_numbers.py {e.id}' in text, f'{e.id}: the marker should name its check command'
 

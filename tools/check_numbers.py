@@ -38,7 +38,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 
-NUM = re.compile(r'(?<![\w.])[-+\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?')
+NUM = re.compile(r'(?<![\w.\-])[-+\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?')
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -191,6 +191,23 @@ def compare_rows(doc: Dict[Tuple[str, ...], Dict[str, List[Num]]], src: Dict[Tup
     return checked, problems
 
 
+def compare_prose(doc: List[Num], want: Sequence, tol) -> Tuple[int, List[str]]:
+    """The numbers of a paragraph, in order, against the source's list: a number, or a
+    string saying why that number is not compared (a range of rates, a count of seeds)."""
+    if len(doc) != len(want):
+        return 0, [f'the paragraph has {len(doc)} numbers ({" ".join(n.text for n in doc)}), '
+                   f'the manifest expects {len(want)}']
+    checked, problems = 0, []
+    for i, (n, v) in enumerate(zip(doc, want)):
+        if isinstance(v, str):
+            continue
+        checked += 1
+        if not agrees(n, float(v), tol):
+            problems.append(f'number {i + 1} of the paragraph: the document says {n.text}, '
+                            f'the results give {float(v):.{max(n.decimals, 1) + 2}f}')
+    return checked, problems
+
+
 # ----------------------------------------------------------------------------- entries
 
 @dataclass
@@ -211,7 +228,8 @@ class Entry:
     results: Sequence[str]          # the Results it reads
     source: Callable                # source(ctx) -> {row key: {column: value or (values)}}
     tolerance: object = 'exact'     # when regenerated: 'exact' or a relative tolerance (0.3 = 30 %)
-    parse: str = 'md'               # 'md': Markdown tables; 'text': rmnas run's fixed-width table
+    parse: str = 'md'               # 'md': Markdown tables; 'text': rmnas run's fixed-width table;
+                                    # 'prose': the numbers of a paragraph, in order
     keys: Sequence[str] = ('variant', 'rate', 'seed')
     row_labels: Sequence[str] = ()
     complete: bool = False          # every row and column the source produces must be in the document
@@ -247,14 +265,14 @@ def shell_command(command: str, out: Path, python: str = sys.executable) -> str:
     cmd = command.replace('{out}', q(str(out)))
     start = r'(^|&&\s*|;\s*)'
     cmd = re.sub(start + r'rmnas ', lambda m: m.group(1) + f'{q(python)} -m rmnas_nni.cli ', cmd)
-    cmd = re.sub(start + r'python ', lambda m: m.group(1) + f'{q(python)} ', cmd)
-    cmd = re.sub(start + r'bench/all', lambda m: m.group(1) + f'PYTHON={q(python)} bench/all', cmd)
-    return cmd
+    return re.sub(start + r'python ', lambda m: m.group(1) + f'{q(python)} ', cmd)
 
 
 def run_result(result: Result, out: Path, root: Path = ROOT) -> Tuple[int, str]:
+    """Run a result's command from the repo root with this interpreter (also as ``$PYTHON``, for bench/all)."""
     env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get('PYTHONPATH', ''),
-               PYTHONWARNINGS='ignore')
+               PYTHONWARNINGS='ignore', PYTHON=sys.executable,
+               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get('PATH', ''))
     out.parent.mkdir(parents=True, exist_ok=True)
     proc = subprocess.run(['bash', '-c', 'set -eo pipefail; ' + shell_command(result.command, out)],
                           cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -268,6 +286,12 @@ def check(entry: Entry, ctx: Context, doc_text: Optional[str] = None, regenerate
     part = block(text, entry.block)
     if part is None:
         return 0, [f'{entry.doc}: no block <!-- numbers: {entry.block} --> ... <!-- /numbers: {entry.block} -->']
+    if entry.parse == 'prose':
+        try:
+            want = entry.source(ctx)
+        except FileNotFoundError as e:
+            return 0, [f'a file is missing: {e}']
+        return compare_prose(numbers(part), want, entry.tolerance if regenerated else 'exact')
     doc = doc_rows(part, entry.parse, entry.keys, entry.row_labels)
     if not doc:
         return 0, [f'{entry.doc}, block {entry.block}: no table found']

@@ -25,6 +25,9 @@ METRICS = {'acc2': 'Acc-2', 'waf': 'WAF', 'mae': 'MAE', 'corr': 'Corr', 'acc': '
 MOSI = 'rmnas sweep -c examples/mosi_dialogue.yml --seeds 0 1 2 --set threads=1 --quiet'
 PEERS = Path(__file__).resolve().parents[2] / 'shared' / 'docs' / 'peers.md'
 GCNET_CSV = 'docs/results/mosi_nas_baselines/gcnet_peers.csv'
+# the baselines of docs/quality.md ran before search.min_epochs had its default of 10
+# and before search.exclude_zero existed (then: false); their sweep.yaml says so
+OLD_BASELINES = '--set search.random_k=3 --set search.min_epochs=0 --set search.exclude_zero=false'
 
 # ----------------------------------------------------------------------------- commands
 
@@ -53,8 +56,8 @@ RESULTS = [
            'needs ../shared/data', long=True, committed='docs/results/mosi_dialogue_sweep_paper_space'),
     Result('mosi_nas_baselines',
            f'{MOSI} --variants full --out {{out}}/best_nozero && '
-           f'{MOSI} --variants hand_designed random_arch --set search.random_k=3 --out {{out}}/final_baselines && '
-           f'{MOSI} --variants random_search --set search.random_k=3 --out {{out}}/final_rsearch && '
+           f'{MOSI} --variants hand_designed random_arch {OLD_BASELINES} --out {{out}}/final_baselines && '
+           f'{MOSI} --variants random_search {OLD_BASELINES} --out {{out}}/final_rsearch && '
            'python bench/merge_sweeps.py --out {out} RMNAS={out}/best_nozero:full {out}/final_baselines '
            'random_search={out}/final_rsearch:random_search '
            f'--baseline GCNet={GCNET_CSV} --paired waf',
@@ -74,13 +77,22 @@ RESULTS = [
            'python bench/selection_rules.py --analyse {out}/lr5e-4.json > {out}/lr5e-4.md',
            '2 x 9 runs of 60 epochs, about 30 minutes on one core; needs ../shared/data', long=True,
            committed='docs/results/selection_rules'),
+    Result('tried_screening',
+           f'{MOSI} --rates 0.2 0.6 --variants full --set retrain.min_epochs=10 --set select_metric=waf '
+           '--set search.min_epochs=0 --set search.exclude_zero=false --out {out}/A && '
+           f'{MOSI} --rates 0.2 0.6 --variants full --set retrain.min_epochs=10 --set select_metric=mae '
+           '--set search.exclude_zero=false --out {out}/B && '
+           'python bench/tried_table.py "A: export best, select WAF (as landed)={out}/A" '
+           '"B: export best, select MAE, search.min_epochs 10={out}/B" > {out}/tried.md',
+           '2 x 6 runs, about 10 minutes on one core; needs ../shared/data', long=True),
     Result('tried_24_cells',
            f'{MOSI} --variants full --set search.exclude_zero=false --out {{out}}/best && '
            f'{MOSI} --variants full --out {{out}}/best_nozero && '
-           f'{MOSI} --variants full --set search.export=final --set search.exclude_zero=false --out {{out}}/final && '
-           f'{MOSI} --variants full --set search.export=final --out {{out}}/final_nozero && '
-           f'{MOSI} --variants hand_designed random_arch --set search.random_k=3 --out {{out}}/baselines && '
-           f'{MOSI} --variants random_search --set search.random_k=3 --out {{out}}/rsearch && '
+           f'{MOSI} --variants full --set search.export=final --set search.min_epochs=0 '
+           '--set search.exclude_zero=false --out {out}/final && '
+           f'{MOSI} --variants full --set search.export=final --set search.min_epochs=0 --out {{out}}/final_nozero && '
+           f'{MOSI} --variants hand_designed random_arch {OLD_BASELINES} --out {{out}}/baselines && '
+           f'{MOSI} --variants random_search {OLD_BASELINES} --out {{out}}/rsearch && '
            'python bench/tried_table.py "export best, argmax={out}/best" '
            '"export best, exclude_zero (chosen)={out}/best_nozero" '
            '"export final (20 epochs), argmax={out}/final" "export final, exclude_zero={out}/final_nozero" '
@@ -89,9 +101,12 @@ RESULTS = [
            '"random_search (3 draws, search budget)={out}/rsearch:random_search" > {out}/tried.md',
            '6 x 24 runs, about 3 hours on one core; needs ../shared/data', long=True),
     Result('mosi_3class',
+           'rmnas sweep -c examples/mosi_dialogue_3class.yml --rates 0 0.7 --seeds 0 1 2 --variants full '
+           '--set threads=1 --set search.exclude_zero=false --quiet --out {out}/full && '
            'rmnas sweep -c examples/mosi_dialogue_3class.yml --rates 0 0.7 --seeds 0 1 2 '
-           '--variants full hand_designed random_arch --set threads=1 --set search.random_k=3 '
-           '--set search.exclude_zero=false --quiet --out {out}',
+           '--variants hand_designed random_arch --set threads=1 --set search.random_k=3 --set search.min_epochs=0 '
+           '--set search.exclude_zero=false --quiet --out {out}/baselines && '
+           'python bench/merge_sweeps.py --out {out} RMNAS={out}/full:full {out}/baselines',
            '18 runs, about 20 minutes on one core; needs ../shared/data', long=True),
     Result('bench', 'OUT={out} bench/all',
            'about 21 minutes on one core (timings: compared within 30 %)', long=True,
@@ -304,6 +319,22 @@ def src_bench_goals(ctx):
     }
 
 
+def src_readme_mosi(ctx):
+    """README, "Real CMU-MOSI, dialogue level": the paragraph after the commands."""
+    s = Sweep(ctx.path('mosi_sweep') / 'sweep.csv')
+    p = Sweep(ctx.path('mosi_sweep_paper_space') / 'sweep.csv')
+    peer = peers()
+    acc, waf = s.mean_std('full', 'acc2', 'AUILC'), s.mean_std('full', 'waf', 'AUILC')
+    gc = peer[('GCNet (TPAMI 2023)',)]
+    others = [v for k, v in peer.items() if k != ('GCNet (TPAMI 2023)',)]
+    margins = [acc[0] - v['Acc-2 AUILC'][0] for v in others] + [waf[0] - v['WAF AUILC'][0] for v in others]
+    rates = s.rates('full')
+    return [rates[0], rates[-1], len(s.seeds('full')), *acc, *waf, gc['Acc-2 AUILC'][0], gc['WAF AUILC'][0],
+            min(margins), max(margins), s.get('no_lst', 'AUILC', 'acc2'), s.get('no_lst', 'AUILC', 'waf'),
+            'minutes per run: wall time, not compared', 'minutes per run: wall time, not compared',
+            p.get('full', 'AUILC', 'acc2'), p.get('full', 'AUILC', 'waf'), 'a section number']
+
+
 def src_bench_nni_overhead(ctx):
     d = json.loads((ctx.path('bench') / 'nni_overhead.json').read_text())
     m = next(r for r in d['rows'] if r.get('rep') == 'median')
@@ -433,14 +464,14 @@ def src_quality_rules(ctx):
     return out
 
 
-def src_quality_tried(ctx):
-    return md_rows((ctx.path('tried_24_cells') / 'tried.md').read_text(), ('configuration',))
+def src_quality_tried(name):
+    return lambda ctx: md_rows((ctx.path(name) / 'tried.md').read_text(), ('configuration',))
 
 
 def src_quality_3class(ctx):
-    s = Sweep(ctx.path('mosi_3class') / 'sweep.csv')
+    s = Sweep(ctx.path('mosi_3class') / 'table.csv')
     out = {}
-    for label, v in (('RMNAS', 'full'), ('hand-designed', 'hand_designed'),
+    for label, v in (('RMNAS', 'RMNAS'), ('hand-designed', 'hand_designed'),
                      ('random_arch, best of 3', 'random_arch'), ('random_arch, median', 'random_arch (median)')):
         out[(label,)] = {f'{METRICS[m]} r = {rate_label(r)}': s.mean_std(v, m, 'mean', rate=r)
                          for m in ('acc', 'waf') for r in (0.0, 0.7)}
@@ -449,11 +480,18 @@ def src_quality_3class(ctx):
 
 # ----------------------------------------------------------------------------- entries
 
+SEARCH_COLS = ('exported epoch', 'entropy at export', 'chosen weight')
+REDERIVED = ('the document\'s exclude_zero rows re-derived the searches of the row above and retrained '
+             'the changed cells with rmnas retrain, which records no search: its search columns average '
+             'the copied cells only; a fresh sweep records every search')
+
 ENTRIES = [
     Entry('readme-quickstart', 'README.md', 'readme-quickstart', ('quickstart',), src_quickstart,
           parse='text', row_labels=('valid (best epoch)', 'test'), complete=True),
     Entry('readme-sweep-example', 'README.md', 'readme-sweep-example', ('sweep_example',), src_sweep_example,
           keys=('variant', 'rate')),
+    Entry('readme-mosi', 'README.md', 'readme-mosi', ('mosi_sweep', 'mosi_sweep_paper_space'), src_readme_mosi,
+          parse='prose', note='peers: ../shared/docs/peers.md; two wall times (6-9 minutes) are not compared'),
     Entry('results-mosi-dialogue-sweep', 'docs/results/mosi_dialogue_sweep/sweep.md', None, ('mosi_sweep',),
           src_results_sweep('mosi_sweep'), complete=True),
     Entry('results-mosi-paper-space', 'docs/results/mosi_dialogue_sweep_paper_space/sweep.md', None,
@@ -483,9 +521,12 @@ ENTRIES = [
           ('mosi_sweep_paper_space', 'mosi_sweep'), src_bench6_paper, keys=('r',), complete=True),
     Entry('quality-selection-rules', 'docs/quality.md', 'quality-selection-rules', ('selection_rules',),
           src_quality_rules, keys=('setting',), complete=True),
+    Entry('quality-tried-screening', 'docs/quality.md', 'quality-tried-screening', ('tried_screening',),
+          src_quality_tried('tried_screening'), keys=('configuration',), complete=True),
     Entry('quality-tried-24-cells', 'docs/quality.md', 'quality-tried-24-cells', ('tried_24_cells',),
-          src_quality_tried, keys=('configuration',),
-          note='the command is rebuilt from the text of docs/quality.md section 3; not yet rerun as one command'),
+          src_quality_tried('tried_24_cells'), keys=('configuration',), complete=True,
+          skip_cells={(('export best, exclude_zero (chosen)',), c): REDERIVED for c in SEARCH_COLS} | {
+              (('export final, exclude_zero',), c): REDERIVED for c in SEARCH_COLS}),
     Entry('quality-nas-baselines', 'docs/quality.md', 'quality-nas-baselines', ('mosi_nas_baselines', 'mosi_sweep'),
           src_quality_nas, keys=('model',), note='peer rows: ../shared/docs/peers.md'),
     Entry('quality-nas-paired', 'docs/quality.md', 'quality-nas-paired', ('mosi_nas_baselines',),
@@ -497,4 +538,4 @@ ENTRIES = [
 ]
 
 # entries that read ../shared/docs/peers.md (a file of the shared workspace, not of this repo)
-PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'quality-nas-baselines'}
+PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'quality-nas-baselines', 'readme-mosi'}
