@@ -128,7 +128,8 @@ def doc_rows(text: str, parse: str, keys: Sequence[str], row_labels: Sequence[st
             continue
         for row in rows:
             key = tuple(row[i] for i in key_idx)
-            out[key] = {h: numbers(c) for n, (h, c) in enumerate(zip(header, row)) if n not in key_idx}
+            out.setdefault(key, {}).update({h: numbers(c) for n, (h, c) in enumerate(zip(header, row))
+                                            if n not in key_idx})
     return out
 
 

@@ -108,6 +108,13 @@ RESULTS = [
            '--set search.exclude_zero=false --quiet --out {out}/baselines && '
            'python bench/merge_sweeps.py --out {out} RMNAS={out}/full:full {out}/baselines',
            '18 runs, about 20 minutes on one core; needs ../shared/data', long=True),
+    Result('fusion_gates',
+           'for sel in one_of_n gates; do for der in argmax threshold; do '
+           'rmnas sweep -c examples/mosi_dialogue.yml --rates 0.5 --seeds 0 1 2 --set threads=1 '
+           '--set space.fusion.input_selection=$sel --set search.derive=$der --set select_metric=waf '
+           '--set search.min_epochs=0 --set retrain.min_epochs=0 --set search.exclude_zero=false '
+           '--quiet --out {out}/$sel-$der || exit 1; done; done',
+           '12 runs, about 15 minutes on one core; needs ../shared/data', long=True),
     Result('bench', 'OUT={out} bench/all',
            'about 21 minutes on one core (timings: compared within 30 %)', long=True,
            committed='bench/results'),
@@ -210,8 +217,9 @@ def md_rows(text: str, keys) -> Dict[Tuple[str, ...], Dict[str, object]]:
         if not idx:
             continue
         for row in rows:
-            out[tuple(row[i] for i in idx)] = {h: [n.value for n in numbers(c)] or None
-                                               for n_, (h, c) in enumerate(zip(header, row)) if n_ not in idx}
+            out.setdefault(tuple(row[i] for i in idx), {}).update(
+                {h: [n.value for n in numbers(c)] or None for n_, (h, c) in enumerate(zip(header, row))
+                 if n_ not in idx})
     return out
 
 
@@ -478,6 +486,54 @@ def src_quality_3class(ctx):
     return out
 
 
+def _mean_std(v: List[float]):
+    m = sum(v) / len(v)
+    sd = math.sqrt(sum((x - m) ** 2 for x in v) / (len(v) - 1)) if len(v) > 1 else 0.0
+    return m, sd
+
+
+def src_fusion_gates(ctx):
+    """docs/results/fusion_gates_derivation.md: both tables, from the cells of the four sweeps."""
+    import re
+    out = {}
+    for sel in ('one_of_n', 'gates'):
+        for der in ('argmax', 'threshold'):
+            cells = sorted((ctx.path('fusion_gates') / f'{sel}-{der}' / 'cells' / 'full').glob('r0.5-s*'))
+            ms = [json.loads((c / 'metrics.json').read_text()) for c in cells]
+            archs = [json.loads((c / 'arch.json').read_text()) for c in cells]
+            taken, multi = [], []
+            for a in archs:
+                slots: Dict[str, int] = {}
+                for k, v in a.items():
+                    g = re.match(r'(fusion/cell\d+/input\d+)(/cand\d+)?$', k)
+                    if g and g.group(2):
+                        slots[g.group(1)] = slots.get(g.group(1), 0) + (v == 'identity' or (
+                            isinstance(v, list) and 'identity' in v))
+                    elif g:
+                        slots[g.group(1)] = len(v) if isinstance(v, list) else 1
+                taken.append(sum(slots.values()) / len(slots))
+                multi.append(sum(1 for k, v in a.items() if k.endswith(('/mixer', '/op'))
+                                 and isinstance(v, list) and len(v) > 1))
+            row = {'valid WAF': _mean_std([m['valid']['waf'] for m in ms]),
+                   'test WAF': _mean_std([m['test']['waf'] for m in ms]),
+                   'test Acc-2': _mean_std([m['test']['acc2'] for m in ms]),
+                   'test MAE': _mean_std([m['test']['mae'] for m in ms])}
+            for col, v in (('Cell inputs taken', taken), ('choices keeping > 1', multi)):
+                m, sd = _mean_std(v)
+                row[col] = m if sd == 0 else (m, sd)
+            row.update({f'seed {i}': m['valid']['waf'] for i, m in enumerate(ms)})
+            out[(sel, der)] = row
+    return out
+
+
+def src_fusion_gates_default(ctx):
+    """Its default row's test columns are the stored sweep's r = 0.5 cells (the options off change nothing)."""
+    s = Sweep(ctx.path('mosi_sweep') / 'sweep.csv')
+    return {('one_of_n', 'argmax'): {'test WAF': s.mean_std('full', 'waf', 'mean', rate=0.5),
+                                     'test Acc-2': s.mean_std('full', 'acc2', 'mean', rate=0.5),
+                                     'test MAE': s.mean_std('full', 'mae', 'mean', rate=0.5)}}
+
+
 # ----------------------------------------------------------------------------- entries
 
 SEARCH_COLS = ('exported epoch', 'entropy at export', 'chosen weight')
@@ -500,6 +556,16 @@ ENTRIES = [
           src_results_table('mosi_nas_baselines'), keys=('variant', 'rate', 'seed', 'RMNAS minus'), complete=True),
     Entry('results-mosi-lst-ablation', 'docs/results/mosi_lst_ablation/table.md', None, ('mosi_lst_ablation',),
           src_results_table('mosi_lst_ablation'), keys=('variant', 'rate', 'seed', 'RMNAS minus'), complete=True),
+    Entry('results-fusion-gates', 'docs/results/fusion_gates_derivation.md', 'fusion-gates', ('fusion_gates',),
+          src_fusion_gates, keys=('input selection', 'derivation'), complete=True,
+          note='the two architecture columns are computed from each cell\'s arch.json; the original '
+               'cells were not kept, so that reading is checked only by a rerun'),
+    Entry('results-fusion-gates-default', 'docs/results/fusion_gates_derivation.md', 'fusion-gates',
+          ('mosi_sweep',), src_fusion_gates_default, keys=('input selection', 'derivation'),
+          skip_rows={(k,): 'only with --all (results-fusion-gates)' for k in ('gates',)} | {
+              ('one_of_n', 'threshold'): 'only with --all (results-fusion-gates)'},
+          skip_cols={c: 'only with --all (results-fusion-gates)' for c in (
+              'valid WAF', 'Cell inputs taken', 'choices keeping > 1', 'seed 0', 'seed 1', 'seed 2')}),
     Entry('benchmarks-goals', 'docs/benchmarks.md', 'benchmarks-goals',
           ('bench', 'mosi_sweep', 'mosi_sweep_paper_space'), src_bench_goals, tolerance=0.3, keys=('#', 'figure'),
           skip_rows={('7', 'GPU, paper size'): 'not measured (no GPU lent yet)'},
