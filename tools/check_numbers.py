@@ -234,6 +234,7 @@ class Entry:
     keys: Sequence[str] = ('variant', 'rate', 'seed')
     row_labels: Sequence[str] = ()
     complete: bool = False          # every row and column the source produces must be in the document
+    regenerated_only: bool = False  # the document is itself the result file: compared only after a rerun
     skip_rows: Dict = field(default_factory=dict)     # {row key: reason}
     skip_cols: Dict = field(default_factory=dict)     # {column: reason}
     skip_cells: Dict = field(default_factory=dict)    # {(row key, column): reason}
@@ -316,6 +317,8 @@ def list_entries(results: Dict[str, Result], entries: Sequence[Entry]) -> None:
     for e in entries:
         where = e.doc + (f' <!-- numbers: {e.block} -->' if e.block else ' (whole file)')
         tol = 'exact' if e.tolerance == 'exact' else f'within {float(e.tolerance):.0%} when regenerated'
+        if e.regenerated_only:
+            tol += '; the document is a result file: compared after a rerun only'
         print(f'{e.id}: {where}; {tol}')
         for name in e.results:
             r = results[name]
@@ -358,7 +361,7 @@ def main(argv=None) -> int:
         failed = set()
         for e in entries:
             to_run = [] if args.no_run else [n for n in e.results if args.all or not results[n].long]
-            missing = [n for n in e.results if n not in to_run and not results[n].committed]
+            missing = [n for n in e.results if n not in to_run and (not results[n].committed or e.regenerated_only)]
             if missing:
                 why = '--no-run' if args.no_run else 'long: --all'
                 print(f'{e.id}: not compared ({why}; {", ".join(f"{n}: {results[n].cost}" for n in missing)})')

@@ -34,6 +34,8 @@ OLD_BASELINES = '--set search.random_k=3 --set search.min_epochs=0 --set search.
 RESULTS = [
     Result('quickstart', 'rmnas run --set threads=1 --quiet --out {out}',
            'about 70 s on one core'),
+    Result('quickstart_threads2', 'rmnas run --set threads=2 --quiet --out {out}',
+           'about 70 s with 2 free cores; 15 minutes when another job holds one of them', long=True),
     Result('sweep_example',
            'rmnas sweep -c examples/quickstart.yml --rates 0 0.5 1.0 --seeds 0 1 --variants full no_lst '
            '--set search.epochs=4 --set retrain.epochs=15 --set threads=1 --quiet --out {out}',
@@ -238,6 +240,24 @@ def gcnet_waf() -> Dict[float, float]:
 def src_quickstart(ctx):
     return {k: {c: [n.value for n in v] for c, v in row.items()}
             for k, row in text_table(ctx.stdout('quickstart'), ('valid (best epoch)', 'test')).items()}
+
+
+def _floats(d, out=None) -> List[float]:
+    out = [] if out is None else out
+    for v in (d.values() if isinstance(d, dict) else d):
+        if isinstance(v, (dict, list)):
+            _floats(v, out)
+        elif isinstance(v, float):
+            out.append(v)
+    return out
+
+
+def src_readme_threads(ctx):
+    """README, Reproducibility: the quick start with 1 and with 2 torch threads."""
+    one, two = ctx.path('quickstart'), ctx.path('quickstart_threads2')
+    mae = [json.loads((d / 'metrics.json').read_text())['test']['mae'] for d in (one, two)]
+    probs = [_floats(json.loads((d / 'arch_probs.json').read_text())) for d in (one, two)]
+    return [mae[0], 'threads=1', mae[1], 'threads=2', max(abs(a - b) for a, b in zip(*probs))]
 
 
 def src_sweep_example(ctx):
@@ -544,6 +564,8 @@ REDERIVED = ('the document\'s exclude_zero rows re-derived the searches of the r
 ENTRIES = [
     Entry('readme-quickstart', 'README.md', 'readme-quickstart', ('quickstart',), src_quickstart,
           parse='text', row_labels=('valid (best epoch)', 'test'), complete=True),
+    Entry('readme-threads', 'README.md', 'readme-threads', ('quickstart', 'quickstart_threads2'),
+          src_readme_threads, parse='prose'),
     Entry('readme-sweep-example', 'README.md', 'readme-sweep-example', ('sweep_example',), src_sweep_example,
           keys=('variant', 'rate')),
     Entry('readme-mosi', 'README.md', 'readme-mosi', ('mosi_sweep', 'mosi_sweep_paper_space'), src_readme_mosi,
@@ -566,6 +588,14 @@ ENTRIES = [
               ('one_of_n', 'threshold'): 'only with --all (results-fusion-gates)'},
           skip_cols={c: 'only with --all (results-fusion-gates)' for c in (
               'valid WAF', 'Cell inputs taken', 'choices keeping > 1', 'seed 0', 'seed 1', 'seed 2')}),
+    Entry('results-selection-rules-lr1e-3', 'docs/results/selection_rules/lr1e-3.md', None, ('selection_rules',),
+          lambda ctx: md_rows((ctx.path('selection_rules') / 'lr1e-3.md').read_text(),
+                              ('select on', 'patience', 'min epochs')),
+          keys=('select on', 'patience', 'min epochs'), complete=True, regenerated_only=True),
+    Entry('results-selection-rules-lr5e-4', 'docs/results/selection_rules/lr5e-4.md', None, ('selection_rules',),
+          lambda ctx: md_rows((ctx.path('selection_rules') / 'lr5e-4.md').read_text(),
+                              ('select on', 'patience', 'min epochs')),
+          keys=('select on', 'patience', 'min epochs'), complete=True, regenerated_only=True),
     Entry('benchmarks-goals', 'docs/benchmarks.md', 'benchmarks-goals',
           ('bench', 'mosi_sweep', 'mosi_sweep_paper_space'), src_bench_goals, tolerance=0.3, keys=('#', 'figure'),
           skip_rows={('7', 'GPU, paper size'): 'not measured (no GPU lent yet)'},
