@@ -432,7 +432,6 @@ def src_bench_lst(ctx):
 
 def src_quality_main(ctx, name='mosi_nas_baselines', names=None):
     s = Sweep(ctx.path(name) / 'table.csv')
-    g = gcnet_waf()
 
     def row(sw, v):
         r = {c: sw.mean_std(v, m, 'AUILC') for c, m in AUILC_COLS.items()}
