@@ -108,6 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--variants', nargs='+', metavar='V',
                    help='ablation variants, or table7 for the four rows of the paper\'s Table 7 '
                         '(default: sweep.variants of the config, else full)')
+    p.add_argument('--jobs', '-j', type=int, default=1, metavar='N',
+                   help='cells run at once, each in its own process, over the visible GPUs or sharing the CPU '
+                        'cores (threads of the config, else cores / N each); same numbers as one at a time '
+                        'with the same thread count (default: 1)')
     p.add_argument('--baseline', action='append', default=[], metavar='NAME=CSV',
                    help="another model's per-rate test metrics, shown as variant NAME in sweep.md, sweep.csv "
                         'and the plots, AUILC computed the same way; CSV columns: rate, optionally seed, and '
@@ -287,6 +291,7 @@ def cmd_sweep(args) -> int:
         spec = resolve_sweep(base, args.rates, args.seeds, args.variants, args.config or '<defaults>')
         sweep_dir, resume = (Path(args.out) if args.out else default_run_dir(f"sweep-{base['name']}")), False
     result = run_sweep(base, spec, sweep_dir, overwrite=args.overwrite, resume=resume, quiet=args.quiet,
+                       jobs=args.jobs,
                        baselines=_baselines(args.baseline))
     return 3 if result.failed else 0
 

@@ -39,8 +39,10 @@ aggregated exactly as the sweep's variants (AUILC per seed, then mean ± std).
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
@@ -234,6 +236,14 @@ def _open_sweep_dir(sweep_dir: Path, base: Dict, overwrite: bool, resume: bool) 
     return False
 
 
+def _visible_gpus(base: Dict) -> int:
+    """GPUs the ``--jobs`` workers spread over (none when the config asks for the CPU)."""
+    if base.get('device') == 'cpu':
+        return 0
+    import torch                 # deferred: torch takes seconds to import
+    return torch.cuda.device_count()
+
+
 def _release_memory() -> None:
     """Free the finished cell's supernet and trainer before the next cell (GPU memory above all)."""
     import gc
@@ -248,9 +258,42 @@ def _headline(metrics: Dict[str, float], select: str) -> str:
     return ', '.join(f'{k} {metrics[k]:.4f}' if k in RAW_METRICS else f'{k} {metrics[k]:.2f}' for k in keys[:3])
 
 
+def _start_worker(slots, n_gpus: int, threads: int) -> None:
+    """A ``--jobs`` worker process: its own GPU (round robin over the visible ones, chosen
+    before torch is imported) and its share of the CPU threads."""
+    slot = slots.get()
+    if n_gpus > 0:
+        os.environ['CUDA_VISIBLE_DEVICES'] = str(slot % n_gpus)
+    import torch                 # deferred: after CUDA_VISIBLE_DEVICES is set
+    if threads > 0:
+        torch.set_num_threads(threads)
+
+
+def _run_cell(cfg: Dict, path: Path, resume: bool) -> Dict:
+    """One cell in a ``--jobs`` worker: ``{'summary': ...}`` or ``{'failed': message}``.
+
+    The cell's epochs go to its own ``log.txt`` only: several cells print at once."""
+    from .pipeline import prepare_data, run, quiet_libraries
+    quiet_libraries()
+    try:
+        summary = run(cfg, path, resume=resume, overwrite=not resume, quiet=True, data=prepare_data(cfg))
+    except NonFiniteLossError as exc:
+        return {'failed': str(exc)}
+    finally:
+        _release_memory()
+    return {'summary': {k: summary[k] for k in ('test', 'constant_prediction') if k in summary}}
+
+
+def _threads_per_job(base: Dict, jobs: int) -> int:
+    """The config's ``threads``, else the machine's cores shared out between the jobs."""
+    if base.get('threads'):
+        return 0                 # every cell sets its own (pipeline)
+    return max(1, (os.cpu_count() or 1) // jobs)
+
+
 def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, overwrite: bool = False,
               resume: bool = False, quiet: bool = False, printer=print,
-              baselines: Optional[Dict[str, Any]] = None) -> SweepResult:
+              baselines: Optional[Dict[str, Any]] = None, jobs: int = 1) -> SweepResult:
     """Run every cell not yet finished, then write the table and the plots.
 
     Parameters
@@ -271,10 +314,17 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
         ``{name: frame}`` of :func:`load_baseline`: other models' per-rate test
         metrics, added to the table and plots as variants ``name`` (checked against
         the sweep's metrics and rates before any cell runs; not stored in the sweep).
+    jobs
+        Cells run at once, each in a process of its own, spread over the visible GPUs
+        (round robin) or sharing the CPU cores (``threads`` of the config, else the
+        cores divided by ``jobs``). A cell gives the same numbers as when run alone
+        with the same thread count; the table is written once, at the end.
     """
     from .pipeline import prepare_data, run, select_metric_of
     from .data.missing import DIALOGUE_MAX_RATE
 
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise ConfigError(f'--jobs {jobs}: must be a positive whole number')
     sweep_dir = Path(sweep_dir)
     base = {k: v for k, v in base.items() if k != 'sweep'}      # the sweep itself is stored beside it
     # validate everything (data included) before touching the directory
@@ -311,35 +361,78 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
     t0 = time.perf_counter()
     durations: List[float] = []
     todo = n - sum(finished)
+    pending = []
     for k, (cell, done) in enumerate(zip(cells, finished), 1):
         if done:
             printer(f'sweep: cell {k}/{n} {cell.name}: already finished, skipped')
             result.skipped.append(cell.name)
-            continue
-        left = (f'about {format_duration(np.mean(durations) * todo)} left' if durations
-                else 'estimate after the first cell')
-        printer(f'sweep: cell {k}/{n} {cell.name}: running (elapsed {format_duration(time.perf_counter() - t0)}, {left})')
-        if cell.rate not in data_at:
-            data_at = {cell.rate: prepare_data(cell.cfg)}
-        started = (cell.path / 'config.yaml').is_file()
-        tc = time.perf_counter()
-        try:
-            summary = run(cell.cfg, cell.path, resume=started, overwrite=not started, quiet=quiet,
-                          data=data_at[cell.rate])
-        except NonFiniteLossError as exc:
-            result.failed[cell.name] = str(exc)
-            printer(f'sweep: cell {k}/{n} {cell.name}: FAILED: {exc}')
-            todo -= 1
-            continue
-        finally:
-            _release_memory()
-        dt = time.perf_counter() - tc
-        durations.append(dt)
+        else:
+            pending.append((k, cell))
+
+    def finished_cell(k: int, cell: Cell, outcome: Dict, dt: float) -> None:
+        nonlocal todo
         todo -= 1
+        if 'failed' in outcome:
+            result.failed[cell.name] = outcome['failed']
+            printer(f"sweep: cell {k}/{n} {cell.name}: FAILED: {outcome['failed']}")
+            return
+        durations.append(dt)
         result.ran.append(cell.name)
+        summary = outcome['summary']
         constant = ' (constant prediction: learned nothing)' if summary.get('constant_prediction') else ''
         printer(f"sweep: cell {k}/{n} {cell.name}: done in {format_duration(dt)}; test {_headline(summary['test'], select)}"
                 + constant)
+
+    def eta() -> str:
+        return (f'about {format_duration(np.mean(durations) * todo / jobs)} left' if durations
+                else 'estimate after the first cell')
+
+    if jobs == 1:
+        for k, cell in pending:
+            printer(f'sweep: cell {k}/{n} {cell.name}: running (elapsed {format_duration(time.perf_counter() - t0)}, '
+                    f'{eta()})')
+            if cell.rate not in data_at:
+                data_at = {cell.rate: prepare_data(cell.cfg)}
+            started = (cell.path / 'config.yaml').is_file()
+            tc = time.perf_counter()
+            try:
+                summary = run(cell.cfg, cell.path, resume=started, overwrite=not started, quiet=quiet,
+                              data=data_at[cell.rate])
+                outcome = {'summary': summary}
+            except NonFiniteLossError as exc:
+                outcome = {'failed': str(exc)}
+            finally:
+                _release_memory()
+            finished_cell(k, cell, outcome, time.perf_counter() - tc)
+    elif pending:
+        del data_at
+        _release_memory()
+        context = multiprocessing.get_context('spawn')
+        manager = context.Manager()
+        slots = manager.Queue()
+        for slot in range(jobs):
+            slots.put(slot)
+        n_gpus = _visible_gpus(base)
+        threads = _threads_per_job(base, jobs)
+        printer(f'sweep: {min(jobs, len(pending))} cells at a time, each in its own process'
+                + (f', over {n_gpus} GPU(s)' if n_gpus else '')
+                + (f', {threads} thread(s) each' if threads else '') + '; every cell logs to its log.txt')
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_start_worker,
+                                 initargs=(slots, n_gpus, threads)) as pool:
+            running = {}
+            queue = list(pending)
+            while queue or running:
+                while queue and len(running) < jobs:
+                    k, cell = queue.pop(0)
+                    started = (cell.path / 'config.yaml').is_file()
+                    printer(f'sweep: cell {k}/{n} {cell.name}: running (elapsed '
+                            f'{format_duration(time.perf_counter() - t0)}, {eta()})')
+                    running[pool.submit(_run_cell, cell.cfg, cell.path, started)] = (k, cell, time.perf_counter())
+                done_now, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done_now:
+                    k, cell, tc = running.pop(future)
+                    finished_cell(k, cell, future.result(), time.perf_counter() - tc)
+        manager.shutdown()
     printer(f'sweep: {n} cells: {len(result.ran)} run, {len(result.skipped)} skipped (already finished), '
             f'{len(result.failed)} failed; {format_duration(time.perf_counter() - t0)}')
 

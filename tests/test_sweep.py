@@ -298,3 +298,25 @@ def test_result_files_name_the_data_without_the_machines_absolute_path(tmp_path)
     inside = PROJECT_ROOT / 'data' / 'cmu-mosi-utterances' / 'mosi_utterances.npz'
     assert data_file_name(str(inside)) == 'data/cmu-mosi-utterances/mosi_utterances.npz'
     assert data_file_name(str(tmp_path / 'mine' / 'utt.npz')) == 'utt.npz'
+
+
+def test_jobs_run_cells_side_by_side_with_the_same_numbers(tmp_path):
+    """--jobs 2 runs two cells at once in processes of their own; with the same thread count each cell
+    gives exactly the numbers it gives in a sweep that runs one cell at a time."""
+    space = tmp_path / 'micro.yml'
+    space.write_text(MICRO_SPACE)
+    common = ['--set', f'search_space={space}', '--set', 'search.epochs=1', '--set', 'retrain.epochs=2',
+              '--set', 'search.batch_size=16', '--set', 'retrain.batch_size=16', '--set', SIZES,
+              '--set', 'threads=1', '--rates', '0', '0.5', '--seeds', '0', '--variants', 'full', '-q']
+    one = run_cli('sweep', '--out', str(tmp_path / 'one'), *common)
+    two = run_cli('sweep', '--out', str(tmp_path / 'two'), '--jobs', '2', *common)
+    assert one.returncode == 0 and two.returncode == 0, (one.stderr[-2000:], two.stderr[-2000:])
+    assert '2 cells at a time, each in its own process' in two.stdout
+    assert (tmp_path / 'one' / 'sweep.csv').read_text() == (tmp_path / 'two' / 'sweep.csv').read_text()
+    for cell in ('full/r0-s0', 'full/r0.5-s0'):
+        metrics = [json.loads((tmp_path / d / 'cells' / cell / 'metrics.json').read_text())
+                   for d in ('one', 'two')]
+        assert metrics[0]['test'] == metrics[1]['test']
+    bad = run_cli('sweep', '--out', str(tmp_path / 'three'), '--jobs', '0', *common)
+    assert bad.returncode == 2 and 'rmnas: error: --jobs 0: must be a positive whole number' in bad.stderr
+    assert not (tmp_path / 'three').exists()
