@@ -23,7 +23,7 @@ from check_numbers import Entry, Result, md_tables, numbers, text_table
 
 METRICS = {'acc2': 'Acc-2', 'waf': 'WAF', 'mae': 'MAE', 'corr': 'Corr', 'acc': 'Acc'}
 MOSI = 'rmnas sweep -c examples/mosi_dialogue.yml --seeds 0 1 2 --set threads=1 --quiet'
-PEERS = Path(__file__).resolve().parents[2] / 'shared' / 'docs' / 'peers.md'
+PEERS = Path(__file__).resolve().parents[1] / 'docs' / 'peers.md'
 GCNET_CSV = 'docs/results/mosi_nas_baselines/gcnet_peers.csv'
 # the baselines of docs/quality.md ran before search.min_epochs had its default of 10
 # and before search.exclude_zero existed (then: false); their sweep.yaml says so
@@ -47,7 +47,7 @@ RESULTS = [
            '--seeds 0 1 2 --variants full no_lst --set threads=1 --set select_metric=waf '
            '--set search.min_epochs=0 --set retrain.min_epochs=0 --set search.exclude_zero=false '
            '--quiet --out {out}',
-           '48 runs, about 25 minutes on one core; needs ../shared/data', long=True,
+           '48 runs, about 25 minutes on one core; reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_dialogue_sweep'),
     Result('mosi_sweep_paper_space',
            'rmnas sweep -c examples/mosi_dialogue.yml --set search_space=rmnas --set threads=2 '
@@ -55,7 +55,7 @@ RESULTS = [
            '--set search.min_epochs=0 --set retrain.min_epochs=0 --set search.exclude_zero=false '
            '--quiet --out {out}',
            '8 runs of the paper-sized space, about 60 minutes on 2 cores (threads=2, as measured); '
-           'needs ../shared/data', long=True, committed='docs/results/mosi_dialogue_sweep_paper_space'),
+           'reads data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_dialogue_sweep_paper_space'),
     Result('mosi_nas_baselines',
            f'{MOSI} --variants full --out {{out}}/best_nozero && '
            f'{MOSI} --variants hand_designed random_arch {OLD_BASELINES} --out {{out}}/final_baselines && '
@@ -63,13 +63,13 @@ RESULTS = [
            'python bench/merge_sweeps.py --out {out} RMNAS={out}/best_nozero:full {out}/final_baselines '
            'random_search={out}/final_rsearch:random_search '
            f'--baseline GCNet={GCNET_CSV} --paired waf',
-           '4 x 24 runs, about 2 hours on one core; needs ../shared/data', long=True,
+           '4 x 24 runs, about 2 hours on one core; reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_nas_baselines'),
     Result('mosi_lst_ablation',
            f'{MOSI} --variants full --out {{out}}/best_nozero && '
            f'{MOSI} --variants no_lst --out {{out}}/no_lst && '
            'python bench/merge_sweeps.py --out {out} RMNAS={out}/best_nozero:full {out}/no_lst',
-           '2 x 24 runs, about 50 minutes on one core; needs ../shared/data', long=True,
+           '2 x 24 runs, about 50 minutes on one core; reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_lst_ablation'),
     Result('selection_rules',
            'mkdir -p {out} && '
@@ -77,7 +77,7 @@ RESULTS = [
            'python bench/selection_rules.py --analyse {out}/lr1e-3.json > {out}/lr1e-3.md && '
            'python bench/selection_rules.py --epochs 60 --set retrain.lr=5e-4 --set threads=1 --out {out}/lr5e-4.json && '
            'python bench/selection_rules.py --analyse {out}/lr5e-4.json > {out}/lr5e-4.md',
-           '2 x 9 runs of 60 epochs, about 30 minutes on one core; needs ../shared/data', long=True,
+           '2 x 9 runs of 60 epochs, about 30 minutes on one core; reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/selection_rules'),
     Result('tried_screening',
            f'{MOSI} --rates 0.2 0.6 --variants full --set retrain.min_epochs=10 --set select_metric=waf '
@@ -86,7 +86,7 @@ RESULTS = [
            '--set search.exclude_zero=false --out {out}/B && '
            'python bench/tried_table.py "A: export best, select WAF (as landed)={out}/A" '
            '"B: export best, select MAE, search.min_epochs 10={out}/B" > {out}/tried.md',
-           '2 x 6 runs, about 10 minutes on one core; needs ../shared/data', long=True),
+           '2 x 6 runs, about 10 minutes on one core; reads data/cmu-mosi-utterances', long=True),
     Result('tried_24_cells',
            f'{MOSI} --variants full --set search.exclude_zero=false --out {{out}}/best && '
            f'{MOSI} --variants full --out {{out}}/best_nozero && '
@@ -101,7 +101,7 @@ RESULTS = [
            '"hand_designed (no search)={out}/baselines:hand_designed" '
            '"random_arch (best of 3 on validation)={out}/baselines:random_arch" '
            '"random_search (3 draws, search budget)={out}/rsearch:random_search" > {out}/tried.md',
-           '6 x 24 runs, about 3 hours on one core; needs ../shared/data', long=True),
+           '6 x 24 runs, about 3 hours on one core; reads data/cmu-mosi-utterances', long=True),
     Result('mosi_3class',
            'rmnas sweep -c examples/mosi_dialogue_3class.yml --rates 0 0.7 --seeds 0 1 2 --variants full '
            '--set threads=1 --set search.exclude_zero=false --quiet --out {out}/full && '
@@ -109,14 +109,14 @@ RESULTS = [
            '--variants hand_designed random_arch --set threads=1 --set search.random_k=3 --set search.min_epochs=0 '
            '--set search.exclude_zero=false --quiet --out {out}/baselines && '
            'python bench/merge_sweeps.py --out {out} RMNAS={out}/full:full {out}/baselines',
-           '18 runs, about 20 minutes on one core; needs ../shared/data', long=True),
+           '18 runs, about 20 minutes on one core; reads data/cmu-mosi-utterances', long=True),
     Result('fusion_gates',
            'for sel in one_of_n gates; do for der in argmax threshold; do '
            'rmnas sweep -c examples/mosi_dialogue.yml --rates 0.5 --seeds 0 1 2 --set threads=1 '
            '--set space.fusion.input_selection=$sel --set search.derive=$der --set select_metric=waf '
            '--set search.min_epochs=0 --set retrain.min_epochs=0 --set search.exclude_zero=false '
            '--quiet --out {out}/$sel-$der || exit 1; done; done',
-           '12 runs, about 15 minutes on one core; needs ../shared/data', long=True),
+           '12 runs, about 15 minutes on one core; reads data/cmu-mosi-utterances', long=True),
     Result('bench', 'OUT={out} bench/all',
            'about 21 minutes on one core (timings: compared within 30 %)', long=True,
            committed='bench/results'),
@@ -226,7 +226,7 @@ def md_rows(text: str, keys) -> Dict[Tuple[str, ...], Dict[str, object]]:
 
 
 def peers() -> Dict[Tuple[str, ...], Dict[str, object]]:
-    """The peers' table of ../shared/docs/peers.md (measured by the peers' own code, outside this repo)."""
+    """The peers' table of docs/peers.md (measured by the peers' own code, outside this repo)."""
     return md_rows(PEERS.read_text(), ('model',))
 
 
@@ -568,7 +568,7 @@ ENTRIES = [
     Entry('readme-sweep-example', 'README.md', 'readme-sweep-example', ('sweep_example',), src_sweep_example,
           keys=('variant', 'rate')),
     Entry('readme-mosi', 'README.md', 'readme-mosi', ('mosi_sweep', 'mosi_sweep_paper_space'), src_readme_mosi,
-          parse='prose', note='peers: ../shared/docs/peers.md; two wall times (6-9 minutes) are not compared'),
+          parse='prose', note='peers: docs/peers.md; two wall times (6-9 minutes) are not compared'),
     Entry('results-mosi-dialogue-sweep', 'docs/results/mosi_dialogue_sweep/sweep.md', None, ('mosi_sweep',),
           src_results_sweep('mosi_sweep'), complete=True),
     Entry('results-mosi-paper-space', 'docs/results/mosi_dialogue_sweep_paper_space/sweep.md', None,
@@ -599,7 +599,7 @@ ENTRIES = [
           ('bench', 'mosi_sweep', 'mosi_sweep_paper_space'), src_bench_goals, tolerance=0.3, keys=('#', 'figure'),
           skip_rows={('7', 'GPU, paper size'): 'not measured (no GPU lent yet)'},
           note='rows 1-5 are timings (30 % when regenerated); row 6 comes from the MOSI sweeps and '
-               '../shared/docs/peers.md'),
+               'docs/peers.md'),
     Entry('benchmarks-lst-cost', 'docs/benchmarks.md', 'benchmarks-lst-cost', ('bench',), src_bench_lst,
           tolerance=0.3, keys=('N',), complete=True),
     Entry('benchmarks-nni-overhead', 'docs/benchmarks.md', 'benchmarks-nni-overhead', ('bench',),
@@ -609,9 +609,9 @@ ENTRIES = [
     Entry('benchmarks-scaling', 'docs/benchmarks.md', 'benchmarks-scaling', ('bench',), src_bench_scaling,
           tolerance=0.3, keys=('model', 'batch'), complete=True),
     Entry('benchmarks-mosi', 'docs/benchmarks.md', 'benchmarks-mosi', ('mosi_sweep',), src_bench6_main,
-          keys=('model',), note='peer rows: ../shared/docs/peers.md, measured by the peers\' own code'),
+          keys=('model',), note='peer rows: docs/peers.md, measured by the peers\' own code'),
     Entry('benchmarks-mosi-waf', 'docs/benchmarks.md', 'benchmarks-mosi-waf', ('mosi_sweep',), src_bench6_waf,
-          keys=('r',), note=f'GCNet row: {GCNET_CSV} (from ../shared/docs/peers.md)', complete=True),
+          keys=('r',), note=f'GCNet row: {GCNET_CSV} (from docs/peers.md)', complete=True),
     Entry('benchmarks-mosi-paper-space', 'docs/benchmarks.md', 'benchmarks-mosi-paper-space',
           ('mosi_sweep_paper_space', 'mosi_sweep'), src_bench6_paper, keys=('r',), complete=True),
     Entry('quality-selection-rules', 'docs/quality.md', 'quality-selection-rules', ('selection_rules',),
@@ -623,7 +623,7 @@ ENTRIES = [
           skip_cells={(('export best, exclude_zero (chosen)',), c): REDERIVED for c in SEARCH_COLS} | {
               (('export final, exclude_zero',), c): REDERIVED for c in SEARCH_COLS}),
     Entry('quality-nas-baselines', 'docs/quality.md', 'quality-nas-baselines', ('mosi_nas_baselines', 'mosi_sweep'),
-          src_quality_nas, keys=('model',), note='peer rows: ../shared/docs/peers.md'),
+          src_quality_nas, keys=('model',), note='peer rows: docs/peers.md'),
     Entry('quality-nas-paired', 'docs/quality.md', 'quality-nas-paired', ('mosi_nas_baselines',),
           src_quality_paired, keys=('other',), complete=True),
     Entry('quality-3class', 'docs/quality.md', 'quality-3class', ('mosi_3class',), src_quality_3class,
@@ -632,5 +632,5 @@ ENTRIES = [
           keys=('variant',), complete=True),
 ]
 
-# entries that read ../shared/docs/peers.md (a file of the shared workspace, not of this repo)
+# entries that read docs/peers.md (the peers' own measurements)
 PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'quality-nas-baselines', 'readme-mosi'}
