@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 def load_cells(specs):
     """The finished cells of every sweep as :func:`rmnas_nni.sweep.collect_results` reads them."""
-    from rmnas_nni.sweep import Cell, collect_results
+    from rmnas_nni.sweep import SweepCell, collect_results
     cells = []
     for spec in specs:
         name, _, rest = spec.rpartition('=')
@@ -36,7 +36,7 @@ def load_cells(specs):
             if only and variant != only:
                 continue
             rate, seed = path.parent.name[1:].split('-s')
-            cells.append(Cell(name or variant, float(rate), int(seed), {}, path.parent))
+            cells.append(SweepCell(name or variant, float(rate), int(seed), {}, path.parent))
     return collect_results(cells)
 
 

@@ -56,7 +56,7 @@ from .figures import plot_metric_vs_rate
 from .metrics import DISPLAY_NAMES, auilc, mean_over_rates, metric_functions
 from .rundir import Tee, atomic_write_text, format_duration, remove_output_dir
 
-__all__ = ['PAPER_RATES', 'Cell', 'SweepSpec', 'resolve_sweep', 'default_rates', 'plan_cells', 'run_sweep',
+__all__ = ['PAPER_RATES', 'SweepCell', 'SweepSpec', 'resolve_sweep', 'default_rates', 'plan_cells', 'run_sweep',
            'collect_results', 'aggregate', 'write_markdown', 'write_plots', 'SweepResult', 'load_sweep',
            'load_baseline', 'check_baselines', 'with_baselines']
 
@@ -78,7 +78,7 @@ class SweepSpec:
 
 
 @dataclass
-class Cell:
+class SweepCell:
     variant: str
     rate: float
     seed: int
@@ -171,9 +171,9 @@ def cell_config(base: Dict, variant: str, rate: float, seed: int) -> Dict:
     return cfg
 
 
-def plan_cells(base: Dict, rates: Sequence[float], spec: SweepSpec, sweep_dir: Path) -> List[Cell]:
+def plan_cells(base: Dict, rates: Sequence[float], spec: SweepSpec, sweep_dir: Path) -> List[SweepCell]:
     """Every cell, rate by rate (so the data of a rate is prepared once), then variant, then seed."""
-    return [Cell(v, r, s, cell_config(base, v, r, s), _cell_dir(sweep_dir, v, r, s))
+    return [SweepCell(v, r, s, cell_config(base, v, r, s), _cell_dir(sweep_dir, v, r, s))
             for r in rates for v in spec.variants for s in spec.seeds]
 
 
@@ -369,7 +369,7 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
         else:
             pending.append((k, cell))
 
-    def finished_cell(k: int, cell: Cell, outcome: Dict, dt: float) -> None:
+    def finished_cell(k: int, cell: SweepCell, outcome: Dict, dt: float) -> None:
         nonlocal todo
         todo -= 1
         if 'failed' in outcome:
@@ -452,7 +452,7 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
 
 # --------------------------------------------------------------------------- tables
 
-def collect_results(cells: Sequence[Cell]):
+def collect_results(cells: Sequence[SweepCell]):
     """One row per finished cell: ``variant, rate, seed`` and its test metrics.
 
     A ``random_arch`` cell (several random architectures, the best on validation
