@@ -320,8 +320,8 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
         cores divided by ``jobs``). A cell gives the same numbers as when run alone
         with the same thread count; the table is written once, at the end.
     """
+    from .data.missing import check_protocol_rate, resolve_protocol   # deferred: the data package loads torch
     from .pipeline import prepare_data, run, select_metric_of
-    from .data.missing import DIALOGUE_MAX_RATE
 
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ConfigError(f'--jobs {jobs}: must be a positive whole number')
@@ -333,12 +333,10 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
     data_at = {probe_rate: prepare_data(probe_cfg)}
     data = data_at[probe_rate][0]
     kind, select = select_metric_of(probe_cfg, data)
-    protocol = data.level if base['data']['missing']['protocol'] == 'auto' else base['data']['missing']['protocol']
+    protocol = resolve_protocol(base['data']['missing']['protocol'], data.level)
     rates = spec.rates if spec.rates is not None else default_rates(protocol, kind)
-    if protocol == 'dialogue':
-        for r in rates:
-            if r > DIALOGUE_MAX_RATE + 1e-9:
-                raise ConfigError(f'rates: {r:g}: the dialogue-level protocol takes rates up to {DIALOGUE_MAX_RATE}')
+    for r in rates:
+        check_protocol_rate(r, protocol, f'rates: {r:g}')
     spec = SweepSpec(list(rates), list(spec.seeds), list(spec.variants))
     baselines = check_baselines(baselines or {}, kind, rates, spec.variants)
     cells = plan_cells(base, rates, spec, sweep_dir)

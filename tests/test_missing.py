@@ -5,7 +5,7 @@ import pytest
 from rmnas_nni.data.dataset import MultimodalData, Split
 from rmnas_nni.data.missing import (SENTENCE_SEEDS, UNK_ID, apply_missing, dialogue_keep_matrix,
                                     dialogue_keep_matrix_per_modality, sentence_token_mask)
-from rmnas_nni.errors import DataError
+from rmnas_nni.errors import ConfigError, DataError
 
 SHAPES = {'text': (30, 6), 'audio': (40, 5), 'vision': (25, 4)}
 
@@ -254,7 +254,7 @@ def test_dialogue_rate_above_limit_is_refused(tmp_path):
     from rmnas_nni.data import prepare_data
     cfg = {'format': 'synthetic', 'level': 'dialogue', 'task': 'regression', 'seed': 0, 'options': {},
            'modalities': ['text', 'audio', 'vision'], 'missing': {'rate': 0.8, 'protocol': 'auto', 'seeds': {}}}
-    with pytest.raises(DataError, match='up to 0.7'):
+    with pytest.raises(ConfigError, match='data.missing.rate: the dialogue-level protocol takes rates up to 0.7'):
         prepare_data(cfg)
 
 

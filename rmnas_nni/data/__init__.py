@@ -14,7 +14,7 @@ from ..errors import DataError
 from ..config import check_data_options
 from . import readers
 from .dataset import MultimodalData, Split, collate, make_loader
-from .missing import DIALOGUE_MAX_RATE, TrainingMaskRedraw, apply_missing
+from .missing import TrainingMaskRedraw, apply_missing, check_protocol_rate, resolve_protocol
 from .synthetic import make_synthetic
 
 __all__ = ['MultimodalData', 'Split', 'collate', 'make_loader', 'load_data', 'prepare_data', 'apply_missing']
@@ -47,12 +47,8 @@ def prepare_data(data_cfg: Dict[str, Any]) -> Tuple[MultimodalData, Dict[str, Di
     data = load_data(data_cfg)
     missing = data_cfg['missing']
     rate = missing['rate']
-    protocol = data.level if missing['protocol'] == 'auto' else missing['protocol']
-    if protocol == 'dialogue':
-        scalar = rate if not isinstance(rate, dict) else None
-        if scalar is not None and scalar > DIALOGUE_MAX_RATE + 1e-9:
-            raise DataError(f"data.missing.rate: the dialogue-level protocol takes rates up to "
-                            f"{DIALOGUE_MAX_RATE} (got {scalar})")
+    protocol = resolve_protocol(missing['protocol'], data.level)
+    check_protocol_rate(rate, protocol, 'data.missing.rate')
     seeds = {str(k): int(v) for k, v in (missing.get('seeds') or {}).items()}
     extra = data.extra
     # precomputed contextual text vectors: no position is protected, [CLS]/[SEP] included

@@ -48,16 +48,31 @@ from typing import Dict, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
+from ..errors import ConfigError
 from .dataset import MultimodalData, Split
 
 __all__ = ['TrainingMaskRedraw', 'SENTENCE_SEEDS', 'UNK_ID', 'sentence_token_mask', 'drop_tokens', 'dialogue_keep_matrix',
-           'dialogue_keep_matrix_per_modality', 'apply_missing', 'resolve_rates', 'resolve_seeds', 'DIALOGUE_MAX_RATE']
+           'dialogue_keep_matrix_per_modality', 'apply_missing', 'resolve_rates', 'resolve_seeds', 'DIALOGUE_MAX_RATE',
+           'resolve_protocol', 'check_protocol_rate']
 
 SENTENCE_SEEDS = {'text': 111, 'audio': 1111, 'vision': 11111}
 UNK_ID = 100
 DIALOGUE_MAX_RATE = 0.7
 DIALOGUE_SEED = 0
 _SPLIT_OFFSET = {'train': 0, 'valid': 1, 'test': 2}
+
+
+def resolve_protocol(protocol: str, level: str) -> str:
+    """The missing-modality protocol a config names: ``auto`` follows the data's level."""
+    return level if protocol == 'auto' else protocol
+
+
+def check_protocol_rate(rate, protocol: str, where: str) -> None:
+    """The dialogue-level protocol keeps at least one modality per utterance, so its scalar rate
+    is at most :data:`DIALOGUE_MAX_RATE`; raises a one-line :class:`~rmnas_nni.errors.ConfigError`."""
+    if protocol == 'dialogue' and not isinstance(rate, dict) and rate > DIALOGUE_MAX_RATE + 1e-9:
+        raise ConfigError(f'{where}: the dialogue-level protocol takes rates up to {DIALOGUE_MAX_RATE} '
+                          f'(got {rate:g})')
 
 
 def sentence_token_mask(lengths: np.ndarray, max_len: int, rate: float, seed: int,
@@ -181,7 +196,7 @@ def apply_missing(data: MultimodalData, rate: Union[float, Mapping[str, float]],
     ``(data, masks)``; ``masks[split][modality]`` is a bool array, True where kept
     (sentence: ``(S, T_m)`` per token; dialogue: ``(S, T)`` per utterance).
     """
-    protocol = data.level if protocol == 'auto' else protocol
+    protocol = resolve_protocol(protocol, data.level)
     mods = data.modalities
     rates = resolve_rates(rate, mods)
     seeds = resolve_seeds(seeds, protocol, mods)
@@ -251,7 +266,7 @@ class TrainingMaskRedraw:
 
     def split(self, epoch: int) -> Split:
         """The training split masked for ``epoch``."""
-        protocol = self.unmasked.level if self.protocol == 'auto' else self.protocol
+        protocol = resolve_protocol(self.protocol, self.unmasked.level)
         base = resolve_seeds(self.seeds, protocol, self.unmasked.modalities)
         seeds = {k: v * 1000 + 7 + int(epoch) for k, v in base.items()}
         data, _ = apply_missing(self.unmasked, self.rate, self.protocol, seeds, self.keep_text_ends)
