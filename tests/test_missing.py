@@ -5,7 +5,7 @@ import pytest
 from rmnas_nni.data.dataset import MultimodalData, Split
 from rmnas_nni.data.missing import (SENTENCE_SEEDS, UNK_ID, apply_missing, dialogue_keep_matrix,
                                     dialogue_keep_matrix_per_modality, sentence_token_mask)
-from rmnas_nni.errors import ConfigError, DataError
+from rmnas_nni.errors import ConfigError
 
 SHAPES = {'text': (30, 6), 'audio': (40, 5), 'vision': (25, 4)}
 
