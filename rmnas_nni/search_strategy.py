@@ -117,6 +117,12 @@ class RMNASTrainingModule(LightningModule):
         Validation metric logged as ``val_select`` (early stopping, best epoch).
     weights_optimizer
         Optimizer section of the strategy YAML (paper: AdamW, lr 5e-4).
+
+    ``select_from_epoch`` (0-based, default 0): epochs before it log the worst
+    ``val_select``, so that neither the best checkpoint nor early stopping takes them.
+    **(decision)** With warm-up epochs (``options.warmup_epochs``) the architecture
+    has not moved before the first architecture step: exporting such an epoch would
+    export the initial, uniform choice weights, so only epochs after the warm-up count.
     """
 
     def __init__(self, task: str, metric_kind: str, select_metric: str, weights_optimizer: Dict[str, Any]):
@@ -127,6 +133,7 @@ class RMNASTrainingModule(LightningModule):
         self.weights_optimizer = weights_optimizer
         self._val: List[Tuple[np.ndarray, np.ndarray]] = []
         self.last_val_metrics: Dict[str, float] = {}
+        self.select_from_epoch = 0
 
     def forward(self, batch: Dict) -> Dict:
         return self.model(batch['inputs'], batch['masks'])
@@ -153,7 +160,10 @@ class RMNASTrainingModule(LightningModule):
         metrics = compute_metrics(pred, label, self.metric_kind)
         self.last_val_metrics = metrics
         self.log_dict({f'val_{k}': float(v) for k, v in metrics.items()})
-        self.log('val_select', float(metrics[self.select_metric]))
+        value = float(metrics[self.select_metric])
+        if self.trainer.current_epoch < self.select_from_epoch:
+            value = math.inf if metric_direction(self.select_metric) == 'min' else -math.inf
+        self.log('val_select', value)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return build_optimizer(self.model.parameters(), self.weights_optimizer)
@@ -394,8 +404,10 @@ class EpochProgress(Callback):
         parts = [f'{self.stage} epoch {epoch}/{total}']
         if loss is not None:
             parts.append(f'train loss {float(loss):.4f}')
-        if val is not None:
+        if val is not None and np.isfinite(float(val)):
             parts.append(f'val {self.select_metric} {float(val):.4f}')
+        elif val is not None:
+            parts.append('warm-up (weights only; the architecture is not selected here)')
         if best is not None:
             parts.append(f'(best {float(best):.4f})')
         parts.append(f'{per:.1f}s/epoch, elapsed {format_duration(time.perf_counter() - self._t0)}, '
@@ -512,6 +524,7 @@ def run_search(space: torch.nn.Module, train_loader, arch_loader, val_loader, *,
     supernet = strategy.mutate_model(space)
     training = RMNASTrainingModule(task, metric_kind, select_metric, strategy_cfg['weights_optimizer'])
     training.set_model(supernet)
+    training.select_from_epoch = int(strategy_cfg['options'].get('warmup_epochs') or 0)
     oneshot = strategy.configure_oneshot_module(training)
     fit_train = strategy.train_dataloader(lambda: train_loader, lambda: arch_loader)
     fit_val = strategy.val_dataloader(lambda: train_loader, lambda: val_loader)

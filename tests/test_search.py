@@ -214,3 +214,27 @@ def test_every_strategy_name_the_schema_accepts_builds_and_others_are_one_line(t
     assert r.returncode == 2
     assert r.stderr.strip().count('\n') == 0 and 'random_oneshot' in r.stderr and "'strategy'" in r.stderr
     assert not (tmp_path / 'run').exists()
+
+
+def test_warm_up_epochs_are_never_exported(tmp_path):
+    """With options.warmup_epochs, the architecture does not move during the warm-up, and the exported
+    epoch is one after it even when a warm-up epoch validates best."""
+    from rmnas_nni.search_strategy import run_search, seed_epoch
+    data = small_data()
+    cfg = load_strategy_config(ROOT / 'strategies' / 'darts.yml', {'options': {'warmup_epochs': 2}})
+    seed_epoch(0, -1)
+    space = RMNASSpace(data.dims, data.max_lengths, level=data.level, d_model=16, n_blocks=1, n_heads=2,
+                       ffn_ratio=2, fusion_width=8, n_cells=1, attention_chunks=2)
+    loaders = [make_loader(data.splits[s], data.level, 16, shuffle=sh, seed=k)
+               for s, sh, k in (('train', True, 0), ('valid', True, 1), ('valid', False, 0))]
+    lines = []
+    result = run_search(space, *loaders, task=data.task, metric_kind='mosi', select_metric='mae',
+                        strategy_cfg=cfg, epochs=4, patience=8, seed=0, out_dir=tmp_path, device='cpu',
+                        printer=lines.append)
+    assert result.best_epoch in (3, 4)
+    import pandas as pd
+    choices = pd.read_csv(tmp_path / 'choices.csv').set_index(['label', 'candidate'])
+    weights = {e: choices[choices['epoch'] == e]['weight'] for e in (1, 2, 3)}
+    assert np.allclose(weights[1], weights[2], atol=1e-6)        # the architecture waits for the warm-up
+    assert not np.allclose(weights[2], weights[3], atol=1e-4)    # then it moves
+    assert sum('warm-up (weights only' in line for line in lines) == 2
