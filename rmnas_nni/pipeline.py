@@ -214,6 +214,14 @@ def _ensure_run_dir(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str)
     start_run(cfg, data, masks, run_dir, quiet=True, adopt=True)
 
 
+def _start_phase(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str) -> Tuple[Path, str, str]:
+    """What search and retraining both do first: the run directory made sure of, torch set up
+    (threads), the metric set and the selection metric; returns ``(run_dir, kind, select)``."""
+    _ensure_run_dir(cfg, data, run_dir)
+    _setup_torch(cfg)
+    return (Path(run_dir), *select_metric_of(cfg, data))
+
+
 def _setup_torch(cfg: Dict) -> None:
     quiet_libraries()
     if cfg.get('threads'):
@@ -229,12 +237,8 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
 
     Returns the :class:`~rmnas_nni.search_strategy.SearchResult`.
     """
-    _ensure_run_dir(cfg, data, run_dir)
-    _setup_torch(cfg)
-    run_dir = Path(run_dir)
-    kind, select = select_metric_of(cfg, data)
-    s = cfg['search']
-    seed = cfg['seed']
+    run_dir, kind, select = _start_phase(cfg, data, run_dir)
+    s, seed = cfg['search'], cfg['seed']
     seed_epoch(seed, -1)
     space = build_space(cfg, data)
     n_choices = len(space.simplify())
@@ -272,12 +276,8 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
 def retrain(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], run_dir: os.PathLike | str, *,
             resume: bool = False, printer: Printer = print, on_epoch=None) -> Dict:
     """Retrain ``arch`` from scratch, evaluate on test; writes ``model.pt`` and ``metrics.json``."""
-    _ensure_run_dir(cfg, data, run_dir)
-    _setup_torch(cfg)
-    run_dir = Path(run_dir)
-    kind, select = select_metric_of(cfg, data)
-    r = cfg['retrain']
-    seed = cfg['seed']
+    run_dir, kind, select = _start_phase(cfg, data, run_dir)
+    r, seed = cfg['retrain'], cfg['seed']
     model = build_fixed_model(cfg, data, arch, seed)
     printer(f'retrain: fixed network, {count_parameters(model) / 1e6:.2f}M parameters, up to {r["epochs"]} epochs')
     splits = data.splits

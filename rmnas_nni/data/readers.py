@@ -186,17 +186,23 @@ def check_finite(values: np.ndarray, source: str, key: str, note: str = '') -> N
                         f"(first in row {first})")
 
 
+def _one_per_sample(arr: np.ndarray, n: int, source: str, key: str, what: str) -> np.ndarray:
+    """``arr`` as one value per sample, ``(n,)`` (an ``(n, 1)`` column is flattened)."""
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise DataError(f"{source}: key '{key}': expected one {what} per sample, got shape {tuple(arr.shape)}")
+    if len(arr) != n:
+        raise DataError(f"{source}: key '{key}': {len(arr)} {what}s for {n} samples")
+    return arr
+
+
 def check_lengths(lengths: Any, n: int, max_len: int, source: str, key: str) -> np.ndarray:
     """Real lengths ``(n,)`` as int64, each in ``0 .. max_len``."""
     arr = lengths if isinstance(lengths, np.ndarray) else np.asarray(lengths)
     if arr.dtype.kind not in 'iuf':
         raise DataError(f"{source}: key '{key}': expected whole-number lengths, got dtype {arr.dtype}")
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise DataError(f"{source}: key '{key}': expected one length per sample, got shape {tuple(arr.shape)}")
-    if len(arr) != n:
-        raise DataError(f"{source}: key '{key}': {len(arr)} lengths for {n} samples")
+    arr = _one_per_sample(arr, n, source, key, 'length')
     if arr.dtype.kind == 'f' and (not np.isfinite(arr).all() or (arr != np.round(arr)).any()):
         raise DataError(f"{source}: key '{key}': lengths must be whole numbers")
     arr = arr.astype(np.int64)
@@ -239,13 +245,7 @@ def _label_values(labels: Any, source: str, key: str, task: str) -> np.ndarray:
 def labels_array(labels: Any, n: int, source: str, key: str, task: str) -> np.ndarray:
     """Sentence-level labels ``(n,)`` (an ``(n, 1)`` column is flattened), type-checked for the task."""
     arr = _label_values(labels, source, key, task)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise DataError(f"{source}: key '{key}': expected one label per sample, got shape {tuple(arr.shape)}")
-    if len(arr) != n:
-        raise DataError(f"{source}: key '{key}': {len(arr)} labels for {n} samples")
-    return arr
+    return _one_per_sample(arr, n, source, key, 'label')
 
 
 def finalize(splits: Dict[str, Split], *, source: str, task: str, level: str, options: Mapping[str, Any],
