@@ -117,6 +117,21 @@ RESULTS = [
            '--set search.min_epochs=0 --set retrain.min_epochs=0 --set search.exclude_zero=false '
            '--quiet --out {out}/$sel-$der || exit 1; done; done',
            '12 runs, about 15 minutes on one core; reads data/cmu-mosi-utterances', long=True),
+    Result('mosi_mid_nas_baselines',
+           f'{MOSI} --variants full hand_designed random_arch --set search_space=mid --set search.random_k=3 '
+           '--out {out}/mid_sweep && '
+           'python bench/merge_sweeps.py --out {out} RMNAS={out}/mid_sweep:full {out}/mid_sweep:hand_designed '
+           f'{{out}}/mid_sweep:random_arch --paired waf --baseline GCNet={GCNET_CSV}',
+           '3 x 24 runs of the mid-sized space, about 85 minutes on one core; reads data/cmu-mosi-utterances',
+           long=True, committed='docs/results/mosi_mid_nas_baselines'),
+    Result('warmup_24_cells',
+           f'{MOSI} --variants full --out {{out}}/best_nozero && '
+           f'{MOSI} --variants full --set strategy_config.options.warmup_epochs=5 --out {{out}}/warmup5 && '
+           'python bench/tried_table.py "export best, exclude_zero (defaults)={out}/best_nozero:full" '
+           '"defaults + 5 warm-up epochs (options.warmup_epochs 5)={out}/warmup5:full" > {out}/tried.md && '
+           'python bench/merge_sweeps.py --out {out} defaults={out}/best_nozero:full warmup5={out}/warmup5:full '
+           '--paired waf',
+           '2 x 24 runs, about 40 minutes on one core; reads data/cmu-mosi-utterances', long=True),
     Result('bench', 'OUT={out} bench/all',
            'about 21 minutes on one core (timings: compared within 30 %)', long=True,
            committed='bench/results'),
@@ -495,6 +510,31 @@ def src_quality_tried(name):
     return lambda ctx: md_rows((ctx.path(name) / 'tried.md').read_text(), ('configuration',))
 
 
+def src_quality_mid(ctx):
+    return src_quality_main(ctx, 'mosi_mid_nas_baselines', {
+        'RMNAS (searched, mid space)': 'RMNAS', 'hand-designed network (no search)': 'hand_designed',
+        'random_arch: best of 3 on validation': 'random_arch', 'random_arch: median of 3': 'random_arch (median)'})
+
+
+def src_quality_mid_paired(ctx):
+    s = Sweep(ctx.path('mosi_mid_nas_baselines') / 'table.csv')
+    out = {}
+    for label, v in (('hand-designed', 'hand_designed'), ('random_arch, best of 3', 'random_arch'),
+                     ('random_arch, median', 'random_arch (median)')):
+        mean, std, d = paired(s, 'RMNAS', v, 'waf')
+        out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
+    return out
+
+
+def src_quality_warmup(ctx):
+    out = md_rows((ctx.path('warmup_24_cells') / 'tried.md').read_text(), ('configuration',))
+    s = Sweep(ctx.path('warmup_24_cells') / 'table.csv')
+    for label, v in (('export best, exclude_zero (defaults)', 'defaults'),
+                     ('defaults + 5 warm-up epochs (options.warmup_epochs 5)', 'warmup5')):
+        out[(label,)]['test WAF AUILC'] = s.mean_std(v, 'waf', 'AUILC')
+    return out
+
+
 def src_quality_3class(ctx):
     s = Sweep(ctx.path('mosi_3class') / 'table.csv')
     out = {}
@@ -626,6 +666,16 @@ ENTRIES = [
           src_quality_nas, keys=('model',), note='peer rows: docs/peers.md'),
     Entry('quality-nas-paired', 'docs/quality.md', 'quality-nas-paired', ('mosi_nas_baselines',),
           src_quality_paired, keys=('other',), complete=True),
+    Entry('results-mosi-mid-nas-baselines', 'docs/results/mosi_mid_nas_baselines/table.md', None,
+          ('mosi_mid_nas_baselines',), src_results_table('mosi_mid_nas_baselines'),
+          keys=('variant', 'rate', 'seed', 'RMNAS minus'), complete=True),
+    Entry('quality-mid', 'docs/quality.md', 'quality-mid', ('mosi_mid_nas_baselines',), src_quality_mid,
+          keys=('model',), complete=True),
+    Entry('quality-mid-paired', 'docs/quality.md', 'quality-mid-paired', ('mosi_mid_nas_baselines',),
+          src_quality_mid_paired, keys=('other',), complete=True),
+    Entry('quality-warmup', 'docs/quality.md', 'quality-warmup', ('warmup_24_cells',), src_quality_warmup,
+          keys=('configuration',), complete=True,
+          skip_cells={(('export best, exclude_zero (defaults)',), c): REDERIVED for c in SEARCH_COLS}),
     Entry('quality-3class', 'docs/quality.md', 'quality-3class', ('mosi_3class',), src_quality_3class,
           keys=('variant',), complete=True),
     Entry('quality-lst', 'docs/quality.md', 'quality-lst', ('mosi_lst_ablation',), src_quality_lst,
