@@ -132,6 +132,9 @@ RESULTS = [
            'python bench/merge_sweeps.py --out {out} defaults={out}/best_nozero:full warmup5={out}/warmup5:full '
            '--paired waf',
            '2 x 24 runs, about 40 minutes on one core; reads data/cmu-mosi-utterances', long=True),
+    Result('sweep_jobs', 'python bench/sweep_jobs.py --jobs-list 1 2 --rates 0 0.3 0.5 0.7 --seeds 0 '
+           '--json {out}/sweep_jobs.json',
+           '2 x 4 MOSI cells, about 5 minutes (timings: compared within 30 %)', long=True, committed='bench/results'),
     Result('bench', 'OUT={out} bench/all',
            'about 21 minutes on one core (timings: compared within 30 %)', long=True,
            committed='bench/results'),
@@ -429,6 +432,12 @@ def src_bench_scaling(ctx):
     return out
 
 
+def src_bench_sweep_jobs(ctx):
+    rows = json.loads((ctx.path('sweep_jobs') / 'sweep_jobs.json').read_text())['rows']
+    return {(str(r['jobs']),): {'cells': r['cells'], 'seconds': r['seconds'], 'cells/hour': r['cells_per_hour'],
+                                'speed-up': r['speedup'], 'load before': r['load_before']} for r in rows}
+
+
 def src_bench_lst(ctx):
     d = json.loads((ctx.path('bench') / 'lst_cost.json').read_text())
     out = {}
@@ -648,6 +657,8 @@ ENTRIES = [
           src_bench_search_vs_retrain, tolerance=0.3, keys=('',), complete=True),
     Entry('benchmarks-scaling', 'docs/benchmarks.md', 'benchmarks-scaling', ('bench',), src_bench_scaling,
           tolerance=0.3, keys=('model', 'batch'), complete=True),
+    Entry('benchmarks-sweep-jobs', 'docs/benchmarks.md', 'benchmarks-sweep-jobs', ('sweep_jobs',),
+          src_bench_sweep_jobs, tolerance=0.3, keys=('jobs',), complete=True),
     Entry('benchmarks-mosi', 'docs/benchmarks.md', 'benchmarks-mosi', ('mosi_sweep',), src_bench6_main,
           keys=('model',), note='peer rows: docs/peers.md, measured by the peers\' own code'),
     Entry('benchmarks-mosi-waf', 'docs/benchmarks.md', 'benchmarks-mosi-waf', ('mosi_sweep',), src_bench6_waf,
