@@ -18,6 +18,17 @@ fusion: {width: 8, n_cells: 1, n_steps: 2, attention_chunks: 2}
 """
 
 
+def end_marked_processes(marker):
+    """Wait up to 30 s for the experiment's processes to end; kill and return those still left."""
+    deadline = time.time() + 30
+    while marked_processes(marker) and time.time() < deadline:
+        time.sleep(0.5)
+    left = marked_processes(marker)
+    for proc in left:
+        proc.kill()
+    return left
+
+
 def multitrial_command(tmp_path, sizes, *options):
     """``rmnas multitrial`` on the micro space, isolated: (command, environment, marker, port, out)."""
     space = tmp_path / 'micro.yml'
@@ -43,12 +54,7 @@ def test_multitrial_random_search_runs_each_architecture_as_a_trial(tmp_path):
     try:
         r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=480)
     finally:
-        deadline = time.time() + 30
-        while marked_processes(marker) and time.time() < deadline:
-            time.sleep(0.5)
-        left = marked_processes(marker)
-        for proc in left:
-            proc.kill()
+        left = end_marked_processes(marker)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     assert not left, f'processes left behind: {[p.pid for p in left]}'
     with socket.socket() as s:
@@ -98,12 +104,7 @@ def test_keep_open_writes_outputs_first_and_ends_on_nnictl_stop(tmp_path):
         if proc.poll() is None:
             proc.kill()
         log.close()
-        deadline = time.time() + 30
-        while marked_processes(marker) and time.time() < deadline:
-            time.sleep(0.5)
-        left = marked_processes(marker)
-        for p in left:
-            p.kill()
+        left = end_marked_processes(marker)
     text = (tmp_path / 'multitrial.log').read_text()
     assert rc == 0, text[-3000:]
     assert 'Traceback' not in text, text[-3000:]
