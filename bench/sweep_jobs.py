@@ -66,6 +66,7 @@ def main() -> None:
     same = all(metrics[j] == metrics[args.jobs_list[0]] for j in args.jobs_list)
     record = {'cores': os.cpu_count(), 'rates': args.rates, 'seeds': args.seeds, 'rows': rows,
               'identical_test_metrics': same}
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(record, indent=1) + '\n')
     print('| jobs | cells | seconds | cells/hour | speed-up | load before |\n|---|---|---|---|---|---|')
     for row in rows:

@@ -135,6 +135,8 @@ RESULTS = [
     Result('sweep_jobs', 'python bench/sweep_jobs.py --jobs-list 1 2 --rates 0 0.3 0.5 0.7 --seeds 0 '
            '--json {out}/sweep_jobs.json',
            '2 x 4 MOSI cells, about 5 minutes (timings: compared within 30 %)', long=True, committed='bench/results'),
+    Result('param_count', 'python bench/param_count.py --json {out}/param_count.json',
+           'about 20 s', committed='bench/results'),
     Result('bench', 'OUT={out} bench/all',
            'about 21 minutes on one core (timings: compared within 30 %)', long=True,
            committed='bench/results'),
@@ -438,6 +440,14 @@ def src_bench_sweep_jobs(ctx):
                                 'speed-up': r['speedup'], 'load before': r['load_before']} for r in rows}
 
 
+def src_readme_param_count(ctx):
+    """README, "Parameter count of the paper's space": the MOSI sizes, then the three counts."""
+    r = json.loads((ctx.path('param_count') / 'param_count.json').read_text())
+    return [768, 50, 5, 375, 20, 500, r['supernet_parameters'], r['fixed_attention_parameters'],
+            r['random_mixing_buffer_values'], "the paper's figure, not compared",
+            round(63.8 - r['supernet_parameters'] / 1e6)]
+
+
 def src_bench_lst(ctx):
     d = json.loads((ctx.path('bench') / 'lst_cost.json').read_text())
     out = {}
@@ -616,6 +626,8 @@ ENTRIES = [
           src_readme_threads, parse='prose'),
     Entry('readme-sweep-example', 'README.md', 'readme-sweep-example', ('sweep_example',), src_sweep_example,
           keys=('variant', 'rate')),
+    Entry('readme-param-count', 'README.md', 'readme-param-count', ('param_count',), src_readme_param_count,
+          parse='prose'),
     Entry('readme-mosi', 'README.md', 'readme-mosi', ('mosi_sweep', 'mosi_sweep_paper_space'), src_readme_mosi,
           parse='prose', note='peers: docs/peers.md; two wall times (6-9 minutes) are not compared'),
     Entry('results-mosi-dialogue-sweep', 'docs/results/mosi_dialogue_sweep/sweep.md', None, ('mosi_sweep',),
