@@ -22,6 +22,9 @@ from typing import Dict, List, Optional, Tuple
 from check_numbers import Entry, Result, md_tables, numbers, text_table
 
 METRICS = {'acc2': 'Acc-2', 'waf': 'WAF', 'mae': 'MAE', 'corr': 'Corr', 'acc': 'Acc'}
+# the sentence-level metric set (rmnas_nni.metrics.DISPLAY_NAMES), as sweep.md prints it
+METRICS.update({'acc7': 'Acc-7', 'acc5': 'Acc-5', 'acc3': 'Acc-3', 'acc2_has0': 'Acc-2 (has0)', 'f1_has0': 'F1 (has0)',
+                'acc2_non0': 'Acc-2 (non0)', 'f1_non0': 'F1 (non0)', 'f1': 'F1'})
 MOSI = 'rmnas sweep -c examples/mosi_dialogue.yml --seeds 0 1 2 --set threads=1 --quiet'
 PEERS = Path(__file__).resolve().parents[1] / 'docs' / 'peers.md'
 GCNET_CSV = 'docs/results/mosi_nas_baselines/gcnet_peers.csv'
@@ -135,6 +138,13 @@ RESULTS = [
     Result('sweep_jobs', 'python bench/sweep_jobs.py --jobs-list 1 2 --rates 0 0.3 0.5 0.7 --seeds 0 '
            '--json {out}/sweep_jobs.json',
            '2 x 4 MOSI cells, about 5 minutes (timings: compared within 30 %)', long=True, committed='bench/results'),
+    Result('pom_sentence_sweep',
+           'python bench/pom_peers.py --rates 0 0.2 0.4 0.5 0.6 0.8 1.0 --seeds 0 1 2 --out {out}/peers && '
+           'rmnas sweep -c examples/pom_sentence.yml --rates 0 0.2 0.4 0.5 0.6 0.8 1.0 --seeds 0 1 2 '
+           '--variants full no_lst hand_designed --set threads=1 --baseline ridge={out}/peers/ridge.csv '
+           '--baseline late_fusion={out}/peers/late_fusion.csv --quiet --out {out}',
+           '63 runs and the two peers, about 50 minutes on one core; reads data/pom', long=True,
+           committed='docs/results/pom_sentence_sweep'),
     Result('param_count', 'python bench/param_count.py --json {out}/param_count.json',
            'about 20 s', committed='bench/results'),
     Result('bench', 'OUT={out} bench/all',
@@ -632,6 +642,8 @@ ENTRIES = [
           parse='prose', note='peers: docs/peers.md; two wall times (6-9 minutes) are not compared'),
     Entry('results-mosi-dialogue-sweep', 'docs/results/mosi_dialogue_sweep/sweep.md', None, ('mosi_sweep',),
           src_results_sweep('mosi_sweep'), complete=True),
+    Entry('results-pom-sentence-sweep', 'docs/results/pom_sentence_sweep/sweep.md', None, ('pom_sentence_sweep',),
+          src_results_sweep('pom_sentence_sweep'), complete=True),
     Entry('results-mosi-paper-space', 'docs/results/mosi_dialogue_sweep_paper_space/sweep.md', None,
           ('mosi_sweep_paper_space',), src_results_sweep('mosi_sweep_paper_space'), complete=True),
     Entry('results-mosi-nas-baselines', 'docs/results/mosi_nas_baselines/table.md', None, ('mosi_nas_baselines',),
