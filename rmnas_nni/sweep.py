@@ -54,6 +54,7 @@ from .config import PROJECT_ROOT, check_missing_rate, dump_yaml, load_yaml
 from .errors import ConfigError, NonFiniteLossError, RunDirError, read_input
 from .figures import plot_metric_vs_rate
 from .metrics import DISPLAY_NAMES, auilc, mean_over_rates, metric_functions
+from .nni_compat import quiet_libraries
 from .rundir import Tee, atomic_write_text, format_duration, remove_output_dir
 
 __all__ = ['PAPER_RATES', 'SweepCell', 'SweepSpec', 'resolve_sweep', 'default_rates', 'plan_cells', 'run_sweep',
@@ -273,8 +274,8 @@ def _run_cell(cfg: Dict, path: Path, resume: bool) -> Dict:
     """One cell in a ``--jobs`` worker: ``{'summary': ...}`` or ``{'failed': message}``.
 
     The cell's epochs go to its own ``log.txt`` only: several cells print at once."""
-    from .pipeline import prepare_data, run, quiet_libraries
-    quiet_libraries()
+    quiet_libraries()            # before NNI is imported: its import-time warnings too
+    from .pipeline import prepare_data, run
     try:
         summary = run(cfg, path, resume=resume, overwrite=not resume, quiet=True, data=prepare_data(cfg))
     except NonFiniteLossError as exc:
