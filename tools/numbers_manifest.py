@@ -139,11 +139,11 @@ RESULTS = [
            '--json {out}/sweep_jobs.json',
            '2 x 4 MOSI cells, about 5 minutes (timings: compared within 30 %)', long=True, committed='bench/results'),
     Result('pom_sentence_sweep',
-           'python bench/pom_peers.py --rates 0 0.2 0.4 0.5 0.6 0.8 1.0 --seeds 0 1 2 --out {out}/peers && '
-           'rmnas sweep -c examples/pom_sentence.yml --rates 0 0.2 0.4 0.5 0.6 0.8 1.0 --seeds 0 1 2 '
+           'python bench/pom_peers.py --rates 0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0 --seeds 0 1 2 --out {out}/peers && '
+           'rmnas sweep -c examples/pom_sentence.yml --rates 0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8 0.9 1.0 --seeds 0 1 2 '
            '--variants full no_lst hand_designed --set threads=1 --baseline ridge={out}/peers/ridge.csv '
            '--baseline late_fusion={out}/peers/late_fusion.csv --quiet --out {out}',
-           '63 runs and the two peers, about 50 minutes on one core; reads data/pom', long=True,
+           '99 runs and the two peers, about 75 minutes on one core; reads data/pom', long=True,
            committed='docs/results/pom_sentence_sweep'),
     Result('param_count', 'python bench/param_count.py --json {out}/param_count.json',
            'about 20 s', committed='bench/results'),
