@@ -505,14 +505,20 @@ def src_quality_nas(ctx):
     return out
 
 
-def src_quality_paired(ctx):
-    s = Sweep(ctx.path('mosi_nas_baselines') / 'table.csv')
-    out = {}
-    for label, v in (('hand-designed', 'hand_designed'), ('random_arch, best of 3', 'random_arch'),
-                     ('random_arch, median', 'random_arch (median)'), ('random_search', 'random_search')):
-        mean, std, d = paired(s, 'RMNAS', v, 'waf')
-        out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
-    return out
+PAIRED_OTHERS = (('hand-designed', 'hand_designed'), ('random_arch, best of 3', 'random_arch'),
+                 ('random_arch, median', 'random_arch (median)'))
+
+
+def src_paired(name, others=PAIRED_OTHERS):
+    """A "RMNAS minus the other" table: paired WAF AUILC differences read from a merged ``table.csv``."""
+    def f(ctx):
+        s = Sweep(ctx.path(name) / 'table.csv')
+        out = {}
+        for label, v in others:
+            mean, std, d = paired(s, 'RMNAS', v, 'waf')
+            out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
+        return out
+    return f
 
 
 def src_quality_lst(ctx):
@@ -543,16 +549,6 @@ def src_quality_mid(ctx):
     return src_quality_main(ctx, 'mosi_mid_nas_baselines', {
         'RMNAS (searched, mid space)': 'RMNAS', 'hand-designed network (no search)': 'hand_designed',
         'random_arch: best of 3 on validation': 'random_arch', 'random_arch: median of 3': 'random_arch (median)'})
-
-
-def src_quality_mid_paired(ctx):
-    s = Sweep(ctx.path('mosi_mid_nas_baselines') / 'table.csv')
-    out = {}
-    for label, v in (('hand-designed', 'hand_designed'), ('random_arch, best of 3', 'random_arch'),
-                     ('random_arch, median', 'random_arch (median)')):
-        mean, std, d = paired(s, 'RMNAS', v, 'waf')
-        out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
-    return out
 
 
 def src_quality_warmup(ctx):
@@ -700,14 +696,14 @@ ENTRIES = [
     Entry('quality-nas-baselines', 'docs/quality.md', 'quality-nas-baselines', ('mosi_nas_baselines', 'mosi_sweep'),
           src_quality_nas, keys=('model',), note='peer rows: docs/peers.md'),
     Entry('quality-nas-paired', 'docs/quality.md', 'quality-nas-paired', ('mosi_nas_baselines',),
-          src_quality_paired, keys=('other',), complete=True),
+          src_paired('mosi_nas_baselines', PAIRED_OTHERS + (('random_search', 'random_search'),)), keys=('other',), complete=True),
     Entry('results-mosi-mid-nas-baselines', 'docs/results/mosi_mid_nas_baselines/table.md', None,
           ('mosi_mid_nas_baselines',), src_results_table('mosi_mid_nas_baselines'),
           keys=('variant', 'rate', 'seed', 'RMNAS minus'), complete=True),
     Entry('quality-mid', 'docs/quality.md', 'quality-mid', ('mosi_mid_nas_baselines',), src_quality_mid,
           keys=('model',), complete=True),
     Entry('quality-mid-paired', 'docs/quality.md', 'quality-mid-paired', ('mosi_mid_nas_baselines',),
-          src_quality_mid_paired, keys=('other',), complete=True),
+          src_paired('mosi_mid_nas_baselines'), keys=('other',), complete=True),
     Entry('quality-warmup', 'docs/quality.md', 'quality-warmup', ('warmup_24_cells',), src_quality_warmup,
           keys=('configuration',), complete=True,
           skip_cells={(('export best, exclude_zero (defaults)',), c): REDERIVED for c in SEARCH_COLS}),
