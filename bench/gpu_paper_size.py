@@ -120,7 +120,7 @@ class Runner:
         from rmnas_nni.losses import rmnas_loss
         model, w_opt, a_opt, weights = self.build('supernet' if kind == 'search' else 'fixed')
         train, arch_loader, val = self.loaders()
-        clip = self.scfg['options']['gradient_clip_val'] or 5.0
+        clip = self.scfg.options.gradient_clip_val or 5.0
 
         def loss_of(batch):
             with self.autocast(bf16):

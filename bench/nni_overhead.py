@@ -83,16 +83,16 @@ class Bench:
             splits = {k: v.subset(np.arange(min(len(v), 24))) for k, v in self.data.splits.items()}
             self.data = self.data.with_splits(splits)
         self.kind, self.select = select_metric_of(cfg, self.data)
-        s, seed = cfg['search'], cfg['seed']
+        s, seed = cfg.search, cfg.seed
         sp = self.data.splits
-        self.loaders = lambda: (make_loader(sp['train'], self.data.level, s['batch_size'], shuffle=True, seed=seed),
-                                make_loader(sp['valid'], self.data.level, s['batch_size'], shuffle=True, seed=seed + 1),
-                                make_loader(sp['valid'], self.data.level, s['batch_size'], shuffle=False))
+        self.loaders = lambda: (make_loader(sp['train'], self.data.level, s.batch_size, shuffle=True, seed=seed),
+                                make_loader(sp['valid'], self.data.level, s.batch_size, shuffle=True, seed=seed + 1),
+                                make_loader(sp['valid'], self.data.level, s.batch_size, shuffle=False))
 
     def space(self):
         from rmnas_nni.pipeline import build_space
         from rmnas_nni.search_strategy import seed_epoch
-        seed_epoch(self.cfg['seed'], -1)                       # as pipeline.search does before building the space
+        seed_epoch(self.cfg.seed, -1)                       # as pipeline.search does before building the space
         return build_space(self.cfg, self.data)
 
     # -- NNI -------------------------------------------------------------------------------------------------
@@ -117,8 +117,8 @@ class Bench:
                 prof.enable()
             t0 = time.perf_counter()
             result = run_search(space, train, arch, val, task=self.data.task, metric_kind=self.kind,
-                                select_metric=self.select, strategy_cfg=self.cfg['strategy_config'], epochs=1,
-                                patience=self.cfg['search']['patience'], seed=self.cfg['seed'], out_dir=Path(tmp),
+                                select_metric=self.select, strategy_cfg=self.cfg.strategy_config, epochs=1,
+                                patience=self.cfg.search.patience, seed=self.cfg.seed, out_dir=Path(tmp),
                                 device='cpu', printer=lambda s: None, callbacks=[timer])
             t_call = time.perf_counter() - t0
             if prof is not None:
@@ -133,23 +133,23 @@ class Bench:
         from rmnas_nni.metrics import compute_metrics
         from rmnas_nni.search_strategy import (RMNASTrainingModule, batch_predictions, build_optimizer, build_strategy,
                                       seed_epoch)
-        cfg, seed, task = self.cfg, self.cfg['seed'], self.data.task
+        cfg, seed, task = self.cfg, self.cfg.seed, self.data.task
         space = self.space()
         train, arch_loader, val = self.loaders()
         t_setup = time.perf_counter()
         seed_epoch(seed, 0)                                    # as run_search does before mutating
-        strategy = build_strategy(cfg['strategy_config'], seed)
+        strategy = build_strategy(cfg.strategy_config, seed)
         supernet = strategy.mutate_model(space)
         # the architecture parameters exactly as NNI's DARTS module collects them
-        training = RMNASTrainingModule(task, self.kind, self.select, cfg['strategy_config']['weights_optimizer'])
+        training = RMNASTrainingModule(task, self.kind, self.select, cfg.strategy_config.weights_optimizer)
         training.set_model(supernet)
         arch_params = strategy.configure_oneshot_module(training).arch_parameters()
         arch_ids = {id(p) for p in arch_params}
         weights = [p for p in supernet.parameters() if id(p) not in arch_ids]
-        w_opt = build_optimizer(weights, cfg['strategy_config']['weights_optimizer'])
-        a_opt = build_optimizer(arch_params, cfg['strategy_config']['architecture_optimizer'])
-        clip = cfg['strategy_config']['options']['gradient_clip_val']
-        warmup = cfg['strategy_config']['options']['warmup_epochs']
+        w_opt = build_optimizer(weights, cfg.strategy_config.weights_optimizer)
+        a_opt = build_optimizer(arch_params, cfg.strategy_config.architecture_optimizer)
+        clip = cfg.strategy_config.options.gradient_clip_val
+        warmup = cfg.strategy_config.options.warmup_epochs
         t_setup = time.perf_counter() - t_setup
 
         t0, c0 = time.perf_counter(), time.process_time()
@@ -319,8 +319,8 @@ def main(argv=None):
     res = C.Results('nni_overhead', args)
     reps = args.reps or (1 if args.smoke else 7)
     bench = Bench(cfg, args.smoke)
-    print(f'NNI overhead: {args.config}, {bench.data.summary()}, space {cfg["search_space"]}, '
-          f'batch {cfg["search"]["batch_size"]}, threads {args.threads}, {reps} alternating repetitions', flush=True)
+    print(f'NNI overhead: {args.config}, {bench.data.summary()}, space {cfg.search_space}, '
+          f'batch {cfg.search.batch_size}, threads {args.threads}, {reps} alternating repetitions', flush=True)
     variants = {'nni': bench.nni, 'hand': bench.hand}
     if args.stock_log_probs:
         variants['nni_stock_log'] = lambda: bench.nni(stock_log_probs=True)

@@ -75,16 +75,16 @@ def build(kind: str, smoke: bool, seed: int = 0, shape=None):
             torch.manual_seed(seed)
             model = RMNASSpace(dims, lengths, level='sentence', out_dim=1, **kw)
         weights = list(model.parameters())
-        return model, build_optimizer(weights, scfg['weights_optimizer']), None, weights
+        return model, build_optimizer(weights, scfg.weights_optimizer), None, weights
     strategy = build_strategy(scfg, seed)
     model = strategy.mutate_model(space)
-    training = RMNASTrainingModule('regression', 'mosi', 'mae', scfg['weights_optimizer'])
+    training = RMNASTrainingModule('regression', 'mosi', 'mae', scfg.weights_optimizer)
     training.set_model(model)
     arch_params = strategy.configure_oneshot_module(training).arch_parameters()
     ids = {id(p) for p in arch_params}
     weights = [p for p in model.parameters() if id(p) not in ids]
-    return (model, build_optimizer(weights, scfg['weights_optimizer']),
-            build_optimizer(arch_params, scfg['architecture_optimizer']), weights)
+    return (model, build_optimizer(weights, scfg.weights_optimizer),
+            build_optimizer(arch_params, scfg.architecture_optimizer), weights)
 
 
 def make_steps(model, w_opt, a_opt, weights, batch, clip: float = 5.0):

@@ -49,10 +49,10 @@ def _history(args, rate: float, seed: int, arch_kind: str, overrides):
         arch = random_architecture(space, random_seed(seed, int(arch_kind.split(':')[1])))
     model = pipeline.build_fixed_model(cfg, data, arch, seed)
     kind, _ = pipeline.select_metric_of(cfg, data)
-    r = cfg['retrain']
+    r = cfg.retrain
     splits = data.splits
-    val_loader = make_loader(splits['valid'], data.level, r['batch_size'], shuffle=False)
-    test_loader = make_loader(splits['test'], data.level, r['batch_size'], shuffle=False)
+    val_loader = make_loader(splits['valid'], data.level, r.batch_size, shuffle=False)
+    test_loader = make_loader(splits['test'], data.level, r.batch_size, shuffle=False)
     first = data.modalities[0]
     counts = splits['valid'].lengths[first] if data.level == 'dialogue' else np.ones(len(splits['valid']), int)
     fold = np.repeat(np.arange(len(counts)) % 2, counts)
@@ -64,10 +64,10 @@ def _history(args, rate: float, seed: int, arch_kind: str, overrides):
 
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
-        out = retrain(model, make_loader(splits['train'], data.level, r['batch_size'], shuffle=True, seed=seed),
+        out = retrain(model, make_loader(splits['train'], data.level, r.batch_size, shuffle=True, seed=seed),
                       val_loader, task=data.task, kind=kind, select_metric='mae' if data.task == 'regression'
-                      else 'waf', epochs=args.epochs, patience=args.epochs + 1, lr=r['lr'],
-                      weight_decay=r['weight_decay'], grad_clip=r['grad_clip'], seed=seed, out_dir=Path(tmp),
+                      else 'waf', epochs=args.epochs, patience=args.epochs + 1, lr=r.lr,
+                      weight_decay=r.weight_decay, grad_clip=r.grad_clip, seed=seed, out_dir=Path(tmp),
                       printer=lambda s: None, on_epoch=on_epoch)
     return {'rate': rate, 'seed': seed, 'arch': arch_kind, 'kind': kind, 'overrides': overrides,
             'val_label': predict(model, val_loader, data.task)[1].tolist(),

@@ -43,48 +43,48 @@ from __future__ import annotations
 import copy
 from typing import Callable, Dict, List
 
-from .config import check_variant, expand_variants
+from .config import RunConfig, check_variant, expand_variants
 from .registry import VARIANT_GROUPS as GROUPS
 from .registry import VARIANTS as REGISTERED
 
 __all__ = ['VARIANTS', 'TABLE7_NAMES', 'TABLE7_ROWS', 'VARIANT_GROUPS', 'expand_variants', 'variant_label',
            'variant_names', 'apply_variant', 'check_variant']
 
-def _full(cfg: Dict) -> None:
+def _full(cfg: RunConfig) -> None:
     pass
 
 
-def _no_lst(cfg: Dict) -> None:
-    cfg['space']['lst']['enabled'] = False
+def _no_lst(cfg: RunConfig) -> None:
+    cfg.space.lst.enabled = False
 
 
-def _no_mixer_search(cfg: Dict) -> None:
-    cfg['space']['encoder']['mixers'] = ['attention']
+def _no_mixer_search(cfg: RunConfig) -> None:
+    cfg.space.encoder.mixers = ['attention']
 
 
-def _no_retrain(cfg: Dict) -> None:
-    cfg['retrain']['weights'] = 'supernet'
-    cfg['retrain']['enabled'] = True
+def _no_retrain(cfg: RunConfig) -> None:
+    cfg.retrain.weights = 'supernet'
+    cfg.retrain.enabled = True
 
 
-def _fusion_only(cfg: Dict) -> None:
-    cfg['space']['encoder']['mixers'] = ['attention']
-    cfg['space']['lst']['enabled'] = False
+def _fusion_only(cfg: RunConfig) -> None:
+    cfg.space.encoder.mixers = ['attention']
+    cfg.space.lst.enabled = False
 
 
-def _random_arch(cfg: Dict) -> None:
-    cfg['search']['method'] = 'random'
+def _random_arch(cfg: RunConfig) -> None:
+    cfg.search.method = 'random'
 
 
-def _random_search(cfg: Dict) -> None:
-    cfg['search']['method'] = 'random_search'
+def _random_search(cfg: RunConfig) -> None:
+    cfg.search.method = 'random_search'
 
 
-def _hand_designed(cfg: Dict) -> None:
-    cfg['search']['method'] = 'hand_designed'
+def _hand_designed(cfg: RunConfig) -> None:
+    cfg.search.method = 'hand_designed'
 
 
-VARIANTS: Dict[str, Callable[[Dict], None]] = {
+VARIANTS: Dict[str, Callable[[RunConfig], None]] = {
     'full': _full,
     'no_lst': _no_lst,
     'no_mixer_search': _no_mixer_search,
@@ -135,22 +135,22 @@ DESCRIPTIONS = {
 # tested with the supernet's search weights (retrain.weights: supernet), so in rows 1-3
 # the weights get the search phase's training only, and row 4 adds the retraining.
 
-def _t7_no_search(cfg: Dict) -> None:
-    cfg['search']['method'] = 'hand_designed'
-    s, r = cfg['search'], cfg['retrain']
-    weights, options = cfg['strategy_config']['weights_optimizer'], cfg['strategy_config']['options']
-    r.update(enabled=True, weights='scratch', epochs=s['epochs'], batch_size=s['batch_size'],
-             patience=s['patience'], min_epochs=s.get('min_epochs', 0), lr=weights['lr'],
-             weight_decay=weights['weight_decay'], grad_clip=options['gradient_clip_val'])
+def _t7_no_search(cfg: RunConfig) -> None:
+    cfg.search.method = 'hand_designed'
+    s, r = cfg.search, cfg.retrain
+    weights, options = cfg.strategy_config.weights_optimizer, cfg.strategy_config.options
+    r.update(enabled=True, weights='scratch', epochs=s.epochs, batch_size=s.batch_size,
+             patience=s.patience, min_epochs=s.min_epochs, lr=weights.lr,
+             weight_decay=weights.weight_decay, grad_clip=options.gradient_clip_val)
 
 
-def _t7_fusion_search(cfg: Dict) -> None:
-    cfg['space']['encoder']['mixers'] = ['attention']
-    cfg['retrain'].update(enabled=True, weights='supernet')
+def _t7_fusion_search(cfg: RunConfig) -> None:
+    cfg.space.encoder.mixers = ['attention']
+    cfg.retrain.update(enabled=True, weights='supernet')
 
 
-def _t7_mixer_search(cfg: Dict) -> None:
-    cfg['retrain'].update(enabled=True, weights='supernet')
+def _t7_mixer_search(cfg: RunConfig) -> None:
+    cfg.retrain.update(enabled=True, weights='supernet')
 
 
 TABLE7_ROWS = {     # variant: (the paper's row, transform, description)
@@ -186,7 +186,7 @@ def variant_names() -> List[str]:
     return list(VARIANTS)
 
 
-def apply_variant(cfg: Dict, name: str) -> Dict:
+def apply_variant(cfg: RunConfig, name: str) -> RunConfig:
     """A copy of the resolved run config ``cfg`` with variant ``name`` applied."""
     check_variant(name)
     out = copy.deepcopy(cfg)

@@ -14,13 +14,14 @@ Errors in the user's files or arguments print one line and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from .ablations import DESCRIPTIONS, apply_variant, check_variant
-from .config import RUN_SCHEMA, load_run_config, parse_overrides, validate
+from .config import MACHINE_KEYS, RUN_SCHEMA, RunConfig, load_run_config, parse_overrides, validate
 from .errors import ConfigError, RMNASError
 from .figures import run_architecture_figure
 from .nni_compat import quiet_libraries
@@ -30,7 +31,6 @@ from .version import __version__
 
 EPILOG = 'Takes --config FILE (a run config, see examples/) and --set KEY=VALUE overrides.'
 # machine settings: not part of a run's identity, so --resume may change them
-MACHINE_KEYS = ('threads', 'device')
 
 
 _parse_sets = parse_overrides      # --set KEY=VALUE items -> nested overrides
@@ -159,7 +159,7 @@ def _variant(p: argparse.ArgumentParser) -> None:
                         '(combine with +; rmnas sweep --help lists them all)')
 
 
-def _load(args) -> Dict:
+def _load(args) -> RunConfig:
     if getattr(args, 'resume', None):
         if args.config or getattr(args, 'variant', 'full') != 'full':
             raise ConfigError('--resume continues a run with its own config; do not pass --config or --variant')
@@ -168,11 +168,11 @@ def _load(args) -> Dict:
     variant = getattr(args, 'variant', 'full')
     if variant != 'full':
         cfg = apply_variant(cfg, check_variant(variant, '--variant'))
-        cfg['name'] = f"{cfg['name']}-{variant}"
+        cfg.name = f"{cfg.name}-{variant}"
     return cfg
 
 
-def machine_overrides(cfg: Dict, sets: Dict[str, Any]) -> Dict:
+def machine_overrides(cfg: RunConfig, sets: Dict[str, Any]) -> RunConfig:
     """``cfg`` with the machine settings of ``--set`` applied on --resume; any other key is refused.
 
     ``threads`` and ``device`` say where a run computes, not what it computes, so a
@@ -189,13 +189,13 @@ def machine_overrides(cfg: Dict, sets: Dict[str, Any]) -> Dict:
         import torch
         if not torch.cuda.is_available():
             raise ConfigError("--set device=cuda: no CUDA device is available here (use auto or cpu)")
-    return {**cfg, **checked}
+    return dataclasses.replace(cfg, **checked)
 
 
 def _run_dir(args, cfg) -> tuple:
     if args.resume:
         return Path(args.resume), True
-    return Path(args.out) if args.out else default_run_dir(cfg['name']), False
+    return Path(args.out) if args.out else default_run_dir(cfg.name), False
 
 
 def cmd_run(args) -> int:
@@ -262,10 +262,10 @@ def cmd_space(args) -> int:
     from .data import load_data
     quiet_libraries()
     cfg = _load(args)
-    data = load_data(cfg['data'])
+    data = load_data(cfg.data)
     space = build_space(cfg, data)
     mutables = space.simplify()
-    print(f'search space {cfg["search_space"]}')
+    print(f'search space {cfg.search_space}')
     print(f'data: {data.summary()}')
     print(f'{len(mutables)} searched choices:')
     for label, m in mutables.items():
@@ -289,7 +289,7 @@ def cmd_sweep(args) -> int:
     else:
         base = load_run_config(args.config, _parse_sets(args.sets))
         spec = resolve_sweep(base, args.rates, args.seeds, args.variants, args.config or '<defaults>')
-        sweep_dir, resume = (Path(args.out) if args.out else default_run_dir(f"sweep-{base['name']}")), False
+        sweep_dir, resume = (Path(args.out) if args.out else default_run_dir(f"sweep-{base.name}")), False
     result = run_sweep(base, spec, sweep_dir, overwrite=args.overwrite, resume=resume, quiet=args.quiet,
                        jobs=args.jobs,
                        baselines=_baselines(args.baseline))
@@ -326,12 +326,12 @@ def cmd_multitrial(args) -> int:
     logging.getLogger('nni.nas.strategy').setLevel(logging.INFO)
     run_multitrial(cfg, strategy=args.strategy, max_trials=args.trials, concurrency=args.concurrency,
                    epochs=args.epochs, port=args.port, out=args.out, experiment_dir=args.experiment_dir,
-                   trial_gpu_number=args.gpus_per_trial, seed=cfg['seed'] if args.seed is None else args.seed,
+                   trial_gpu_number=args.gpus_per_trial, seed=cfg.seed if args.seed is None else args.seed,
                    population_size=args.population, sample_size=args.sample_size, keep_open=args.keep_open)
     return 0
 
 
-def load_config_checked(args) -> Dict:
+def load_config_checked(args) -> RunConfig:
     return load_run_config(args.config, _parse_sets(args.sets))
 
 

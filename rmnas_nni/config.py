@@ -8,7 +8,10 @@ Three kinds of file:
 * a **strategy** (``strategies/*.yml``): which NNI one-shot strategy, its options,
   and the two optimizers.
 
-Every key is checked: an unknown key, a wrong type or an impossible value raises a
+Each file loads into a typed dataclass (:class:`RunConfig`, :class:`SpaceConfig`,
+:class:`StrategyConfig`) whose fields declare every key once: type, default, check
+and the line of the configuration reference. Every key is checked: an unknown key,
+a wrong type or an impossible value raises a
 :class:`~rmnas_nni.errors.ConfigError` naming the file and the dotted key. Paths in a
 file are resolved relative to that file; a bare name such as ``tiny`` names a file
 shipped in the project's ``search_spaces/`` or ``strategies/`` folder.
@@ -21,6 +24,7 @@ can be changed without a new file (``--set space.lst.maxdis=4``,
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -31,6 +35,9 @@ from .errors import ConfigError, read_input
 from .registry import FORMATS, FUSION_OPS, METRICS, MIXERS, STRATEGIES, VARIANT_GROUPS, VARIANTS, Registry
 
 __all__ = ['PROJECT_ROOT', 'check_missing_rate', 'find_run_config', 'load_yaml', 'load_run_config', 'load_space_config', 'load_strategy_config',
+           'RunConfig', 'DataConfig', 'MissingConfig', 'SearchConfig', 'RetrainConfig', 'SweepConfig', 'SpaceConfig',
+           'EncoderConfig', 'LSTConfig', 'FusionConfig', 'StrategyConfig', 'StrategyOptions', 'OptimizerConfig',
+           'Section', 'MACHINE_KEYS', 'run_config', 'space_config', 'strategy_config', 'check_run',
            'check_space', 'check_strategy', 'validate', 'space_kwargs', 'RUN_SCHEMA', 'SPACE_SCHEMA', 'STRATEGY_SCHEMA', 'dump_yaml',
            'KEY_DOCS', 'reference_markdown', 'Field', 'at_least', 'one_of', 'registered', 'check_data_options',
            'check_variant', 'expand_variants', 'parse_overrides']
@@ -191,221 +198,316 @@ def _variant_list(v):
 
 NUMBER = (int, float)
 
-RUN_SCHEMA: Dict[str, Any] = {
-    'name': Field(str, 'rmnas'),
-    'seed': Field(int, 0, _non_negative),
-    'device': Field(str, 'auto', _one_of('auto', 'cpu', 'cuda')),
-    'threads': Field(int, 0, _non_negative),
-    'select_metric': Field(str, None, nullable=True),
+
+# --------------------------------------------------------------------------- typed config
+# Every key is declared once, below: its type, default, check and the line the
+# configuration reference prints for it. The dataclasses are what the rest of the
+# package reads (``cfg.search.epochs``); the nested ``Field`` mappings derived from
+# them (RUN_SCHEMA, SPACE_SCHEMA, STRATEGY_SCHEMA) are what YAML is checked against.
+
+def key(types: Any, default: Any = None, check: Optional[Callable[[Any], Optional[str]]] = None, *,
+        nullable: bool = False, doc: str = ''):
+    """A config key: a dataclass field carrying its :class:`Field` and its reference line."""
+    spec = Field(types, default, check, nullable)
+    return dataclasses.field(default_factory=lambda: copy.deepcopy(default), metadata={'spec': spec, 'doc': doc})
+
+
+def section(cls: type, **defaults: Any):
+    """A nested section; ``defaults`` replace the section's own defaults for this place."""
+    return dataclasses.field(default_factory=lambda: cls(**copy.deepcopy(defaults)), metadata={'section': cls})
+
+
+class Section:
+    """Common behaviour of the config dataclasses."""
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Plain YAML/JSON types (what ``config.yaml`` and NNI's parameters hold)."""
+        return dataclasses.asdict(self)
+
+    def copy(self):
+        return copy.deepcopy(self)
+
+    def update(self, values: Optional[Dict[str, Any]] = None, **more: Any):
+        """Set several keys of this section at once (unknown names raise ``AttributeError``)."""
+        names = {f.name for f in dataclasses.fields(self)}
+        for name, value in {**(values or {}), **more}.items():
+            if name not in names:
+                raise AttributeError(f'{type(self).__name__} has no key {name!r}')
+            setattr(self, name, value)
+        return self
+
+    @classmethod
+    def schema(cls, default: Optional['Section'] = None) -> Dict[str, Any]:
+        """The nested ``{key: Field or section}`` mapping of this class, defaults from ``default``."""
+        default = default if default is not None else cls()
+        out: Dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            value = getattr(default, f.name)
+            if 'section' in f.metadata:
+                out[f.name] = f.metadata['section'].schema(value)
+            elif 'spec' in f.metadata:
+                spec = copy.copy(f.metadata['spec'])
+                spec.default = copy.deepcopy(value)
+                out[f.name] = spec
+        return out
+
+    @classmethod
+    def docs(cls, prefix: str = '') -> Dict[str, str]:
+        """``{dotted key: reference line}``."""
+        out: Dict[str, str] = {}
+        for f in dataclasses.fields(cls):
+            if 'section' in f.metadata:
+                out.update(f.metadata['section'].docs(f'{prefix}{f.name}.'))
+            elif 'spec' in f.metadata:
+                out[f'{prefix}{f.name}'] = f.metadata['doc']
+        return out
+
+    @classmethod
+    def build(cls, values: Dict[str, Any]):
+        """An instance from a mapping already checked against :meth:`schema`."""
+        kwargs = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in values:
+                continue
+            value = values[f.name]
+            if 'section' in f.metadata and isinstance(value, dict):
+                value = f.metadata['section'].build(value)
+            kwargs[f.name] = value
+        return cls(**kwargs)
+
+
+# ----------------------------------------------------------------- run config (examples/*.yml)
+
+@dataclasses.dataclass
+class MissingConfig(Section):
+    rate: Any = key((int, float, dict), 0.0, _missing_rate,
+                    doc='missing rate: one number, or `{modality: rate}`; at most 0.7 under the dialogue protocol')
+    protocol: str = key(str, 'auto', _one_of('auto', 'sentence', 'dialogue'),
+                        doc='`auto` follows `data.level`; `sentence` drops tokens (EMT-DLFR), `dialogue` drops '
+                            'whole modalities of an utterance, always keeping one (GCNet)')
+    redraw_train: bool = key(bool, False, doc='draw new training masks every epoch; validation and test keep the '
+                                              'masks drawn at load time')
+    seeds: Dict[str, int] = key(dict, {}, doc='seeds of the masks: `{modality: seed}` at sentence level (default '
+                                              'text 111, audio 1111, vision 11111), `{dialogue: seed}` at dialogue '
+                                              'level (default 0)')
+
+
+@dataclasses.dataclass
+class DataConfig(Section):
+    format: str = key(str, 'synthetic', registered(FORMATS),
+                      doc='reader: `synthetic` (the embedded dataset), `mmsa`, `gcnet`, `table` (README, "Your data")')
+    path: Optional[str] = key(str, None, nullable=True,
+                              doc='data file; relative to this config\'s folder, else the working directory; '
+                                  'required unless `synthetic`')
+    level: str = key(str, 'sentence', _one_of('sentence', 'dialogue'),
+                     doc='`sentence`: one sample per utterance; `dialogue`: one sample per conversation')
+    task: str = key(str, 'regression', _one_of('regression', 'classification'),
+                    doc='`regression` (sentiment score) or `classification` (classes)')
+    modalities: List[str] = key(list, list(MODALITY_NAMES), _non_empty_list,
+                                doc='modalities to read: distinct names, any non-empty subset of the file\'s')
+    seed: int = key(int, 0, _non_negative, doc='seed of the embedded synthetic dataset')
+    options: Dict[str, Any] = key(dict, {}, doc='reader options, checked per format (README, "Your data"): e.g. '
+                                                '`sizes` (synthetic), `features`, `normalize`, `label_scale`, '
+                                                '`label_bins`, `valid_from`')
+    missing: MissingConfig = section(MissingConfig)
+
+
+@dataclasses.dataclass
+class SearchConfig(Section):
+    method: str = key(str, 'oneshot', _one_of('oneshot', 'random', 'random_search', 'hand_designed'),
+                      doc='`oneshot`: the strategy searches (RMNAS); `random`: `random_k` architectures drawn '
+                          'uniformly, each retrained, the best on validation kept; `random_search`: `random_k` drawn, '
+                          'each trained briefly (the search\'s budget), the best on validation retrained; '
+                          '`hand_designed`: the fixed network of `rmnas_nni.baselines`, not searched')
+    random_k: int = key(int, 4, _positive, doc='`random`, `random_search`: how many random architectures')
+    epochs: int = key(int, 10, _positive, doc='search epochs (at most)')
+    min_epochs: int = key(int, 10, _non_negative, doc='no early stop of the search before this many epochs')
+    batch_size: int = key(int, 32, _positive, doc='batch size of the search (train and validation batches)')
+    patience: int = key(int, 8, _positive,
+                        doc='stop the search after this many epochs without a better `select_metric`')
+    # best, chosen on validation: exporting the final epoch collapses onto zero operations
+    # and identity mixers (docs/quality.md)
+    export: str = key(str, 'best', _one_of('best', 'final'),
+                      doc='`best`: export the choice weights of the best validation epoch; `final`: those of the '
+                          'last epoch')
+    derive: str = key(str, 'argmax', _one_of('argmax', 'threshold'),
+                      doc='`argmax`: NNI\'s export; `threshold`: every choice weighing >= `derive_threshold` kept '
+                          '(Figure 4), several kept candidates combined by their mean (`rmnas_nni.derivation`)')
+    derive_threshold: float = key(NUMBER, 0.2, _described('in (0, 1]')(
+                                      lambda v: None if 0.0 < v <= 1.0 else 'must be in (0, 1]'),
+                                  doc='`derive: threshold`: the weight a choice needs to be kept')
+    # chosen on validation, docs/quality.md
+    exclude_zero: bool = key(bool, True, doc='DARTS\'s derivation rule: a Cell-Step operation is never derived as '
+                                             '`zero`; its strongest other operation is taken (gates keep their '
+                                             '`zero`)')
+
+
+@dataclasses.dataclass
+class RetrainConfig(Section):
+    enabled: bool = key(bool, True, doc='`false`: stop after the search (no retraining, no test metrics)')
+    epochs: int = key(int, 100, _positive, doc='retrain epochs (at most)')
+    batch_size: int = key(int, 32, _positive, doc='batch size of the retraining and of evaluation')
+    patience: int = key(int, 8, _positive,
+                        doc='stop retraining after this many epochs without a better `select_metric`')
+    min_epochs: int = key(int, 10, _non_negative, doc='no early stop of the retraining before this many epochs')
+    lr: float = key(NUMBER, 5.0e-4, _positive, doc='AdamW learning rate of the retraining')
+    weight_decay: float = key(NUMBER, 0.01, _non_negative, doc='AdamW weight decay of the retraining')
+    grad_clip: Optional[float] = key(NUMBER, 1.0, _non_negative, nullable=True,
+                                     doc='gradient norm clip of the retraining; null: none')
+    weights: str = key(str, 'scratch', _one_of('scratch', 'supernet'),
+                       doc='`scratch`: train the fixed network from scratch (the paper); `supernet`: no training, '
+                           'it takes the supernet\'s search weights (Table 7, w/o retraining)')
+
+
+@dataclasses.dataclass
+class SweepConfig(Section):
+    rates: Optional[List[Any]] = key(list, None, _rate_list, nullable=True,
+                                     doc='`rmnas sweep` without `--rates`: the missing rates; null: the paper\'s '
+                                         'for the protocol')
+    seeds: Optional[List[int]] = key(list, None, _seed_list, nullable=True,
+                                     doc='`rmnas sweep` without `--seeds`: the seeds; null: `[seed]`')
+    variants: List[str] = key(list, ['full'], _variant_list,
+                              doc='`rmnas sweep` without `--variants`: the ablation variants')
+
+
+# ----------------------------------------------------------- search space (search_spaces/*.yml)
+
+@dataclasses.dataclass
+class EncoderConfig(Section):
+    d_model: int = key(int, 448, _positive, doc='width `d` of every modality\'s tokens')
+    n_blocks: int = key(int, 6, _positive, doc='RMNAS blocks per modality (one searched token mixer each)')
+    n_heads: int = key(int, 8, _positive, doc='attention heads; must divide `d_model`')
+    ffn_ratio: int = key(int, 4, _positive,
+                         doc='hidden width of the feed-forward layer, in multiples of `d_model`')
+    dropout: float = key(NUMBER, 0.1, _described('in [0, 1)')(
+                             lambda v: None if 0.0 <= v < 1.0 else 'must be in [0, 1)'),
+                         doc='dropout of the encoders')
+    mixers: List[str] = key(list, ['attention', 'random_mixing', 'pool', 'identity'], _non_empty_list,
+                            doc='candidate token mixers, each at most once (one of them: no mixer search)')
+
+
+@dataclasses.dataclass
+class LSTConfig(Section):
+    enabled: bool = key(bool, True, doc='local sentiment variation trends (LST) in the attention logits')
+    kernel_size: int = key(int, 7, _odd_positive, doc='kernel size `k` of the STEncoder')
+    maxdis: int = key(int, 8, _at_least(1), doc='largest distance `maxdis` of the DisEncoder')
+
+
+@dataclasses.dataclass
+class FusionConfig(Section):
+    width: int = key(int, 240, _positive, doc='width `c` of the fusion vectors')
+    n_cells: int = key(int, 2, _positive, doc='fusion Cells')
+    n_steps: int = key(int, 2, _positive, doc='Cell-Steps per Cell')
+    ops: List[str] = key(list, ['zero', 'sum', 'attention', 'linear_glu', 'concat_fc'], _non_empty_list,
+                         doc='candidate Cell-Step operations, each at most once')
+    attention_chunks: int = key(int, 8, _positive,
+                                doc='the fusion attention reads a `c`-vector as this many chunks; must divide `width`')
+    input_selection: str = key(str, 'one_of_n', _one_of('one_of_n', 'gates'),
+                               doc='`one_of_n`: each Cell input one candidate (one softmax over them); `gates`: '
+                                   'eq. 13, every candidate gated between identity and zero, the open ones summed')
+
+
+@dataclasses.dataclass
+class SpaceConfig(Section):
+    encoder: EncoderConfig = section(EncoderConfig)
+    lst: LSTConfig = section(LSTConfig)
+    fusion: FusionConfig = section(FusionConfig)
+
+
+# ------------------------------------------------------------------- strategy (strategies/*.yml)
+
+@dataclasses.dataclass
+class OptimizerConfig(Section):
+    type: str = key(str, 'AdamW', _one_of('AdamW', 'Adam', 'SGD'), doc='optimizer')
+    lr: float = key(NUMBER, 5.0e-4, _positive, doc='its learning rate')
+    weight_decay: float = key(NUMBER, 0.0, _non_negative, doc='its weight decay')
+    momentum: float = key(NUMBER, 0.0, _non_negative, doc='its momentum (SGD)')
+    betas: List[float] = key(list, [0.9, 0.999], doc='its betas (Adam, AdamW): two numbers in [0, 1)')
+
+
+@dataclasses.dataclass
+class StrategyOptions(Section):
+    gradient_clip_val: Optional[float] = key(NUMBER, None, _positive, nullable=True,
+                                             doc='gradient norm clip of the weight steps; null: none')
+    warmup_epochs: int = key(int, 0, _non_negative,
+                             doc='epochs of weight steps only, before the architecture steps begin')
+    log_prob_every_n_step: int = key(int, 10, _positive, doc='log the choice weights every this many batches')
+    temperature: List[float] = key(list, [1.0, 0.33],
+                                   doc='GumbelDARTS: `[initial, final]` temperature, initial >= final > 0')
+
+
+@dataclasses.dataclass
+class StrategyConfig(Section):
+    strategy: str = key(str, 'darts', registered(STRATEGIES),
+                        doc='NNI one-shot strategy: DARTS (first order) or GumbelDARTS')
+    options: StrategyOptions = section(StrategyOptions)
+    weights_optimizer: OptimizerConfig = section(OptimizerConfig, weight_decay=0.01)
+    architecture_optimizer: OptimizerConfig = section(OptimizerConfig, type='SGD', lr=5.0)
+
+
+#: the reference lines of the optimizer keys, by section (one class, two places)
+_OPTIMIZER_DOCS = {'weights_optimizer.type': 'optimizer of the supernet\'s weights (train split)',
+                   'architecture_optimizer.type': 'optimizer of the architecture weights (validation split)',
+                   'architecture_optimizer.lr': 'its learning rate (the paper: SGD 5)'}
+
+
+@dataclasses.dataclass
+class RunConfig(Section):
+    """A resolved run config: the run file's keys, plus the loaded search space and strategy."""
+    name: str = key(str, 'rmnas', doc='name of the run: the default run directory is `runs/<name>-<time>`')
+    seed: int = key(int, 0, _non_negative, doc='seed of the weights\' initialisation, the shuffling and the search')
+    device: str = key(str, 'auto', _one_of('auto', 'cpu', 'cuda'),
+                      doc='`auto`: a CUDA GPU when one is visible, else the CPU; `cuda` fails when none is. '
+                          'A machine setting: `--resume` may change it')
+    threads: int = key(int, 0, _non_negative,
+                       doc='torch threads; 0: torch\'s default (one per core). Results depend on it; '
+                           'recorded in `environment.json`. A machine setting: `--resume` may change it')
+    select_metric: Optional[str] = key(str, None, nullable=True,
+                                       doc='validation metric that picks the best epoch and stops early (search and '
+                                           'retrain); null: `mae` for regression (sentence and dialogue level), `waf` '
+                                           'for classification')
     # the metric set: auto (by task, level and label range; rmnas_nni.metrics.metric_kind) or a kind
-    'metrics': Field(str, 'auto', _one_of('auto', 'mosi', 'regression_2', 'sims', 'classification',
-                                          'dialogue_regression')),
-    'search_space': Field(str, 'tiny'),
-    'strategy': Field(str, 'darts'),
-    'data': {
-        'format': Field(str, 'synthetic', registered(FORMATS)),
-        'path': Field(str, None, nullable=True),
-        'level': Field(str, 'sentence', _one_of('sentence', 'dialogue')),
-        'task': Field(str, 'regression', _one_of('regression', 'classification')),
-        'modalities': Field(list, list(MODALITY_NAMES), _non_empty_list),
-        'seed': Field(int, 0, _non_negative),
-        'options': Field(dict, {}),
-        'missing': {
-            'rate': Field((int, float, dict), 0.0, _missing_rate),
-            'protocol': Field(str, 'auto', _one_of('auto', 'sentence', 'dialogue')),
-            'redraw_train': Field(bool, False),
-            'seeds': Field(dict, {}),
-        },
-    },
-    'search': {
-        # oneshot: the strategy searches (RMNAS); random: `random_k` architectures drawn uniformly,
-        # each retrained, the best on validation kept; random_search: `random_k` drawn, each
-        # trained briefly (the search's budget), the best on validation retrained; hand_designed:
-        # the fixed network of rmnas_nni.baselines, not searched
-        'method': Field(str, 'oneshot', _one_of('oneshot', 'random', 'random_search', 'hand_designed')),
-        'random_k': Field(int, 4, _positive),
-        'epochs': Field(int, 10, _positive),
-        'min_epochs': Field(int, 10, _non_negative),   # no early stop before this many epochs
-        'batch_size': Field(int, 32, _positive),
-        # (export below) best, chosen on validation: exporting the final epoch collapses onto
-        # zero operations and identity mixers (docs/quality.md)
-        'patience': Field(int, 8, _positive),
-        # best: the choice weights of the best validation epoch; final: those of the last epoch
-        'export': Field(str, 'best', _one_of('best', 'final')),
-        # argmax: NNI's export; threshold: every choice weighing >= derive_threshold kept
-        # (Figure 4's caption; see rmnas_nni.derivation)
-        'derive': Field(str, 'argmax', _one_of('argmax', 'threshold')),
-        'derive_threshold': Field(NUMBER, 0.2, lambda v: None if 0.0 < v <= 1.0 else 'must be in (0, 1]'),
-        # DARTS's rule: a fusion step never derives to the `zero` operation (its strongest other one);
-        # chosen on validation, docs/quality.md
-        'exclude_zero': Field(bool, True),
-    },
-    'retrain': {
-        'enabled': Field(bool, True),
-        'epochs': Field(int, 100, _positive),
-        'batch_size': Field(int, 32, _positive),
-        'patience': Field(int, 8, _positive),
-        'min_epochs': Field(int, 10, _non_negative),   # no early stop before this many epochs
-        'lr': Field(NUMBER, 5.0e-4, _positive),
-        'weight_decay': Field(NUMBER, 0.01, _non_negative),
-        'grad_clip': Field(NUMBER, 1.0, _non_negative, nullable=True),
-        # scratch: train the fixed network from scratch (the paper); supernet: no training, the
-        # fixed network takes the supernet's search weights (Table 7's "w/o retraining")
-        'weights': Field(str, 'scratch', _one_of('scratch', 'supernet')),
-    },
+    metrics: str = key(str, 'auto', _one_of('auto', 'mosi', 'regression_2', 'sims', 'classification',
+                                            'dialogue_regression'),
+                       doc='metric set: `auto` follows the task, level and label range; or a named set')
+    search_space: str = key(str, 'tiny', doc='search-space file: a path (relative to this config) or a shipped name '
+                                             '(`tiny`, `rmnas`)')
+    strategy: str = key(str, 'darts', doc='strategy file: a path (relative to this config) or a shipped name '
+                                          '(`darts`, `gumbel_darts`)')
+    data: DataConfig = section(DataConfig)
+    search: SearchConfig = section(SearchConfig)
+    retrain: RetrainConfig = section(RetrainConfig)
     # rmnas sweep: what to sweep when no --rates / --seeds / --variants are given
-    'sweep': {
-        'rates': Field(list, None, _rate_list, nullable=True),      # null: the paper's rates for the protocol
-        'seeds': Field(list, None, _seed_list, nullable=True),      # null: [seed]
-        'variants': Field(list, ['full'], _variant_list),           # see rmnas_nni.ablations
-    },
-}
+    sweep: SweepConfig = section(SweepConfig)
+    # loaded from the files named by search_space and strategy (not keys of a run file;
+    # a run file's space: / strategy_config: sections are overrides merged over them)
+    space: SpaceConfig = dataclasses.field(default_factory=SpaceConfig, metadata={'loaded': SpaceConfig})
+    strategy_config: StrategyConfig = dataclasses.field(default_factory=StrategyConfig,
+                                                        metadata={'loaded': StrategyConfig})
 
-SPACE_SCHEMA: Dict[str, Any] = {
-    'encoder': {
-        'd_model': Field(int, 448, _positive),
-        'n_blocks': Field(int, 6, _positive),
-        'n_heads': Field(int, 8, _positive),
-        'ffn_ratio': Field(int, 4, _positive),
-        'dropout': Field(NUMBER, 0.1, _described('in [0, 1)')(lambda v: None if 0.0 <= v < 1.0 else 'must be in [0, 1)')),
-        'mixers': Field(list, ['attention', 'random_mixing', 'pool', 'identity'], _non_empty_list),
-    },
-    'lst': {
-        'enabled': Field(bool, True),
-        'kernel_size': Field(int, 7, _odd_positive),
-        'maxdis': Field(int, 8, _at_least(1)),
-    },
-    'fusion': {
-        'width': Field(int, 240, _positive),
-        'n_cells': Field(int, 2, _positive),
-        'n_steps': Field(int, 2, _positive),
-        'ops': Field(list, ['zero', 'sum', 'attention', 'linear_glu', 'concat_fc'], _non_empty_list),
-        'attention_chunks': Field(int, 8, _positive),
-        # one_of_n: one InputChoice per Cell input; gates: eq. 13, an identity/zero gate per candidate
-        'input_selection': Field(str, 'one_of_n', _one_of('one_of_n', 'gates')),
-    },
-}
+    @classmethod
+    def build(cls, values: Dict[str, Any]) -> 'RunConfig':
+        cfg = super().build({k: v for k, v in values.items() if k not in ('space', 'strategy_config')})
+        if 'space' in values:
+            cfg.space = SpaceConfig.build(values['space'])
+        if 'strategy_config' in values:
+            cfg.strategy_config = StrategyConfig.build(values['strategy_config'])
+        return cfg
 
-OPTIMIZER_SCHEMA = {
-    'type': Field(str, 'AdamW', _one_of('AdamW', 'Adam', 'SGD')),
-    'lr': Field(NUMBER, 5.0e-4, _positive),
-    'weight_decay': Field(NUMBER, 0.0, _non_negative),
-    'momentum': Field(NUMBER, 0.0, _non_negative),
-    'betas': Field(list, [0.9, 0.999]),
-}
 
-STRATEGY_SCHEMA: Dict[str, Any] = {
-    'strategy': Field(str, 'darts', registered(STRATEGIES)),
-    'options': {
-        'gradient_clip_val': Field(NUMBER, None, _positive, nullable=True),
-        'warmup_epochs': Field(int, 0, _non_negative),
-        'log_prob_every_n_step': Field(int, 10, _positive),
-        'temperature': Field(list, [1.0, 0.33]),
-    },
-    'weights_optimizer': copy.deepcopy(OPTIMIZER_SCHEMA),
-    'architecture_optimizer': copy.deepcopy(OPTIMIZER_SCHEMA),
-}
-STRATEGY_SCHEMA['weights_optimizer']['weight_decay'].default = 0.01
-STRATEGY_SCHEMA['architecture_optimizer']['type'].default = 'SGD'
-STRATEGY_SCHEMA['architecture_optimizer']['lr'].default = 5.0
+#: ``threads`` and ``device`` say where a run computes, not what: ``--resume`` may change them
+MACHINE_KEYS = ('threads', 'device')
 
+RUN_SCHEMA: Dict[str, Any] = RunConfig.schema()
+SPACE_SCHEMA: Dict[str, Any] = SpaceConfig.schema()
+STRATEGY_SCHEMA: Dict[str, Any] = StrategyConfig.schema()
 
 # One line per key for the configuration reference (docs/configuration.md, generated by
-# ``python -m rmnas_nni.config --reference``); types, defaults and checks come from the schemas.
+# ``python -m rmnas_nni.config --reference``), from the dataclasses' fields.
 KEY_DOCS: Dict[str, Dict[str, str]] = {
-    'run': {
-        'name': 'name of the run: the default run directory is `runs/<name>-<time>`',
-        'seed': 'seed of the weights\' initialisation, the shuffling and the search',
-        'device': '`auto`: a CUDA GPU when one is visible, else the CPU; `cuda` fails when none is. '
-                  'A machine setting: `--resume` may change it',
-        'threads': 'torch threads; 0: torch\'s default (one per core). Results depend on it; '
-                   'recorded in `environment.json`. A machine setting: `--resume` may change it',
-        'select_metric': 'validation metric that picks the best epoch and stops early (search and retrain); '
-                         'null: `mae` for regression (sentence and dialogue level), `waf` for classification',
-        'metrics': 'metric set: `auto` follows the task, level and label range; or a named set',
-        'search_space': 'search-space file: a path (relative to this config) or a shipped name (`tiny`, `rmnas`)',
-        'strategy': 'strategy file: a path (relative to this config) or a shipped name (`darts`, `gumbel_darts`)',
-        'data.format': 'reader: `synthetic` (the embedded dataset), `mmsa`, `gcnet`, `table` (README, "Your data")',
-        'data.path': 'data file; relative to this config\'s folder, else the working directory; '
-                     'required unless `synthetic`',
-        'data.level': '`sentence`: one sample per utterance; `dialogue`: one sample per conversation',
-        'data.task': '`regression` (sentiment score) or `classification` (classes)',
-        'data.modalities': 'modalities to read: distinct names, any non-empty subset of the file\'s',
-        'data.seed': 'seed of the embedded synthetic dataset',
-        'data.options': 'reader options, checked per format (README, "Your data"): e.g. `sizes` (synthetic), '
-                        '`features`, `normalize`, `label_scale`, `label_bins`, `valid_from`',
-        'data.missing.rate': 'missing rate: one number, or `{modality: rate}`; at most 0.7 under the dialogue protocol',
-        'data.missing.protocol': '`auto` follows `data.level`; `sentence` drops tokens (EMT-DLFR), `dialogue` drops '
-                                 'whole modalities of an utterance, always keeping one (GCNet)',
-        'data.missing.redraw_train': 'draw new training masks every epoch; validation and test keep the masks '
-                                     'drawn at load time',
-        'data.missing.seeds': 'seeds of the masks: `{modality: seed}` at sentence level (default text 111, '
-                              'audio 1111, vision 11111), `{dialogue: seed}` at dialogue level (default 0)',
-        'search.method': '`oneshot`: the strategy searches (RMNAS); `random`: `random_k` architectures drawn '
-                         'uniformly, each retrained, the best on validation kept; `random_search`: `random_k` drawn, '
-                         'each trained briefly (the search\'s budget), the best on validation retrained; '
-                         '`hand_designed`: the fixed network of `rmnas_nni.baselines`, not searched',
-        'search.random_k': '`random`, `random_search`: how many random architectures',
-        'search.epochs': 'search epochs (at most)',
-        'search.min_epochs': 'no early stop of the search before this many epochs',
-        'search.export': '`best`: export the choice weights of the best validation epoch; `final`: those of the '
-                         'last epoch',
-        'search.batch_size': 'batch size of the search (train and validation batches)',
-        'search.derive': '`argmax`: NNI\'s export; `threshold`: every choice weighing >= `derive_threshold` kept '
-                         '(Figure 4), several kept candidates combined by their mean (`rmnas_nni.derivation`)',
-        'search.derive_threshold': '`derive: threshold`: the weight a choice needs to be kept',
-        'search.exclude_zero': 'DARTS\'s derivation rule: a Cell-Step operation is never derived as `zero`; '
-                               'its strongest other operation is taken (gates keep their `zero`)',
-        'search.patience': 'stop the search after this many epochs without a better `select_metric`',
-        'retrain.enabled': '`false`: stop after the search (no retraining, no test metrics)',
-        'retrain.epochs': 'retrain epochs (at most)',
-        'retrain.batch_size': 'batch size of the retraining and of evaluation',
-        'retrain.patience': 'stop retraining after this many epochs without a better `select_metric`',
-        'retrain.min_epochs': 'no early stop of the retraining before this many epochs',
-        'retrain.lr': 'AdamW learning rate of the retraining',
-        'retrain.weight_decay': 'AdamW weight decay of the retraining',
-        'retrain.grad_clip': 'gradient norm clip of the retraining; null: none',
-        'retrain.weights': '`scratch`: train the fixed network from scratch (the paper); `supernet`: no training, '
-                           'it takes the supernet\'s search weights (Table 7, w/o retraining)',
-        'sweep.rates': '`rmnas sweep` without `--rates`: the missing rates; null: the paper\'s for the protocol',
-        'sweep.seeds': '`rmnas sweep` without `--seeds`: the seeds; null: `[seed]`',
-        'sweep.variants': '`rmnas sweep` without `--variants`: the ablation variants',
-    },
-    'space': {
-        'encoder.d_model': 'width `d` of every modality\'s tokens',
-        'encoder.n_blocks': 'RMNAS blocks per modality (one searched token mixer each)',
-        'encoder.n_heads': 'attention heads; must divide `d_model`',
-        'encoder.ffn_ratio': 'hidden width of the feed-forward layer, in multiples of `d_model`',
-        'encoder.dropout': 'dropout of the encoders',
-        'encoder.mixers': 'candidate token mixers, each at most once (one of them: no mixer search)',
-        'lst.enabled': 'local sentiment variation trends (LST) in the attention logits',
-        'lst.kernel_size': 'kernel size `k` of the STEncoder',
-        'lst.maxdis': 'largest distance `maxdis` of the DisEncoder',
-        'fusion.width': 'width `c` of the fusion vectors',
-        'fusion.n_cells': 'fusion Cells',
-        'fusion.n_steps': 'Cell-Steps per Cell',
-        'fusion.ops': 'candidate Cell-Step operations, each at most once',
-        'fusion.input_selection': '`one_of_n`: each Cell input one candidate (one softmax over them); `gates`: '
-                                  'eq. 13, every candidate gated between identity and zero, the open ones summed',
-        'fusion.attention_chunks': 'the fusion attention reads a `c`-vector as this many chunks; must divide `width`',
-    },
-    'strategy': {
-        'strategy': 'NNI one-shot strategy: DARTS (first order) or GumbelDARTS',
-        'options.gradient_clip_val': 'gradient norm clip of the weight steps; null: none',
-        'options.warmup_epochs': 'epochs of weight steps only, before the architecture steps begin',
-        'options.log_prob_every_n_step': 'log the choice weights every this many batches',
-        'options.temperature': 'GumbelDARTS: `[initial, final]` temperature, initial >= final > 0',
-        'weights_optimizer.type': 'optimizer of the supernet\'s weights (train split)',
-        'weights_optimizer.lr': 'its learning rate',
-        'weights_optimizer.weight_decay': 'its weight decay',
-        'weights_optimizer.momentum': 'its momentum (SGD)',
-        'weights_optimizer.betas': 'its betas (Adam, AdamW): two numbers in [0, 1)',
-        'architecture_optimizer.type': 'optimizer of the architecture weights (validation split)',
-        'architecture_optimizer.lr': 'its learning rate (the paper: SGD 5)',
-        'architecture_optimizer.weight_decay': 'its weight decay',
-        'architecture_optimizer.momentum': 'its momentum (SGD)',
-        'architecture_optimizer.betas': 'its betas (Adam, AdamW): two numbers in [0, 1)',
-    },
+    'run': RunConfig.docs(),
+    'space': SpaceConfig.docs(),
+    'strategy': {**StrategyConfig.docs(), **_OPTIMIZER_DOCS},
 }
 
 
@@ -509,52 +611,61 @@ def _with_overrides(raw: Any, overrides: Optional[Dict[str, Any]], source: str) 
     return _deep_merge(raw, overrides), f'{source} (with the run config\'s overrides)'
 
 
-def load_space_config(path: os.PathLike | str, overrides: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def load_space_config(path: os.PathLike | str, overrides: Optional[Dict[str, Any]] = None) -> SpaceConfig:
     """Load and check a search-space file, with ``overrides`` (the run config's ``space:``) merged in."""
     raw, source = _with_overrides(load_yaml(path), overrides, str(path))
-    cfg = validate(raw, SPACE_SCHEMA, source)
-    return check_space(cfg, source)
+    return space_config(raw, source)
 
 
-def check_space(cfg: Dict[str, Any], source: str) -> Dict[str, Any]:
+def space_config(values: Any, source: str) -> SpaceConfig:
+    """A search space from a mapping (a file's, or a run directory's ``space:``), every key checked."""
+    return check_space(SpaceConfig.build(validate(values, SPACE_SCHEMA, source)), source)
+
+
+def check_space(cfg: SpaceConfig, source: str) -> SpaceConfig:
     """Cross-key checks of a validated search space; mixer names made canonical."""
-    enc, fus = cfg['encoder'], cfg['fusion']
-    if enc['d_model'] % enc['n_heads']:
+    enc, fus = cfg.encoder, cfg.fusion
+    if enc.d_model % enc.n_heads:
         raise ConfigError(f"{source}: key 'encoder.n_heads': must divide encoder.d_model "
-                          f"({enc['n_heads']} does not divide {enc['d_model']})")
-    mixers = [MIXERS.canonical(str(m)) for m in enc['mixers']]
+                          f"({enc.n_heads} does not divide {enc.d_model})")
+    mixers = [MIXERS.canonical(str(m)) for m in enc.mixers]
     for m in mixers:
         if m not in MIXERS:
             raise ConfigError(f"{source}: key 'encoder.mixers': unknown mixer {m!r} "
                               f"(known: {MIXERS.known()})")
     if len(set(mixers)) != len(mixers):
         raise ConfigError(f"{source}: key 'encoder.mixers': a mixer is listed twice")
-    enc['mixers'] = mixers
-    for op in fus['ops']:
+    enc.mixers = mixers
+    for op in fus.ops:
         if op not in FUSION_OPS:
             raise ConfigError(f"{source}: key 'fusion.ops': unknown operation {op!r} "
                               f"(known: {FUSION_OPS.known()})")
-    if len(set(fus['ops'])) != len(fus['ops']):
+    if len(set(fus.ops)) != len(fus.ops):
         raise ConfigError(f"{source}: key 'fusion.ops': an operation is listed twice")
-    if 'attention' in fus['ops'] and fus['width'] % fus['attention_chunks']:
+    if 'attention' in fus.ops and fus.width % fus.attention_chunks:
         raise ConfigError(f"{source}: key 'fusion.attention_chunks': must divide fusion.width "
-                          f"({fus['attention_chunks']} does not divide {fus['width']})")
+                          f"({fus.attention_chunks} does not divide {fus.width})")
     return cfg
 
 
-def load_strategy_config(path: os.PathLike | str, overrides: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def load_strategy_config(path: os.PathLike | str, overrides: Optional[Dict[str, Any]] = None) -> StrategyConfig:
     """Load and check a strategy file, with ``overrides`` (the run config's ``strategy_config:``) merged in."""
     raw, source = _with_overrides(load_yaml(path), overrides, str(path))
-    return check_strategy(validate(raw, STRATEGY_SCHEMA, source), source)
+    return strategy_config(raw, source)
 
 
-def check_strategy(cfg: Dict[str, Any], source: str) -> Dict[str, Any]:
+def strategy_config(values: Any, source: str) -> StrategyConfig:
+    """A strategy from a mapping (a file's, or a run directory's ``strategy_config:``), every key checked."""
+    return check_strategy(StrategyConfig.build(validate(values, STRATEGY_SCHEMA, source)), source)
+
+
+def check_strategy(cfg: StrategyConfig, source: str) -> StrategyConfig:
     """Cross-key checks of a validated strategy."""
-    temp = cfg['options']['temperature']
+    temp = cfg.options.temperature
     if len(temp) != 2 or not all(_type_ok(t, NUMBER) for t in temp) or not temp[0] >= temp[1] > 0:
         raise ConfigError(f"{source}: key 'options.temperature': must be [initial, final] with initial >= final > 0")
     for key in ('weights_optimizer', 'architecture_optimizer'):
-        betas = cfg[key]['betas']
+        betas = getattr(cfg, key).betas
         if len(betas) != 2 or not all(_type_ok(b, NUMBER) and 0 <= b < 1 for b in betas):
             raise ConfigError(f"{source}: key '{key}.betas': must be two numbers in [0, 1)")
     return cfg
@@ -583,15 +694,16 @@ def find_run_config(path: os.PathLike | str) -> Path:
 
 
 def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optional[Dict[str, Any]] = None
-                    ) -> Dict[str, Any]:
+                    ) -> RunConfig:
     """Load a run config (or the defaults when ``path`` is None) with its space and strategy.
 
     ``path`` is found by :func:`find_run_config` (as given, else under the project
     root, else a shipped example by name).
 
-    Returns the validated run config with two more keys, ``space`` and
-    ``strategy_config``, holding the loaded search-space and strategy files, and
-    ``search_space`` / ``strategy`` turned into absolute paths.
+    Returns the validated :class:`RunConfig`: ``space`` and ``strategy_config`` hold
+    the loaded search-space and strategy files (with the run file's ``space:`` /
+    ``strategy_config:`` overrides merged in), ``search_space`` / ``strategy`` and
+    ``data.path`` are absolute paths.
     """
     if path is not None:
         found = find_run_config(path)
@@ -609,45 +721,69 @@ def load_run_config(path: Optional[os.PathLike | str] = None, overrides: Optiona
     for key, value in (('space', space_overrides), ('strategy_config', strategy_overrides)):
         if value is not None and not isinstance(value, dict):
             raise ConfigError(f"{source}: key '{key}': expected a mapping of overrides, got {type(value).__name__}")
-    cfg = validate(raw, RUN_SCHEMA, source)
+    cfg = RunConfig.build(validate(raw, RUN_SCHEMA, source))
     base = Path(path).resolve().parent if path is not None else None
     for key, folder in (('search_space', 'search_spaces'), ('strategy', 'strategies')):
-        resolved = resolve_named(cfg[key], folder, base)
+        resolved = resolve_named(getattr(cfg, key), folder, base)
         if not resolved.is_file():
-            raise ConfigError(f"{source}: key '{key}': file not found: {cfg[key]}")
-        cfg[key] = str(resolved)
-    data = cfg['data']
-    mods = data['modalities']
+            raise ConfigError(f"{source}: key '{key}': file not found: {getattr(cfg, key)}")
+        setattr(cfg, key, str(resolved))
+    data = cfg.data
+    if data.format != 'synthetic' and not data.path:
+        raise ConfigError(f"{source}: key 'data.path': required for format {data.format!r}")
+    if data.path and data.format != 'synthetic':
+        data.path = _resolve_data_path(data.path, base, source)
+    cfg.space = load_space_config(cfg.search_space, space_overrides)
+    cfg.strategy_config = load_strategy_config(cfg.strategy, strategy_overrides)
+    return check_run(cfg, source)
+
+
+def check_run(cfg: RunConfig, source: str, machine: bool = True) -> RunConfig:
+    """Cross-key checks of a run config; the data options checked against the format's.
+
+    ``machine``: also check that this machine has what the config asks (a CUDA device);
+    not for a stored run, which may be evaluated elsewhere.
+    """
+    data = cfg.data
+    mods = data.modalities
     if len(set(mods)) != len(mods) or not all(isinstance(m, str) and m.isidentifier() for m in mods):
         raise ConfigError(f"{source}: key 'data.modalities': must be distinct names (letters, digits, _)")
-    if data['format'] != 'synthetic' and not data['path']:
-        raise ConfigError(f"{source}: key 'data.path': required for format {data['format']!r}")
-    if data['path'] and data['format'] != 'synthetic':
-        data['path'] = _resolve_data_path(data['path'], base, source)
-    data['options'] = check_data_options(data['format'], data['options'], source)
-    rate = data['missing']['rate']
+    data.options = check_data_options(data.format, data.options, source)
+    rate = data.missing.rate
     if isinstance(rate, dict):
         extra = [k for k in rate if k not in mods]
         if extra:
             raise ConfigError(f"{source}: key 'data.missing.rate.{extra[0]}': not one of data.modalities")
-    for k, v in data['missing']['seeds'].items():
+    for k, v in data.missing.seeds.items():
         if k not in mods and k != 'dialogue':
             raise ConfigError(f"{source}: key 'data.missing.seeds.{k}': not one of data.modalities or 'dialogue'")
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
             raise ConfigError(f"{source}: key 'data.missing.seeds.{k}': expected a non-negative integer, got {v!r}")
-    cfg['space'] = load_space_config(cfg['search_space'], space_overrides)
-    cfg['strategy_config'] = load_strategy_config(cfg['strategy'], strategy_overrides)
-    if cfg['device'] == 'cuda':
+    if machine and cfg.device == 'cuda':
         import torch
         if not torch.cuda.is_available():
             raise ConfigError(f"{source}: key 'device': cuda was asked for, but no CUDA device is available here "
                               f"(use auto or cpu)")
-    if cfg['metrics'] != 'auto' and (cfg['metrics'] == 'classification') != (data['task'] == 'classification'):
-        raise ConfigError(f"{source}: key 'metrics': the {cfg['metrics']} metrics do not apply to data.task "
-                          f"{data['task']}")
-    if cfg['select_metric'] is not None and cfg['select_metric'] not in METRICS:
-        raise ConfigError(f"{source}: key 'select_metric': unknown metric {cfg['select_metric']!r}")
+    if cfg.metrics != 'auto' and (cfg.metrics == 'classification') != (data.task == 'classification'):
+        raise ConfigError(f"{source}: key 'metrics': the {cfg.metrics} metrics do not apply to data.task "
+                          f"{data.task}")
+    if cfg.select_metric is not None and cfg.select_metric not in METRICS:
+        raise ConfigError(f"{source}: key 'select_metric': unknown metric {cfg.select_metric!r}")
     return cfg
+
+
+def run_config(values: Any, source: str) -> RunConfig:
+    """A resolved run config from a mapping (a run directory's ``config.yaml``), every key checked.
+
+    Paths are taken as they are (they were resolved when the run started).
+    """
+    if not isinstance(values, dict) or 'space' not in values or 'strategy_config' not in values:
+        raise ConfigError(f'{source}: not a run config written by rmnas')
+    run = {k: v for k, v in values.items() if k not in ('space', 'strategy_config')}
+    cfg = RunConfig.build(validate(run, RUN_SCHEMA, source))
+    cfg.space = space_config(values['space'], f'{source} (space)')
+    cfg.strategy_config = strategy_config(values['strategy_config'], f'{source} (strategy_config)')
+    return check_run(cfg, source, machine=False)
 
 
 def check_data_options(fmt: str, options: Optional[Dict[str, Any]], source: str = 'config') -> Dict[str, Any]:
@@ -725,18 +861,20 @@ def _deep_merge(base: Dict[str, Any], extra: Dict[str, Any]) -> Dict[str, Any]:
     return out
 
 
-def space_kwargs(space_cfg: Dict[str, Any]) -> Dict[str, Any]:
+def space_kwargs(space_cfg: SpaceConfig) -> Dict[str, Any]:
     """Keyword arguments of :class:`~rmnas_nni.space.RMNASSpace` from a search-space config."""
-    enc, lst, fus = space_cfg['encoder'], space_cfg['lst'], space_cfg['fusion']
-    return dict(d_model=enc['d_model'], n_blocks=enc['n_blocks'], n_heads=enc['n_heads'],
-                ffn_ratio=enc['ffn_ratio'], dropout=enc['dropout'], mixers=list(enc['mixers']),
-                use_lst=lst['enabled'], kernel_size=lst['kernel_size'], maxdis=lst['maxdis'],
-                fusion_width=fus['width'], n_cells=fus['n_cells'], n_steps=fus['n_steps'],
-                fusion_ops=list(fus['ops']), attention_chunks=fus['attention_chunks'],
-                fusion_input_selection=fus.get('input_selection', 'one_of_n'))
+    enc, lst, fus = space_cfg.encoder, space_cfg.lst, space_cfg.fusion
+    return dict(d_model=enc.d_model, n_blocks=enc.n_blocks, n_heads=enc.n_heads,
+                ffn_ratio=enc.ffn_ratio, dropout=enc.dropout, mixers=list(enc.mixers),
+                use_lst=lst.enabled, kernel_size=lst.kernel_size, maxdis=lst.maxdis,
+                fusion_width=fus.width, n_cells=fus.n_cells, n_steps=fus.n_steps,
+                fusion_ops=list(fus.ops), attention_chunks=fus.attention_chunks,
+                fusion_input_selection=fus.input_selection)
 
 
 def dump_yaml(obj: Any) -> str:
+    if isinstance(obj, Section):
+        obj = obj.to_dict()
     return yaml.safe_dump(obj, sort_keys=False, default_flow_style=None)
 
 
@@ -794,7 +932,7 @@ def reference_markdown() -> str:
     variants = '\n'.join(f'* `{name}`: {VARIANTS.info(name, "description")}' for name in VARIANTS.names())
     return f'''# Configuration reference
 
-Generated from the schemas in `rmnas_nni/config.py` by
+Generated from the config dataclasses in `rmnas_nni/config.py` by
 `python -m rmnas_nni.config --reference > docs/configuration.md`; a test checks that
 this file equals what the command prints. Every key is checked when a file is
 loaded: an unknown key, a wrong type or an impossible value is one line naming

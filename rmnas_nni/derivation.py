@@ -38,7 +38,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional
 
-import torch
 import torch.nn as nn
 from nni.mutable.utils import auto_label
 from nni.nas.nn.pytorch import LayerChoice

@@ -72,7 +72,7 @@ class ModalityEncoder(nn.Module):
             else:
                 with label_scope(f'block{i}'):
                     mixer = layer_choice(candidates, label='mixer')
-            self.blocks.append(RMNASBlock(d_model, mixer, ffn_ratio, dropout))
+            self.blocks.append(RMNASBlock(d_model, mixer, ffn_ratio=ffn_ratio, dropout=dropout))
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> List[torch.Tensor]:
         """``x``: ``(B, N, D_m)``; ``mask``: ``(B, N)`` bool. Returns ``n_blocks`` tensors ``(B, N+1, d)``."""

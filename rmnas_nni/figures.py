@@ -27,6 +27,7 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
+from .config import RunConfig
 from .errors import ArchitectureError, RunDirError
 from .rundir import atomic_write_bytes, load_run
 
@@ -146,34 +147,34 @@ def _gated_slot(label: str, names: List[str], arch: Dict[str, Any], probs: Dict[
             'weight': kept[0][1] if kept else None, 'others': others, 'searched': True}
 
 
-def describe_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float]], cfg: Dict,
+def describe_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float]], cfg: RunConfig,
                           threshold: float = DROP_BELOW, source: str = 'arch.json') -> Dict[str, Any]:
     """The architecture as nested dicts, choices under ``threshold`` dropped (the exported one kept).
 
     ``cfg`` is the run's resolved config (modalities, blocks, mixers, Cells, Steps, operations).
     """
-    modalities = list(cfg['data']['modalities'])
-    enc, fus = cfg['space']['encoder'], cfg['space']['fusion']
-    n_blocks = int(enc['n_blocks'])
-    mixers = [str(m) for m in enc['mixers']]
+    modalities = list(cfg.data.modalities)
+    enc, fus = cfg.space.encoder, cfg.space.fusion
+    n_blocks = int(enc.n_blocks)
+    mixers = [str(m) for m in enc.mixers]
     candidates = [f'{m}/block{i}' for m in modalities for i in range(n_blocks)]
     desc: Dict[str, Any] = {'threshold': threshold, 'modalities': modalities, 'n_blocks': n_blocks,
-                            'lst': bool(cfg['space']['lst']['enabled']), 'mixers': {}, 'cells': []}
+                            'lst': bool(cfg.space.lst.enabled), 'mixers': {}, 'cells': []}
     for m in modalities:
         desc['mixers'][m] = [_slot(f'{m}/block{i}/mixer', mixers, arch, probs, threshold, source)
                              for i in range(n_blocks)]
-    input_slot = _gated_slot if fus.get('input_selection', 'one_of_n') == 'gates' else _slot
-    for i in range(int(fus['n_cells'])):
+    input_slot = _gated_slot if fus.input_selection == 'gates' else _slot
+    for i in range(int(fus.n_cells)):
         names = candidates + [f'cell{k}' for k in range(i)]
         cell = {'name': f'cell{i}',
                 'inputs': [input_slot(f'fusion/cell{i}/input{s}', names, arch, probs, threshold, source)
                            for s in (0, 1)],
                 'steps': []}
-        for j in range(int(fus['n_steps'])):
+        for j in range(int(fus.n_steps)):
             step_names = ['input0', 'input1'] + [f'step{k}' for k in range(j)]
             cell['steps'].append({
                 'name': f'step{j}',
-                'op': _slot(f'fusion/cell{i}/step{j}/op', list(fus['ops']), arch, probs, threshold, source),
+                'op': _slot(f'fusion/cell{i}/step{j}/op', list(fus.ops), arch, probs, threshold, source),
                 'inputs': [_slot(f'fusion/cell{i}/step{j}/input{s}', step_names, arch, probs, threshold, source)
                            for s in (0, 1)]})
         desc['cells'].append(cell)
@@ -329,7 +330,7 @@ def architecture_layout(desc: Dict[str, Any]) -> Dict[str, Any]:
 def draw_architecture(desc: Dict[str, Any], path: os.PathLike | str, title: Optional[str] = None) -> Path:
     """Draw the description like the paper's Figure 4 and write it as PNG (layout: :func:`architecture_layout`)."""
     from matplotlib.patches import FancyBboxPatch, Patch
-    mods, n_blocks, cells = desc['modalities'], desc['n_blocks'], desc['cells']
+    mods, cells = desc['modalities'], desc['cells']
     layout = architecture_layout(desc)
     boxes = layout['boxes']
     (x0, x1), (y0, y1) = layout['xlim'], layout['ylim']
@@ -428,7 +429,7 @@ def describe_run(run_dir: os.PathLike | str, threshold: float = DROP_BELOW) -> D
     if not isinstance(arch, dict) or not isinstance(probs, dict):
         raise ArchitectureError(f'{arch_path}: top level: expected a JSON object {{label: choice}}')
     desc = describe_architecture(arch, probs, cfg, threshold, str(arch_path))
-    desc['missing_rate'] = cfg['data']['missing']['rate']
+    desc['missing_rate'] = cfg.data.missing.rate
     return desc
 
 

@@ -205,7 +205,7 @@ class Cell(nn.Module):
         self.steps = nn.ModuleList()
         for j in range(n_steps):
             with label_scope(f'step{j}'):
-                self.steps.append(CellStep(2 + j, width, operations, attention_chunks))
+                self.steps.append(CellStep(2 + j, width, operations=operations, attention_chunks=attention_chunks))
         self.out = nn.Linear(n_steps * width, width)
         self.norm = nn.LayerNorm(width)
 
@@ -243,8 +243,8 @@ class BMFusion(nn.Module):
         self.cells = nn.ModuleList()
         for i in range(n_cells):
             with label_scope(f'cell{i}'):
-                self.cells.append(Cell(n_candidates + i, width, n_steps, operations, attention_chunks,
-                                       input_selection))
+                self.cells.append(Cell(n_candidates + i, width, n_steps=n_steps, operations=operations,
+                                       attention_chunks=attention_chunks, input_selection=input_selection))
         self.out_dim = n_cells * width
 
     def forward(self, features: List[torch.Tensor]) -> torch.Tensor:

@@ -29,7 +29,6 @@ are the same architecture (their parameter counts are checked to agree).
 """
 from __future__ import annotations
 
-import copy
 import json
 import os
 import socket
@@ -39,6 +38,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from nni.nas.evaluator import FunctionalEvaluator
 
+from .config import RunConfig, run_config
 from .data import load_data
 from .errors import ConfigError
 from .metrics import metric_direction
@@ -87,8 +87,8 @@ def evaluate_architecture(model, sample: Dict[str, Any], config: Dict[str, Any],
     """The body of one multi-trial trial: train the sampled architecture briefly, report, keep its files."""
 
     quiet_libraries()
-    cfg = copy.deepcopy(config)
-    cfg['retrain']['epochs'] = int(epochs)
+    cfg = run_config(config, 'the multi-trial run config')
+    cfg.retrain.epochs = int(epochs)
     data, masks = prepare_data(cfg)
     _, select = select_metric_of(cfg, data)
     mode = metric_direction(select)
@@ -123,9 +123,9 @@ def check_port(port: int) -> int:
     return port
 
 
-def _plain(cfg: Dict[str, Any]) -> Dict[str, Any]:
+def _plain(cfg: RunConfig) -> Dict[str, Any]:
     """The run config as plain JSON types (it travels to every trial inside NNI's parameters)."""
-    return json.loads(json.dumps(cfg))
+    return json.loads(json.dumps(cfg.to_dict()))
 
 
 def _trial_rows(exp) -> List[Dict[str, Any]]:
@@ -146,7 +146,7 @@ def _trial_rows(exp) -> List[Dict[str, Any]]:
     return rows
 
 
-def run_multitrial(cfg: Dict[str, Any], *, strategy: str = 'random', max_trials: int = 8, concurrency: int = 1,
+def run_multitrial(cfg: RunConfig, *, strategy: str = 'random', max_trials: int = 8, concurrency: int = 1,
                    epochs: Optional[int] = None, port: int = 8081, out: Optional[os.PathLike | str] = None,
                    experiment_dir: Optional[os.PathLike | str] = None, trial_gpu_number: Optional[int] = None,
                    seed: Optional[int] = None, population_size: int = 20, sample_size: int = 5,
@@ -177,14 +177,14 @@ def run_multitrial(cfg: Dict[str, Any], *, strategy: str = 'random', max_trials:
         raise ConfigError(f'--gpus-per-trial: must be >= 0 (got {trial_gpu_number})')
     check_port(port)
     search_strategy = build_multitrial_strategy(strategy, seed, population_size, sample_size)
-    data = load_data(cfg['data'])
+    data = load_data(cfg.data)
     space = build_space(cfg, data)
-    out = prepare_run_dir(out or default_run_dir(f'{cfg["name"]}-multitrial'))
-    epochs = int(epochs or cfg['retrain']['epochs'])
+    out = prepare_run_dir(out or default_run_dir(f'{cfg.name}-multitrial'))
+    epochs = int(epochs or cfg.retrain.epochs)
     evaluator = ArchitectureEvaluator(evaluate_architecture, config=_plain(cfg), epochs=epochs)
     exp = NasExperiment(space, evaluator, search_strategy)
     c = exp.config
-    c.experiment_name = f'{cfg["name"]}-multitrial-{strategy}'
+    c.experiment_name = f'{cfg.name}-multitrial-{strategy}'
     c.max_trial_number = max_trials
     c.trial_concurrency = concurrency
     if experiment_dir is not None:

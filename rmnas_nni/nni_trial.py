@@ -42,8 +42,8 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from .config import (RUN_SCHEMA, SPACE_SCHEMA, STRATEGY_SCHEMA, _deep_merge, check_space, check_strategy,
-                     load_run_config, parse_overrides, validate)
+from .config import (RUN_SCHEMA, SPACE_SCHEMA, STRATEGY_SCHEMA, RunConfig, _deep_merge, load_run_config,
+                     parse_overrides, space_config, strategy_config, validate)
 from .errors import ConfigError, RMNASError
 from .metrics import metric_direction
 from .nni_compat import quiet_libraries
@@ -152,7 +152,7 @@ def map_parameters(params: Any) -> Dict[str, Dict[str, Any]]:
 
 
 def trial_config(config: Optional[os.PathLike | str], params: Any, overrides: Optional[Dict[str, Any]] = None
-                 ) -> Dict[str, Any]:
+                 ) -> RunConfig:
     """The resolved run config of one trial: the config file, then ``overrides``, then NNI's parameters.
 
     Raises
@@ -165,16 +165,15 @@ def trial_config(config: Optional[os.PathLike | str], params: Any, overrides: Op
     mapped = map_parameters(params)
     cfg = load_run_config(config, _deep_merge(overrides or {}, mapped["run"]))
     if mapped['space']:
-        source = f"{cfg['search_space']} with NNI parameters {sorted(_flat_keys(mapped['space']))}"
-        cfg['space'] = check_space(validate(_deep_merge(cfg['space'], mapped['space']), SPACE_SCHEMA, source), source)
+        source = f"{cfg.search_space} with NNI parameters {sorted(_flat_keys(mapped['space']))}"
+        cfg.space = space_config(_deep_merge(cfg.space.to_dict(), mapped['space']), source)
     if mapped['strategy']:
-        source = f"{cfg['strategy']} with NNI parameters {sorted(_flat_keys(mapped['strategy']))}"
-        cfg['strategy_config'] = check_strategy(
-            validate(_deep_merge(cfg['strategy_config'], mapped['strategy']), STRATEGY_SCHEMA, source), source)
-    if not cfg['retrain']['enabled']:
+        source = f"{cfg.strategy} with NNI parameters {sorted(_flat_keys(mapped['strategy']))}"
+        cfg.strategy_config = strategy_config(_deep_merge(cfg.strategy_config.to_dict(), mapped['strategy']), source)
+    if not cfg.retrain.enabled:
         raise ConfigError(f"{config or '<defaults>'}: key 'retrain.enabled': an NNI trial retrains the architecture "
                           f"it found (its final result is the retrained network's); set it to true")
-    if cfg['device'] == 'cuda':
+    if cfg.device == 'cuda':
         import torch
         if not torch.cuda.is_available():
             raise ConfigError(f"{config or '<defaults>'}: key 'device': 'cuda' but this machine has no usable CUDA "

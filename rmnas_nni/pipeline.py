@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from .baselines import hand_designed_architecture, random_architecture, random_seed
-from .config import check_missing_rate, dump_yaml, load_run_config, space_kwargs
+from .config import RunConfig, check_missing_rate, dump_yaml, load_run_config, run_config, space_kwargs
 from .data import MultimodalData, make_loader
 from .data import prepare_data as _prepare_data
 from .derivation import derive_architecture, is_gate
@@ -52,7 +52,7 @@ __all__ = ['load_config', 'prepare_data', 'build_space', 'check_architecture', '
 Printer = Callable[[str], None]
 
 
-def load_config(path: Optional[os.PathLike | str] = None, overrides: Optional[Dict[str, Any]] = None) -> Dict:
+def load_config(path: Optional[os.PathLike | str] = None, overrides: Optional[Dict[str, Any]] = None) -> RunConfig:
     """Resolved run config (see :mod:`rmnas_nni.config`); ``None`` gives the defaults.
 
     ``path`` is looked up (:func:`~rmnas_nni.config.find_run_config`) as given (absolute,
@@ -64,20 +64,20 @@ def load_config(path: Optional[os.PathLike | str] = None, overrides: Optional[Di
     return load_run_config(path, overrides)
 
 
-def prepare_data(cfg: Dict) -> Tuple[MultimodalData, Dict[str, Dict[str, np.ndarray]]]:
+def prepare_data(cfg: RunConfig) -> Tuple[MultimodalData, Dict[str, Dict[str, np.ndarray]]]:
     """The configured data with the configured missing modalities, and the masks used."""
-    return _prepare_data(cfg['data'])
+    return _prepare_data(cfg.data)
 
 
-def select_metric_of(cfg: Dict, data: MultimodalData) -> Tuple[str, str]:
+def select_metric_of(cfg: RunConfig, data: MultimodalData) -> Tuple[str, str]:
     """``(metric kind, validation metric)`` for this data and config."""
-    kind = cfg.get('metrics') or 'auto'
+    kind = cfg.metrics or 'auto'
     if kind == 'auto':
         kind = metric_kind(data.task, data.level, data.label_scale)
     elif (kind == 'classification') != (data.task == 'classification'):
         raise ConfigError(f"key 'metrics': the {kind} metrics do not apply to {data.task} data "
                           f"(use auto, or {'classification' if data.task == 'classification' else 'a regression set'})")
-    select = cfg['select_metric'] or default_select_metric(kind)
+    select = cfg.select_metric or default_select_metric(kind)
     sample = metric_functions(kind)(np.zeros(2), np.array([1.0, -1.0]) if data.task == 'regression' else np.zeros(2))
     if select not in sample:
         raise ConfigError(f"select_metric: {select!r} is not computed for {kind} data "
@@ -85,10 +85,10 @@ def select_metric_of(cfg: Dict, data: MultimodalData) -> Tuple[str, str]:
     return kind, select
 
 
-def build_space(cfg: Dict, data: MultimodalData):
+def build_space(cfg: RunConfig, data: MultimodalData):
     """The :class:`~rmnas_nni.space.RMNASSpace` for this data and search space."""
     return RMNASSpace(data.dims, data.max_lengths, level=data.level, out_dim=data.out_dim,
-                      **space_kwargs(cfg['space']))
+                      **space_kwargs(cfg.space))
 
 
 def count_parameters(module: torch.nn.Module) -> int:
@@ -156,21 +156,21 @@ def attention_architecture(space) -> Dict[str, Any]:
     return arch
 
 
-def build_fixed_model(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], seed: Optional[int] = None):
+def build_fixed_model(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any], seed: Optional[int] = None):
     """The fixed network of ``arch``, freshly initialised from ``seed`` (NNI ``model_context``).
 
     The caller's random state is left as it was.
     """
     from nni.nas.space import model_context
     with torch.random.fork_rng(devices=[]), model_context(arch):
-        torch.manual_seed(cfg['seed'] if seed is None else seed)
+        torch.manual_seed(cfg.seed if seed is None else seed)
         return RMNASSpace(data.dims, data.max_lengths, level=data.level, out_dim=data.out_dim,
-                          **space_kwargs(cfg['space']))
+                          **space_kwargs(cfg.space))
 
 
-def _data_checksum(cfg: Dict, data: MultimodalData) -> Tuple[str, str]:
-    path = cfg['data'].get('path')
-    if cfg['data']['format'] != 'synthetic' and path and Path(path).exists():
+def _data_checksum(cfg: RunConfig, data: MultimodalData) -> Tuple[str, str]:
+    path = cfg.data.path
+    if cfg.data.format != 'synthetic' and path and Path(path).exists():
         return str(path), file_checksum(path)
     h = hashlib.sha256()
     for name, split in data.splits.items():
@@ -180,19 +180,23 @@ def _data_checksum(cfg: Dict, data: MultimodalData) -> Tuple[str, str]:
     return data.name, f'sha256:{h.hexdigest()}'
 
 
-def start_run(cfg: Dict, data: MultimodalData, masks: Dict, run_dir: os.PathLike | str, *, overwrite: bool = False,
+def start_run(cfg: RunConfig, data: MultimodalData, masks: Dict, run_dir: os.PathLike | str, *, overwrite: bool = False,
               resume: bool = False, quiet: bool = False, adopt: bool = False) -> Tuple[Path, Printer]:
     """Create the run directory with its config, environment and masks; returns it and a printer.
 
     ``adopt`` uses an existing directory that is not yet a run (an NNI trial directory).
+    Every key of ``cfg`` is checked again first, so a value set in Python
+    (``cfg.search.epochs = 0``) is refused as the same value in a file is, before
+    anything is written.
     """
+    run_config(cfg.to_dict(), 'run config')
     run_dir = prepare_run_dir(run_dir, overwrite=overwrite, resume=resume, adopt=adopt)
     printer = Tee(run_dir / 'log.txt', quiet=quiet)
     _setup_torch(cfg)                      # before environment.json, so it records the threads in use
     if not resume:
         atomic_write_text(run_dir / 'config.yaml', dump_yaml(cfg))
         source, checksum = _data_checksum(cfg, data)
-        atomic_write_json(run_dir / 'environment.json', environment_record(cfg['seed'], source, checksum))
+        atomic_write_json(run_dir / 'environment.json', environment_record(cfg.seed, source, checksum))
         flat = {f'{split}/{m}': mask for split, by_mod in masks.items() for m, mask in by_mod.items()}
         buf = io.BytesIO()
         np.savez_compressed(buf, **flat)
@@ -200,7 +204,7 @@ def start_run(cfg: Dict, data: MultimodalData, masks: Dict, run_dir: os.PathLike
     return run_dir, printer
 
 
-def _ensure_run_dir(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str) -> None:
+def _ensure_run_dir(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str) -> None:
     """Make ``run_dir`` a run directory (``config.yaml``, ``environment.json``, ``masks.npz``) unless it is one.
 
     For the Python API: ``rn.search(cfg, data, 'runs/nb')`` leaves the same run
@@ -214,7 +218,7 @@ def _ensure_run_dir(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str)
     start_run(cfg, data, masks, run_dir, quiet=True, adopt=True)
 
 
-def _start_phase(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str) -> Tuple[Path, str, str]:
+def _start_phase(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str) -> Tuple[Path, str, str]:
     """What search and retraining both do first: the run directory made sure of, torch set up
     (threads), the metric set and the selection metric; returns ``(run_dir, kind, select)``."""
     _ensure_run_dir(cfg, data, run_dir)
@@ -222,13 +226,13 @@ def _start_phase(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str) ->
     return (Path(run_dir), *select_metric_of(cfg, data))
 
 
-def _setup_torch(cfg: Dict) -> None:
+def _setup_torch(cfg: RunConfig) -> None:
     quiet_libraries()
-    if cfg.get('threads'):
-        torch.set_num_threads(int(cfg['threads']))
+    if cfg.threads:
+        torch.set_num_threads(int(cfg.threads))
 
 
-def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resume: bool = False,
+def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, resume: bool = False,
            printer: Printer = print, callbacks=()):
     """Search the architecture; writes ``arch.json`` and ``arch_probs.json`` into ``run_dir``.
 
@@ -238,34 +242,34 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
     Returns the :class:`~rmnas_nni.search_strategy.SearchResult`.
     """
     run_dir, kind, select = _start_phase(cfg, data, run_dir)
-    s, seed = cfg['search'], cfg['seed']
+    s, seed = cfg.search, cfg.seed
     seed_epoch(seed, -1)
     space = build_space(cfg, data)
     n_choices = len(space.simplify())
-    printer(f'search: {cfg["strategy_config"]["strategy"]} over {n_choices} choices, '
-            f'{count_parameters(space) / 1e6:.2f}M supernet parameters, up to {s["epochs"]} epochs')
+    printer(f'search: {cfg.strategy_config.strategy} over {n_choices} choices, '
+            f'{count_parameters(space) / 1e6:.2f}M supernet parameters, up to {s.epochs} epochs')
     splits = data.splits
     result = run_search(
         space,
-        make_loader(splits['train'], data.level, s['batch_size'], shuffle=True, seed=seed,
+        make_loader(splits['train'], data.level, s.batch_size, shuffle=True, seed=seed,
                     redraw=data.extra.get('train_redraw')),
-        make_loader(splits['valid'], data.level, s['batch_size'], shuffle=True, seed=seed + 1),
-        make_loader(splits['valid'], data.level, s['batch_size'], shuffle=False),
-        task=data.task, metric_kind=kind, select_metric=select, strategy_cfg=cfg['strategy_config'],
-        epochs=s['epochs'], patience=s['patience'], seed=seed, out_dir=run_dir / 'search',
-        min_epochs=s['min_epochs'], export=s['export'], resume=resume,
-        device=cfg['device'], printer=printer, callbacks=callbacks)
-    val_loader = make_loader(splits['valid'], data.level, s['batch_size'], shuffle=False)
+        make_loader(splits['valid'], data.level, s.batch_size, shuffle=True, seed=seed + 1),
+        make_loader(splits['valid'], data.level, s.batch_size, shuffle=False),
+        task=data.task, metric_kind=kind, select_metric=select, strategy_cfg=cfg.strategy_config,
+        epochs=s.epochs, patience=s.patience, seed=seed, out_dir=run_dir / 'search',
+        min_epochs=s.min_epochs, export=s.export, resume=resume,
+        device=cfg.device, printer=printer, callbacks=callbacks)
+    val_loader = make_loader(splits['valid'], data.level, s.batch_size, shuffle=False)
     result.val_metrics = evaluate(result.supernet, val_loader, data.task, kind)
-    result.arch = derive_architecture(result.arch, result.probs, s['derive'], s['derive_threshold'],
-                                      exclude_zero=s['exclude_zero'])
+    result.arch = derive_architecture(result.arch, result.probs, s.derive, s.derive_threshold,
+                                      exclude_zero=s.exclude_zero)
     atomic_write_json(run_dir / 'arch.json', result.arch)
     atomic_write_json(run_dir / 'arch_probs.json', result.probs)
     summary = choice_summary(result.probs)
     atomic_write_json(run_dir / 'search' / 'summary.json',
-                      {'best_epoch': result.best_epoch, 'epochs_run': result.epochs_run, 'export': s['export'],
+                      {'best_epoch': result.best_epoch, 'epochs_run': result.epochs_run, 'export': s.export,
                        'choices': summary})
-    exported = 'last epoch' if s['export'] == 'final' else f'best epoch {result.best_epoch}'
+    exported = 'last epoch' if s.export == 'final' else f'best epoch {result.best_epoch}'
     printer(f'search: {result.epochs_run} epochs, exported the {exported}; supernet val {select} '
             f'{result.val_metrics[select]:.4f}; choice weights at export: normalised entropy '
             f'{summary.get("entropy", float("nan")):.3f} (1 = uniform), chosen weight '
@@ -273,23 +277,23 @@ def search(cfg: Dict, data: MultimodalData, run_dir: os.PathLike | str, *, resum
     return result
 
 
-def retrain(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], run_dir: os.PathLike | str, *,
+def retrain(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any], run_dir: os.PathLike | str, *,
             resume: bool = False, printer: Printer = print, on_epoch=None) -> Dict:
     """Retrain ``arch`` from scratch, evaluate on test; writes ``model.pt`` and ``metrics.json``."""
     run_dir, kind, select = _start_phase(cfg, data, run_dir)
-    r, seed = cfg['retrain'], cfg['seed']
+    r, seed = cfg.retrain, cfg.seed
     model = build_fixed_model(cfg, data, arch, seed)
-    printer(f'retrain: fixed network, {count_parameters(model) / 1e6:.2f}M parameters, up to {r["epochs"]} epochs')
+    printer(f'retrain: fixed network, {count_parameters(model) / 1e6:.2f}M parameters, up to {r.epochs} epochs')
     splits = data.splits
-    train_loader = make_loader(splits['train'], data.level, r['batch_size'], shuffle=True, seed=seed,
+    train_loader = make_loader(splits['train'], data.level, r.batch_size, shuffle=True, seed=seed,
                                redraw=data.extra.get('train_redraw'))
-    val_loader = make_loader(splits['valid'], data.level, r['batch_size'], shuffle=False)
-    test_loader = make_loader(splits['test'], data.level, r['batch_size'], shuffle=False)
+    val_loader = make_loader(splits['valid'], data.level, r.batch_size, shuffle=False)
+    test_loader = make_loader(splits['test'], data.level, r.batch_size, shuffle=False)
     summary = train_fixed(model, train_loader, val_loader, task=data.task, kind=kind, select_metric=select,
-                          epochs=r['epochs'], patience=r['patience'], lr=r['lr'], weight_decay=r['weight_decay'],
-                          grad_clip=r['grad_clip'], seed=seed, out_dir=run_dir / 'retrain',
-                          min_epochs=r['min_epochs'], resume=resume,
-                          device=cfg['device'], printer=printer, on_epoch=on_epoch)
+                          epochs=r.epochs, patience=r.patience, lr=r.lr, weight_decay=r.weight_decay,
+                          grad_clip=r.grad_clip, seed=seed, out_dir=run_dir / 'retrain',
+                          min_epochs=r.min_epochs, resume=resume,
+                          device=cfg.device, printer=printer, on_epoch=on_epoch)
     pred, label = predict(model, test_loader, data.task)
     test = compute_metrics(pred, label, kind)
     constant = constant_prediction(pred, label, data.task)
@@ -302,7 +306,7 @@ def retrain(cfg: Dict, data: MultimodalData, arch: Dict[str, Any], run_dir: os.P
     out = {'test': test, 'valid': summary['best_val'], 'select_metric': select, 'metric_kind': kind,
            'best_epoch': summary['best_epoch'], 'epochs_run': summary['epochs_run'],
            'constant_prediction': constant,
-           'missing_rate': cfg['data']['missing']['rate'], 'parameters': count_parameters(model)}
+           'missing_rate': cfg.data.missing.rate, 'parameters': count_parameters(model)}
     atomic_write_json(run_dir / 'metrics.json', out)
     return out
 
@@ -315,7 +319,7 @@ def metrics_table(metrics: Dict[str, Dict[str, float]]):
     return df
 
 
-def random_candidates(cfg: Dict, data: MultimodalData, run_dir: Path, *, epochs: Optional[int] = None,
+def random_candidates(cfg: RunConfig, data: MultimodalData, run_dir: Path, *, epochs: Optional[int] = None,
                       resume: bool = False, printer: Printer = print) -> List[Tuple[Dict[str, Any], Dict]]:
     """Train each of the run's ``search.random_k`` random architectures (:mod:`~rmnas_nni.baselines`).
 
@@ -325,13 +329,14 @@ def random_candidates(cfg: Dict, data: MultimodalData, run_dir: Path, *, epochs:
     trained again on resume. Returns ``[(arch, retrain summary)]`` in draw order.
     """
     space = build_space(cfg, data)
-    k = cfg['search']['random_k']
+    k = cfg.search.random_k
     ccfg = copy.deepcopy(cfg)
     if epochs is not None:
-        ccfg['retrain'].update(epochs=epochs, patience=epochs, min_epochs=0)
+        ccfg.retrain.epochs = ccfg.retrain.patience = epochs
+        ccfg.retrain.min_epochs = 0
     out = []
     for i in range(k):
-        arch = random_architecture(space, random_seed(cfg['seed'], i))
+        arch = random_architecture(space, random_seed(cfg.seed, i))
         cdir = run_dir / 'candidates' / f'arch{i}'
         done = cdir / 'metrics.json'
         if resume and done.is_file():
@@ -357,7 +362,7 @@ def _best_candidate(candidates: List[Tuple[Dict[str, Any], Dict]], select: str) 
     return int(np.argmin(scores) if metric_direction(select) == 'min' else np.argmax(scores))
 
 
-def architecture_for(cfg: Dict, data: MultimodalData, run_dir: Path, *, resume: bool = False,
+def architecture_for(cfg: RunConfig, data: MultimodalData, run_dir: Path, *, resume: bool = False,
                      printer: Printer = print, callbacks=()) -> Tuple[Dict[str, Any], Any, Optional[Dict]]:
     """The architecture ``search.method`` gives: ``(arch, supernet or None, finished summary or None)``.
 
@@ -370,7 +375,7 @@ def architecture_for(cfg: Dict, data: MultimodalData, run_dir: Path, *, resume: 
     ``metrics.json`` as ``search_seconds``); ``random`` retrains every one of them fully
     and returns the summary of the best on validation, with the median of all.
     """
-    method = cfg['search']['method']
+    method = cfg.search.method
     arch_path = run_dir / 'arch.json'
     t0 = time.perf_counter()
     if method == 'oneshot':
@@ -386,11 +391,11 @@ def architecture_for(cfg: Dict, data: MultimodalData, run_dir: Path, *, resume: 
         printer(f'hand-designed architecture (not searched) -> {arch_path}')
         return arch, None, None
     _, select = select_metric_of(cfg, data)
-    k = cfg['search']['random_k']
+    k = cfg.search.random_k
     if method == 'random_search':
         if resume and arch_path.is_file():
             return json.loads(arch_path.read_text()), None, None
-        epochs = math.ceil(3 * cfg['search']['epochs'] / k)
+        epochs = math.ceil(3 * cfg.search.epochs / k)
         printer(f'random search: {k} random architectures, {epochs} epochs each, the best on validation {select}')
         candidates = random_candidates(cfg, data, run_dir, epochs=epochs, resume=resume, printer=printer)
         best = _best_candidate(candidates, select)
@@ -429,7 +434,7 @@ def _record_search_time(run_dir: Path, seconds: float) -> None:
     atomic_write_json(path, record)
 
 
-def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrite: bool = False,
+def run(cfg: RunConfig, run_dir: os.PathLike | str, *, resume: bool = False, overwrite: bool = False,
         quiet: bool = False, data=None, on_epoch=None, search_callbacks=(), adopt: bool = False) -> Dict:
     """Search (or the baseline of ``search.method``) -> export -> retrain -> evaluate, all into ``run_dir``.
 
@@ -443,16 +448,16 @@ def run(cfg: Dict, run_dir: os.PathLike | str, *, resume: bool = False, overwrit
         data, masks = data
     run_dir, printer = start_run(cfg, data, masks, run_dir, overwrite=overwrite, resume=resume, quiet=quiet,
                                  adopt=adopt)
-    printer(data.summary(cfg['data']['missing']['rate']))
+    printer(data.summary(cfg.data.missing.rate))
     arch_path = run_dir / 'arch.json'
     arch, supernet, summary = architecture_for(cfg, data, run_dir, resume=resume, printer=printer,
                                                callbacks=search_callbacks)
     arch_text, figure = _architecture_figure(run_dir)
-    if not cfg['retrain']['enabled']:
+    if not cfg.retrain.enabled:
         printer(arch_text)
         return {'arch': arch, 'run_dir': str(run_dir)}
     valid_label = 'valid (best epoch)'
-    if summary is None and cfg['retrain']['weights'] == 'supernet':
+    if summary is None and cfg.retrain.weights == 'supernet':
         summary = evaluate_search_weights(cfg, data, arch, run_dir, supernet=supernet, printer=printer)
         valid_label = 'valid'
     elif summary is None:
@@ -498,7 +503,7 @@ def evaluate_run(run_dir: os.PathLike | str, split: str = 'test', rate=None, *,
         check_missing_rate(rate, rate_source)
     cfg = load_run(run_dir)
     if rate is not None:
-        cfg['data']['missing']['rate'] = rate
+        cfg.data.missing.rate = rate
     data, _ = prepare_data(cfg)
     kind, _ = select_metric_of(cfg, data)
     weights = Path(run_dir) / 'model.pt'
@@ -508,23 +513,23 @@ def evaluate_run(run_dir: os.PathLike | str, split: str = 'test', rate=None, *,
     arch = load_architecture(Path(run_dir) / 'arch.json', space)
     model = build_fixed_model(cfg, data, arch)
     model.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True))
-    loader = make_loader(data.splits[split], data.level, cfg['retrain']['batch_size'], shuffle=False)
+    loader = make_loader(data.splits[split], data.level, cfg.retrain.batch_size, shuffle=False)
     return evaluate(model, loader, data.task, kind, torch.device('cpu'))
 
 
-def load_supernet(cfg: Dict, data, run_dir: os.PathLike | str) -> torch.nn.Module:
+def load_supernet(cfg: RunConfig, data, run_dir: os.PathLike | str) -> torch.nn.Module:
     """The trained supernet of a run, rebuilt with NNI and loaded from ``search/checkpoints/best.ckpt``."""
     ckpt_dir = Path(run_dir) / 'search' / 'checkpoints'
     path = ckpt_dir / 'best.ckpt' if (ckpt_dir / 'best.ckpt').is_file() else ckpt_dir / 'last.ckpt'
     state = supernet_state_from_checkpoint(path)
-    supernet = build_strategy(cfg['strategy_config'], cfg['seed']).mutate_model(build_space(cfg, data))
+    supernet = build_strategy(cfg.strategy_config, cfg.seed).mutate_model(build_space(cfg, data))
     supernet.load_state_dict(state, strict=True)
     return supernet
 
 
 
 
-def evaluate_search_weights(cfg: Dict, data, arch: Dict[str, Any], run_dir: os.PathLike | str, *,
+def evaluate_search_weights(cfg: RunConfig, data, arch: Dict[str, Any], run_dir: os.PathLike | str, *,
                             supernet: Optional[torch.nn.Module] = None, printer: Printer = print) -> Dict:
     """The ``no_retrain`` final step: the fixed network with the supernet's weights, evaluated.
 
@@ -536,12 +541,12 @@ def evaluate_search_weights(cfg: Dict, data, arch: Dict[str, Any], run_dir: os.P
     kind, select = select_metric_of(cfg, data)
     if supernet is None:
         supernet = load_supernet(cfg, data, run_dir)
-    model = build_fixed_model(cfg, data, arch, cfg['seed'])
+    model = build_fixed_model(cfg, data, arch, cfg.seed)
     transfer_supernet_weights(supernet, model, arch)
     printer(f'no retraining: fixed network ({count_parameters(model) / 1e6:.2f}M parameters) '
             f'with the supernet\'s search weights')
-    dev = device_of(cfg['device'])
-    bs = cfg['retrain']['batch_size']
+    dev = device_of(cfg.device)
+    bs = cfg.retrain.batch_size
     valid = evaluate(model.to(dev), make_loader(data.splits['valid'], data.level, bs, shuffle=False),
                      data.task, kind, dev)
     test = evaluate(model, make_loader(data.splits['test'], data.level, bs, shuffle=False), data.task, kind, dev)
@@ -552,6 +557,6 @@ def evaluate_search_weights(cfg: Dict, data, arch: Dict[str, Any], run_dir: os.P
         best_epoch = int(torch.load(best, map_location='cpu', weights_only=False)['epoch']) + 1
     out = {'test': test, 'valid': valid, 'select_metric': select, 'metric_kind': kind,
            'best_epoch': best_epoch, 'epochs_run': 0, 'weights': 'supernet',
-           'missing_rate': cfg['data']['missing']['rate'], 'parameters': count_parameters(model)}
+           'missing_rate': cfg.data.missing.rate, 'parameters': count_parameters(model)}
     atomic_write_json(run_dir / 'metrics.json', out)
     return out

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
-from .config import load_yaml
+from .config import RunConfig, load_yaml, run_config
 from .errors import ConfigError, RunDirError
 from .version import __version__
 
@@ -200,15 +200,12 @@ class Tee:
                 f.write(line + '\n')
 
 
-def load_run(run_dir: os.PathLike | str) -> Dict:
+def load_run(run_dir: os.PathLike | str) -> RunConfig:
     """The resolved config a run was started with."""
     path = Path(run_dir) / 'config.yaml'
     if not path.is_file():
         raise ConfigError(f'{path}: file not found (not a run directory)')
-    cfg = load_yaml(path)
-    if not isinstance(cfg, dict) or 'space' not in cfg:
-        raise ConfigError(f'{path}: not a run config written by rmnas')
-    return cfg
+    return run_config(load_yaml(path), str(path))
 
 
 def format_duration(seconds: float) -> str:

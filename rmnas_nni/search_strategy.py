@@ -43,6 +43,7 @@ from pytorch_lightning.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from pytorch_lightning.loggers import CSVLogger
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 
+from .config import OptimizerConfig, StrategyConfig
 from .errors import NonFiniteLossError
 from .losses import rmnas_loss
 from .metrics import compute_metrics, metric_direction
@@ -58,16 +59,16 @@ _log = logging.getLogger(__name__)
 
 
 
-def build_optimizer(params: Iterable[torch.nn.Parameter], cfg: Dict[str, Any]) -> torch.optim.Optimizer:
+def build_optimizer(params: Iterable[torch.nn.Parameter], cfg: OptimizerConfig) -> torch.optim.Optimizer:
     """An optimizer from a strategy YAML section (``type``, ``lr``, ``weight_decay``, ``momentum``, ``betas``)."""
     params = list(params)
-    kind = cfg['type']
+    kind = cfg.type
     if kind == 'SGD':
-        return torch.optim.SGD(params, lr=cfg['lr'], momentum=cfg['momentum'], weight_decay=cfg['weight_decay'])
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     if kind == 'Adam':
-        return torch.optim.Adam(params, lr=cfg['lr'], betas=tuple(cfg['betas']), weight_decay=cfg['weight_decay'])
+        return torch.optim.Adam(params, lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
     if kind == 'AdamW':
-        return torch.optim.AdamW(params, lr=cfg['lr'], betas=tuple(cfg['betas']), weight_decay=cfg['weight_decay'])
+        return torch.optim.AdamW(params, lr=cfg.lr, betas=tuple(cfg.betas), weight_decay=cfg.weight_decay)
     raise ValueError(f'unknown optimizer {kind!r}')
 
 
@@ -125,7 +126,7 @@ class RMNASTrainingModule(LightningModule):
     export the initial, uniform choice weights, so only epochs after the warm-up count.
     """
 
-    def __init__(self, task: str, metric_kind: str, select_metric: str, weights_optimizer: Dict[str, Any]):
+    def __init__(self, task: str, metric_kind: str, select_metric: str, weights_optimizer: OptimizerConfig):
         super().__init__()
         self.task = task
         self.metric_kind = metric_kind
@@ -180,8 +181,10 @@ class ArchitectureOptimizerMixin:
     * the choice weights go to the loggers in one call (:meth:`log_probs`).
     """
 
-    arch_optimizer_cfg: Dict[str, Any]
-    seed: int
+    def __init__(self, *args, arch_optimizer: OptimizerConfig, seed: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.arch_optimizer_cfg = arch_optimizer
+        self.seed = seed
 
     def configure_architecture_optimizers(self):
         params = self.arch_parameters()
@@ -284,75 +287,60 @@ class ArchitectureOptimizerMixin:
 class RMNASDartsModule(ArchitectureOptimizerMixin, DartsLightningModule):
     """NNI's first-order DARTS module with RMNAS's architecture optimizer and validation."""
 
-    def __init__(self, training_module, *, arch_optimizer: Dict[str, Any], seed: int = 0, **kwargs):
-        super().__init__(training_module, **kwargs)
-        self.arch_optimizer_cfg = arch_optimizer
-        self.seed = seed
-
 
 class RMNASGumbelDartsModule(ArchitectureOptimizerMixin, GumbelDartsLightningModule):
     """NNI's GumbelDARTS module with RMNAS's architecture optimizer and validation."""
 
-    def __init__(self, training_module, temperature_scheduler, *, arch_optimizer: Dict[str, Any], seed: int = 0,
-                 **kwargs):
-        super().__init__(training_module, temperature_scheduler, **kwargs)
-        self.arch_optimizer_cfg = arch_optimizer
+
+class RMNASStrategyMixin:
+    """What RMNAS adds to an NNI differentiable strategy: the architecture optimizer of
+    the strategy YAML (NNI's takes only a learning rate), the seed, and the validation
+    loader (NNI's DARTS drops it). ``module_options`` are what its one-shot module takes."""
+
+    def __init__(self, *, arch_optimizer: OptimizerConfig, seed: int = 0, **kwargs):
+        super().__init__(arc_learning_rate=arch_optimizer.lr, **kwargs)
+        self.arch_optimizer = arch_optimizer
         self.seed = seed
-
-
-class _ValidatingStrategy:
-    """Keeps the validation loader (NNI's DARTS drops it)."""
 
     def val_dataloader(self, train_dataloader_fn, val_dataloader_fn):
         return val_dataloader_fn()
 
+    def module_options(self) -> Dict[str, Any]:
+        return dict(arch_optimizer=self.arch_optimizer, seed=self.seed, gradient_clip_val=self.gradient_clip_val,
+                    log_prob_every_n_step=self.log_prob_every_n_step, warmup_epochs=self.warmup_epochs,
+                    penalty=self.penalty)
 
-class RMNASDarts(_ValidatingStrategy, DARTS):
+
+class RMNASDarts(RMNASStrategyMixin, DARTS):
     """NNI ``DARTS`` whose architecture optimizer is configurable (paper: SGD, lr 5)."""
 
-    def __init__(self, *, arch_optimizer: Dict[str, Any], seed: int = 0, **kwargs):
-        super().__init__(arc_learning_rate=arch_optimizer['lr'], **kwargs)
-        self.arch_optimizer = arch_optimizer
-        self.seed = seed
-
     def configure_oneshot_module(self, training_module):
-        return RMNASDartsModule(training_module, arch_optimizer=self.arch_optimizer, seed=self.seed,
-                                gradient_clip_val=self.gradient_clip_val,
-                                log_prob_every_n_step=self.log_prob_every_n_step,
-                                warmup_epochs=self.warmup_epochs, penalty=self.penalty)
+        return RMNASDartsModule(training_module, **self.module_options())
 
 
-class RMNASGumbelDarts(_ValidatingStrategy, GumbelDARTS):
+class RMNASGumbelDarts(RMNASStrategyMixin, GumbelDARTS):
     """NNI ``GumbelDARTS`` (temperature annealed) with a configurable architecture optimizer."""
-
-    def __init__(self, *, arch_optimizer: Dict[str, Any], seed: int = 0, **kwargs):
-        super().__init__(arc_learning_rate=arch_optimizer['lr'], **kwargs)
-        self.arch_optimizer = arch_optimizer
-        self.seed = seed
 
     def configure_oneshot_module(self, training_module):
         initial, final = self.temperature
         return RMNASGumbelDartsModule(training_module, LinearTemperatureScheduler(initial, final),
-                                      arch_optimizer=self.arch_optimizer,
-                                      seed=self.seed, gradient_clip_val=self.gradient_clip_val,
-                                      log_prob_every_n_step=self.log_prob_every_n_step,
-                                      warmup_epochs=self.warmup_epochs, penalty=self.penalty)
+                                      **self.module_options())
 
 
-def build_strategy(strategy_cfg: Dict[str, Any], seed: int = 0):
+def build_strategy(strategy_cfg: StrategyConfig, seed: int = 0):
     """The NNI strategy a strategy YAML names."""
-    opts = strategy_cfg['options']
-    common = dict(arch_optimizer=strategy_cfg['architecture_optimizer'], seed=seed,
-                  gradient_clip_val=opts['gradient_clip_val'], warmup_epochs=opts['warmup_epochs'],
-                  log_prob_every_n_step=opts['log_prob_every_n_step'])
-    return STRATEGIES[strategy_cfg['strategy']](opts, common)
+    opts = strategy_cfg.options
+    common = dict(arch_optimizer=strategy_cfg.architecture_optimizer, seed=seed,
+                  gradient_clip_val=opts.gradient_clip_val, warmup_epochs=opts.warmup_epochs,
+                  log_prob_every_n_step=opts.log_prob_every_n_step)
+    return STRATEGIES[strategy_cfg.strategy](opts, common)
 
 
 # The strategies a strategy YAML may name (``strategy:``): name -> build(options, common
 # keyword arguments); config checks the name against this registry.
 STRATEGIES.register('darts', lambda opts, common: RMNASDarts(**common))
 STRATEGIES.register('gumbel_darts', lambda opts, common: RMNASGumbelDarts(
-    temperature=tuple(float(t) for t in opts['temperature']), **common))
+    temperature=tuple(float(t) for t in opts.temperature), **common))
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -506,7 +494,7 @@ def _trainer_device(device: str) -> Tuple[str, Any]:
 
 
 def run_search(space: torch.nn.Module, train_loader, arch_loader, val_loader, *, task: str, metric_kind: str,
-               select_metric: str, strategy_cfg: Dict[str, Any], epochs: int, patience: int, seed: int,
+               select_metric: str, strategy_cfg: StrategyConfig, epochs: int, patience: int, seed: int,
                out_dir: Path, min_epochs: int = 0, export: str = 'best', resume: bool = False,
                device: str = 'auto', precision: Optional[str] = None,
                printer: Callable[[str], None] = print, callbacks: Iterable[Callback] = ()) -> SearchResult:
@@ -522,9 +510,9 @@ def run_search(space: torch.nn.Module, train_loader, arch_loader, val_loader, *,
     seed_epoch(seed, 0)
     strategy = build_strategy(strategy_cfg, seed)
     supernet = strategy.mutate_model(space)
-    training = RMNASTrainingModule(task, metric_kind, select_metric, strategy_cfg['weights_optimizer'])
+    training = RMNASTrainingModule(task, metric_kind, select_metric, strategy_cfg.weights_optimizer)
     training.set_model(supernet)
-    training.select_from_epoch = int(strategy_cfg['options'].get('warmup_epochs') or 0)
+    training.select_from_epoch = int(strategy_cfg.options.warmup_epochs or 0)
     oneshot = strategy.configure_oneshot_module(training)
     fit_train = strategy.train_dataloader(lambda: train_loader, lambda: arch_loader)
     fit_val = strategy.val_dataloader(lambda: train_loader, lambda: val_loader)

@@ -75,11 +75,13 @@ class RMNASSpace(ModelSpace):
         for name, in_dim in modalities.items():
             with label_scope(name):
                 self.encoders[name] = ModalityEncoder(
-                    in_dim, max_lengths[name], d_model, n_blocks, n_heads, ffn_ratio, dropout,
-                    list(mixers), use_lst, kernel_size, maxdis)
+                    in_dim, max_lengths[name], d_model=d_model, n_blocks=n_blocks, n_heads=n_heads,
+                    ffn_ratio=ffn_ratio, dropout=dropout, mixers=list(mixers), use_lst=use_lst,
+                    kernel_size=kernel_size, maxdis=maxdis)
         with label_scope('fusion'):
-            self.fusion = BMFusion(len(modalities) * n_blocks, d_model, fusion_width, n_cells, n_steps,
-                                   list(fusion_ops), attention_chunks, fusion_input_selection)
+            self.fusion = BMFusion(len(modalities) * n_blocks, d_model, width=fusion_width, n_cells=n_cells,
+                                   n_steps=n_steps, operations=list(fusion_ops), attention_chunks=attention_chunks,
+                                   input_selection=fusion_input_selection)
         self.head = Head(self.fusion.out_dim, fusion_width, out_dim, dropout)
         self.unimodal_heads = nn.ModuleDict(
             {name: Head(d_model, fusion_width, out_dim, dropout) for name in modalities})

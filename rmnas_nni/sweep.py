@@ -50,7 +50,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from .ablations import apply_variant, check_variant, expand_variants, variant_label
-from .config import PROJECT_ROOT, check_missing_rate, dump_yaml, load_yaml
+from .config import MACHINE_KEYS, PROJECT_ROOT, RunConfig, SweepConfig, check_missing_rate, dump_yaml, load_yaml, run_config
 from .errors import ConfigError, NonFiniteLossError, RunDirError, read_input
 from .figures import plot_metric_vs_rate
 from .metrics import DISPLAY_NAMES, auilc, mean_over_rates, metric_functions
@@ -66,7 +66,7 @@ PAPER_RATES = {
     'sims': [round(0.1 * i, 1) for i in range(6)],            # CH-SIMS: 0.0 ... 0.5
     'dialogue': [round(0.1 * i, 1) for i in range(8)],        # GCNet protocol: 0.0 ... 0.7
 }
-IGNORED_KEYS = ('device', 'threads')
+IGNORED_KEYS = MACHINE_KEYS
 RAW_METRICS = ('mae', 'corr')          # printed with 4 decimals; the others are percentages
 
 
@@ -83,7 +83,7 @@ class SweepCell:
     variant: str
     rate: float
     seed: int
-    cfg: Dict[str, Any]
+    cfg: RunConfig
     path: Path
 
     @property
@@ -107,7 +107,7 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def resolve_sweep(cfg: Dict, rates: Optional[Sequence[float]] = None, seeds: Optional[Sequence[int]] = None,
+def resolve_sweep(cfg: RunConfig, rates: Optional[Sequence[float]] = None, seeds: Optional[Sequence[int]] = None,
                   variants: Optional[Sequence[str]] = None, source: str = '<config>') -> SweepSpec:
     """The sweep of a run config's ``sweep`` section, with ``--rates`` / ``--seeds`` / ``--variants`` on top.
 
@@ -116,13 +116,13 @@ def resolve_sweep(cfg: Dict, rates: Optional[Sequence[float]] = None, seeds: Opt
     ConfigError
         A rate outside [0, 1] or given twice, a negative or repeated seed, an unknown variant.
     """
-    section = cfg.get('sweep') or {}
+    section = cfg.sweep
     where = {'rates': '--rates' if rates is not None else f"{source}: key 'sweep.rates'",
              'seeds': '--seeds' if seeds is not None else f"{source}: key 'sweep.seeds'",
              'variants': '--variants' if variants is not None else f"{source}: key 'sweep.variants'"}
-    rates = list(rates) if rates is not None else section.get('rates')
-    seeds = list(seeds) if seeds is not None else section.get('seeds')
-    variants = list(variants) if variants is not None else list(section.get('variants') or ['full'])
+    rates = list(rates) if rates is not None else section.rates
+    seeds = list(seeds) if seeds is not None else section.seeds
+    variants = list(variants) if variants is not None else list(section.variants or ['full'])
     variants = expand_variants(variants)              # table7 -> its four rows, in the paper's order
     if rates is not None:
         if not rates:
@@ -134,7 +134,7 @@ def resolve_sweep(cfg: Dict, rates: Optional[Sequence[float]] = None, seeds: Opt
             raise ConfigError(f"{where['rates']}: a missing rate is given twice")
         rates = sorted(rates)
     if seeds is None:
-        seeds = [int(cfg['seed'])]
+        seeds = [int(cfg.seed)]
     if not seeds:
         raise ConfigError(f"{where['seeds']}: must not be empty")
     for s in seeds:
@@ -162,23 +162,23 @@ def _cell_dir(sweep_dir: Path, variant: str, rate: float, seed: int) -> Path:
     return sweep_dir / 'cells' / variant / f'r{rate:g}-s{seed}'
 
 
-def cell_config(base: Dict, variant: str, rate: float, seed: int) -> Dict:
+def cell_config(base: RunConfig, variant: str, rate: float, seed: int) -> RunConfig:
     """The run config of one cell: the base config at ``rate`` and ``seed``, with the variant applied."""
     cfg = apply_variant(base, variant)
-    cfg.pop('sweep', None)
-    cfg['seed'] = int(seed)
-    cfg['data']['missing']['rate'] = float(rate)
-    cfg['name'] = f"{base['name']}-{variant}-r{rate:g}-s{seed}"
+    cfg.sweep = SweepConfig()                # a cell is one run; what to sweep belongs to the sweep
+    cfg.seed = int(seed)
+    cfg.data.missing.rate = float(rate)
+    cfg.name = f"{base.name}-{variant}-r{rate:g}-s{seed}"
     return cfg
 
 
-def plan_cells(base: Dict, rates: Sequence[float], spec: SweepSpec, sweep_dir: Path) -> List[SweepCell]:
+def plan_cells(base: RunConfig, rates: Sequence[float], spec: SweepSpec, sweep_dir: Path) -> List[SweepCell]:
     """Every cell, rate by rate (so the data of a rate is prepared once), then variant, then seed."""
     return [SweepCell(v, r, s, cell_config(base, v, r, s), _cell_dir(sweep_dir, v, r, s))
             for r in rates for v in spec.variants for s in spec.seeds]
 
 
-def _normalised(cfg: Dict) -> Dict:
+def _normalised(cfg: RunConfig) -> Dict:
     """A config as it reads back from YAML, without the keys that may differ between machines."""
     import yaml
     out = yaml.safe_load(dump_yaml(cfg))
@@ -199,7 +199,7 @@ def _first_difference(a: Any, b: Any, prefix: str = '') -> Optional[str]:
     return None if a == b else prefix.rstrip('.') or '<top level>'
 
 
-def _check_same(stored: Dict, expected: Dict, where: Path, what: str) -> None:
+def _check_same(stored: RunConfig, expected: RunConfig, where: Path, what: str) -> None:
     diff = _first_difference(_normalised(stored), _normalised(expected))
     if diff is not None:
         raise RunDirError(f"{where}: key '{diff}': {what} was run with another config than this sweep asks for; "
@@ -214,10 +214,10 @@ def load_sweep(sweep_dir: os.PathLike | str) -> tuple:
     data = load_yaml(path)
     if not isinstance(data, dict) or not {'config', 'rates', 'seeds', 'variants'} <= set(data):
         raise RunDirError(f'{path}: not a sweep written by rmnas')
-    return data['config'], SweepSpec(data['rates'], data['seeds'], data['variants'])
+    return run_config(data['config'], f'{path} (config)'), SweepSpec(data['rates'], data['seeds'], data['variants'])
 
 
-def _open_sweep_dir(sweep_dir: Path, base: Dict, overwrite: bool, resume: bool) -> bool:
+def _open_sweep_dir(sweep_dir: Path, base: RunConfig, overwrite: bool, resume: bool) -> bool:
     """Create the sweep directory, or reopen it when it holds the same sweep. Returns True if reopened."""
     if resume:
         if not (sweep_dir / 'sweep.yaml').is_file():
@@ -237,9 +237,9 @@ def _open_sweep_dir(sweep_dir: Path, base: Dict, overwrite: bool, resume: bool) 
     return False
 
 
-def _visible_gpus(base: Dict) -> int:
+def _visible_gpus(base: RunConfig) -> int:
     """GPUs the ``--jobs`` workers spread over (none when the config asks for the CPU)."""
-    if base.get('device') == 'cpu':
+    if base.device == 'cpu':
         return 0
     import torch                 # deferred: torch takes seconds to import
     return torch.cuda.device_count()
@@ -270,7 +270,7 @@ def _start_worker(slots, n_gpus: int, threads: int) -> None:
         torch.set_num_threads(threads)
 
 
-def _run_cell(cfg: Dict, path: Path, resume: bool) -> Dict:
+def _run_cell(cfg: RunConfig, path: Path, resume: bool) -> Dict:
     """One cell in a ``--jobs`` worker: ``{'summary': ...}`` or ``{'failed': message}``.
 
     The cell's epochs go to its own ``log.txt`` only: several cells print at once."""
@@ -285,14 +285,14 @@ def _run_cell(cfg: Dict, path: Path, resume: bool) -> Dict:
     return {'summary': {k: summary[k] for k in ('test', 'constant_prediction') if k in summary}}
 
 
-def _threads_per_job(base: Dict, jobs: int) -> int:
+def _threads_per_job(base: RunConfig, jobs: int) -> int:
     """The config's ``threads``, else the machine's cores shared out between the jobs."""
-    if base.get('threads'):
+    if base.threads:
         return 0                 # every cell sets its own (pipeline)
     return max(1, (os.cpu_count() or 1) // jobs)
 
 
-def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, overwrite: bool = False,
+def run_sweep(base: RunConfig, spec: SweepSpec, sweep_dir: os.PathLike | str, *, overwrite: bool = False,
               resume: bool = False, quiet: bool = False, printer=print,
               baselines: Optional[Dict[str, Any]] = None, jobs: int = 1) -> SweepResult:
     """Run every cell not yet finished, then write the table and the plots.
@@ -327,14 +327,15 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
     if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
         raise ConfigError(f'--jobs {jobs}: must be a positive whole number')
     sweep_dir = Path(sweep_dir)
-    base = {k: v for k, v in base.items() if k != 'sweep'}      # the sweep itself is stored beside it
+    base = base.copy()
+    base.sweep = SweepConfig()                 # the sweep itself is stored beside it
     # validate everything (data included) before touching the directory
     probe_rate = spec.rates[0] if spec.rates else 0.0
     probe_cfg = cell_config(base, spec.variants[0], probe_rate, spec.seeds[0])
     data_at = {probe_rate: prepare_data(probe_cfg)}
     data = data_at[probe_rate][0]
     kind, select = select_metric_of(probe_cfg, data)
-    protocol = resolve_protocol(base['data']['missing']['protocol'], data.level)
+    protocol = resolve_protocol(base.data.missing.protocol, data.level)
     rates = spec.rates if spec.rates is not None else default_rates(protocol, kind)
     for r in rates:
         check_protocol_rate(r, protocol, f'rates: {r:g}')
@@ -343,7 +344,7 @@ def run_sweep(base: Dict, spec: SweepSpec, sweep_dir: os.PathLike | str, *, over
     cells = plan_cells(base, rates, spec, sweep_dir)
     reopened = _open_sweep_dir(sweep_dir, base, overwrite, resume)
     atomic_write_text(sweep_dir / 'sweep.yaml', dump_yaml(
-        {'rates': spec.rates, 'seeds': spec.seeds, 'variants': spec.variants, 'config': base}))
+        {'rates': spec.rates, 'seeds': spec.seeds, 'variants': spec.variants, 'config': base.to_dict()}))
     printer = Tee(sweep_dir / 'log.txt', echo=printer)
 
     n = len(cells)
@@ -725,12 +726,12 @@ def data_file_name(path: str) -> str:
         return p.name
 
 
-def write_markdown(table, base: Dict, spec: SweepSpec, baselines: Optional[Dict[str, Any]] = None) -> str:
-    data = base['data']
-    head = (f"# Robustness sweep: {base['name']}\n\n"
-            f"Data: {data['format']}" + (f" ({data_file_name(data['path'])})" if data.get('path') else '') +
-            f", {data['level']} level {data['task']}; search space {Path(base['search_space']).name}, "
-            f"strategy {Path(base['strategy']).name}.\n"
+def write_markdown(table, base: RunConfig, spec: SweepSpec, baselines: Optional[Dict[str, Any]] = None) -> str:
+    data = base.data
+    head = (f"# Robustness sweep: {base.name}\n\n"
+            f"Data: {data.format}" + (f" ({data_file_name(data.path)})" if data.path else '') +
+            f", {data.level} level {data.task}; search space {Path(base.search_space).name}, "
+            f"strategy {Path(base.strategy).name}.\n"
             f"Variants: {', '.join(spec.variants)}; missing rates: {', '.join(f'{r:g}' for r in spec.rates)}; "
             f"seeds: {', '.join(map(str, spec.seeds))}.\n"
             + ''.join(f"Baseline {name}: {frame.attrs.get('source', 'given')} (its own test metrics, "
@@ -763,9 +764,9 @@ def write_plots(table, sweep_dir: Path, title: str = '') -> Dict[str, Path]:
     return out
 
 
-def write_outputs(table, results, sweep_dir: Path, base: Dict, spec: SweepSpec,
+def write_outputs(table, results, sweep_dir: Path, base: RunConfig, spec: SweepSpec,
                   baselines: Optional[Dict[str, Any]] = None) -> Dict[str, Path]:
     files = {'csv': atomic_write_text(sweep_dir / 'sweep.csv', table.to_csv(index=False)),
              'md': atomic_write_text(sweep_dir / 'sweep.md', write_markdown(table, base, spec, baselines))}
-    files.update({f'plot_{k}': v for k, v in write_plots(table, sweep_dir, base['name']).items()})
+    files.update({f'plot_{k}': v for k, v in write_plots(table, sweep_dir, base.name).items()})
     return files

@@ -26,37 +26,37 @@ def test_full_changes_nothing(base_cfg):
 
 def test_no_lst(base_cfg):
     cfg = apply_variant(base_cfg, 'no_lst')
-    assert cfg['space']['lst']['enabled'] is False
-    assert base_cfg['space']['lst']['enabled'] is True                     # the input is not modified
+    assert cfg.space.lst.enabled is False
+    assert base_cfg.space.lst.enabled is True                     # the input is not modified
     rest = copy.deepcopy(cfg)
-    rest['space']['lst']['enabled'] = True
+    rest.space.lst.enabled = True
     assert rest == base_cfg
 
 
 def test_no_mixer_search(base_cfg):
     cfg = apply_variant(base_cfg, 'no_mixer_search')
-    assert cfg['space']['encoder']['mixers'] == ['attention']
-    assert cfg['space']['lst']['enabled'] is True
-    assert cfg['retrain']['weights'] == 'scratch'
+    assert cfg.space.encoder.mixers == ['attention']
+    assert cfg.space.lst.enabled is True
+    assert cfg.retrain.weights == 'scratch'
 
 
 def test_no_retrain(base_cfg):
     cfg = apply_variant(base_cfg, 'no_retrain')
-    assert cfg['retrain']['weights'] == 'supernet' and cfg['retrain']['enabled'] is True
-    assert cfg['space'] == base_cfg['space']
+    assert cfg.retrain.weights == 'supernet' and cfg.retrain.enabled is True
+    assert cfg.space == base_cfg.space
 
 
 def test_fusion_only(base_cfg):
     cfg = apply_variant(base_cfg, 'fusion_only')
-    assert cfg['space']['encoder']['mixers'] == ['attention']
-    assert cfg['space']['lst']['enabled'] is False
-    assert cfg['space']['fusion'] == base_cfg['space']['fusion']
-    assert cfg['retrain']['weights'] == 'scratch'
+    assert cfg.space.encoder.mixers == ['attention']
+    assert cfg.space.lst.enabled is False
+    assert cfg.space.fusion == base_cfg.space.fusion
+    assert cfg.retrain.weights == 'scratch'
 
 
 def test_combined_and_unknown_variants(base_cfg):
     cfg = apply_variant(base_cfg, 'no_lst+no_retrain')
-    assert cfg['space']['lst']['enabled'] is False and cfg['retrain']['weights'] == 'supernet'
+    assert cfg.space.lst.enabled is False and cfg.retrain.weights == 'supernet'
     for bad, match in (('no_such', 'unknown variant'), ('full+no_lst', 'does not combine'),
                        ('no_lst+no_lst', 'twice'), ('', 'expected a name')):
         with pytest.raises(ConfigError, match=match):
@@ -164,8 +164,8 @@ def test_supernet_reloaded_from_checkpoint_equals_the_searched_one(tmp_path):
     """``no_retrain`` continued after an interruption uses the same weights as right after the search."""
     from rmnas_nni.data.synthetic import make_synthetic
     cfg = load_config(None, {'search': {'epochs': 1, 'batch_size': 16}})
-    cfg['space']['encoder'].update(d_model=8, n_blocks=1, n_heads=2, ffn_ratio=1)
-    cfg['space']['fusion'].update(width=8, n_cells=1, n_steps=1, attention_chunks=2)
+    cfg.space.encoder.update(d_model=8, n_blocks=1, n_heads=2, ffn_ratio=1)
+    cfg.space.fusion.update(width=8, n_cells=1, n_steps=1, attention_chunks=2)
     data = make_synthetic('sentence', sizes={'train': 32, 'valid': 16, 'test': 16})
     result = search(cfg, data, tmp_path, printer=lambda s: None)
     reloaded = load_supernet(cfg, data, tmp_path)
@@ -187,8 +187,8 @@ def test_no_retrain_run_writes_a_model_that_evaluate_reproduces(tmp_path):
     cfg = apply_variant(load_config(None, {'search': {'epochs': 1, 'batch_size': 16},
                                            'data': {'options': {'sizes': {'train': 32, 'valid': 16, 'test': 16}},
                                                     'missing': {'rate': 0.3}}}), 'no_retrain')
-    cfg['space']['encoder'].update(d_model=8, n_blocks=1, n_heads=2, ffn_ratio=1)
-    cfg['space']['fusion'].update(width=8, n_cells=1, n_steps=1, attention_chunks=2)
+    cfg.space.encoder.update(d_model=8, n_blocks=1, n_heads=2, ffn_ratio=1)
+    cfg.space.fusion.update(width=8, n_cells=1, n_steps=1, attention_chunks=2)
     summary = run(cfg, tmp_path / 'r', quiet=True)
     assert summary['weights'] == 'supernet' and summary['epochs_run'] == 0
     assert not (tmp_path / 'r' / 'retrain').exists()
@@ -225,25 +225,25 @@ def test_table7_rows_are_cumulative(base_cfg):
     assert rows['t7_full'] == base_cfg
     # + retraining: the only difference between rows 3 and 4
     three = copy.deepcopy(rows['t7_mixer_search'])
-    assert three['retrain']['weights'] == 'supernet'
-    three['retrain']['weights'] = 'scratch'
+    assert three.retrain.weights == 'supernet'
+    three.retrain.weights = 'scratch'
     assert three == base_cfg
     # + token-mixer search: the only difference between rows 2 and 3
     two = copy.deepcopy(rows['t7_fusion_search'])
-    assert two['space']['encoder']['mixers'] == ['attention'] and two['space']['lst']['enabled'] is True
-    two['space']['encoder']['mixers'] = base_cfg['space']['encoder']['mixers']
+    assert two.space.encoder.mixers == ['attention'] and two.space.lst.enabled is True
+    two.space.encoder.mixers = base_cfg.space.encoder.mixers
     assert two == rows['t7_mixer_search']
     # no search, no retraining: the hand-designed network, trained once as the search trains weights
     one = rows['t7_no_search']
-    s, w = base_cfg['search'], base_cfg['strategy_config']['weights_optimizer']
-    assert one['search']['method'] == 'hand_designed' and one['space'] == base_cfg['space']
-    assert one['retrain']['weights'] == 'scratch'
-    r = one['retrain']
-    assert (r['epochs'], r['batch_size'], r['patience'], r['min_epochs']) == (
-        s['epochs'], s['batch_size'], s['patience'], s['min_epochs'])
-    assert (r['lr'], r['weight_decay'], r['grad_clip']) == (
-        w['lr'], w['weight_decay'], base_cfg['strategy_config']['options']['gradient_clip_val'])
-    assert (r['epochs'], r['lr']) != (base_cfg['retrain']['epochs'], base_cfg['retrain']['lr'])
+    s, w = base_cfg.search, base_cfg.strategy_config.weights_optimizer
+    assert one.search.method == 'hand_designed' and one.space == base_cfg.space
+    assert one.retrain.weights == 'scratch'
+    r = one.retrain
+    assert (r.epochs, r.batch_size, r.patience, r.min_epochs) == (
+        s.epochs, s.batch_size, s.patience, s.min_epochs)
+    assert (r.lr, r.weight_decay, r.grad_clip) == (
+        w.lr, w.weight_decay, base_cfg.strategy_config.options.gradient_clip_val)
+    assert (r.epochs, r.lr) != (base_cfg.retrain.epochs, base_cfg.retrain.lr)
 
 
 def test_table7_sweep_lists_the_papers_rows_in_order(tmp_path):

@@ -25,7 +25,7 @@ def test_load_config_finds_shipped_examples_from_another_folder(elsewhere, name)
     assert not (elsewhere / 'examples').exists()
     cfg = rn.load_config(name)
     want = 'dialogue' if 'dialogue' in name else 'sentence'
-    assert cfg['data']['level'] == want
+    assert cfg.data.level == want
 
 
 def test_load_config_prefers_the_working_directory_and_reports_a_missing_file(elsewhere):
@@ -33,7 +33,7 @@ def test_load_config_prefers_the_working_directory_and_reports_a_missing_file(el
     from rmnas_nni.errors import ConfigError
     (elsewhere / 'examples').mkdir()
     (elsewhere / 'examples' / 'quickstart.yml').write_text('seed: 7\n')
-    assert rn.load_config('examples/quickstart.yml')['seed'] == 7          # the user's own file first
+    assert rn.load_config('examples/quickstart.yml').seed == 7          # the user's own file first
     with pytest.raises(ConfigError, match='no_such_config'):
         rn.load_config('no_such_config')
 
@@ -72,7 +72,7 @@ def test_api_retrain_alone_into_a_fresh_folder_and_keeps_a_folders_files(elsewhe
     (run_dir / 'notes.txt').write_text('keep me')
     rn.retrain(cfg, data, arch, run_dir)
     assert (run_dir / 'notes.txt').read_text() == 'keep me'
-    assert rn.load_run(run_dir)['seed'] == cfg['seed']
+    assert rn.load_run(run_dir).seed == cfg.seed
     assert (run_dir / 'masks.npz').is_file() and (run_dir / 'metrics.json').is_file()
 
 

@@ -118,7 +118,7 @@ def test_search_and_retrain_take_a_variant():
     from rmnas_nni.cli import _load, build_parser
     for cmd in ('search', 'retrain'):
         cfg = _load(build_parser().parse_args([cmd, '--variant', 'no_lst']))
-        assert cfg['space']['lst']['enabled'] is False and cfg['name'].endswith('-no_lst')
+        assert cfg.space.lst.enabled is False and cfg.name.endswith('-no_lst')
 
 
 def test_resume_may_change_only_the_machine_settings(tmp_path, capsys):
@@ -131,7 +131,7 @@ def test_resume_may_change_only_the_machine_settings(tmp_path, capsys):
     (run_dir / 'config.yaml').write_text(dump_yaml(stored))
     cfg = _load(build_parser().parse_args(['run', '--resume', str(run_dir), '--set', 'threads=1',
                                            '--set', 'device=cpu']))
-    assert cfg['threads'] == 1 and cfg['device'] == 'cpu' and cfg['search']['epochs'] == 1
+    assert cfg.threads == 1 and cfg.device == 'cpu' and cfg.search.epochs == 1
     assert main(['run', '--resume', str(run_dir), '--set', 'search.epochs=3']) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and 'search' in err[0] and 'threads, device' in err[0]

@@ -48,7 +48,7 @@ def test_masks_npz_holds_what_the_reference_says(tmp_path):
     data, masks = prepare_data(cfg)
     run_dir, _ = start_run(cfg, data, masks, tmp_path / 'run', quiet=True)
     stored = np.load(run_dir / 'masks.npz')
-    unmasked = load_data(cfg['data'])
+    unmasked = load_data(cfg.data)
     assert sorted(stored.files) == sorted(f'{s}/{m}' for s in unmasked.splits for m in unmasked.modalities)
     for key in stored.files:
         split, m = key.split('/')

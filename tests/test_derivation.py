@@ -138,10 +138,12 @@ def test_supernet_weights_transfer_into_kept_candidates(gates):
 
 def test_architecture_text_and_figure_with_gates_and_kept_lists(tmp_path):
     from rmnas_nni.figures import architecture_text, describe_architecture, draw_architecture
-    cfg = {'data': {'modalities': ['text', 'audio']},
-           'space': {'encoder': {'n_blocks': 1, 'mixers': ['attention', 'pool']}, 'lst': {'enabled': True},
-                     'fusion': {'n_cells': 2, 'n_steps': 1, 'ops': ['sum', 'concat_fc'],
-                                'input_selection': 'gates'}}}
+    from rmnas_nni.config import RunConfig
+    cfg = RunConfig.build({'data': {'modalities': ['text', 'audio']},
+                           'space': {'encoder': {'n_blocks': 1, 'mixers': ['attention', 'pool']},
+                                     'lst': {'enabled': True},
+                                     'fusion': {'n_cells': 2, 'n_steps': 1, 'ops': ['sum', 'concat_fc'],
+                                                'input_selection': 'gates'}}})
     arch = {'text/block0/mixer': ['attention', 'pool'], 'audio/block0/mixer': 'pool',
             'fusion/cell0/input0/cand0': 'identity', 'fusion/cell0/input0/cand1': 'identity',
             'fusion/cell0/input1/cand0': 'zero', 'fusion/cell0/input1/cand1': 'zero',
@@ -175,8 +177,8 @@ def test_config_keys_are_checked():
     from rmnas_nni.config import load_run_config
     from rmnas_nni.errors import ConfigError
     cfg = load_run_config(None)
-    assert cfg['search']['derive'] == 'argmax' and cfg['search']['derive_threshold'] == 0.2
-    assert cfg['space']['fusion']['input_selection'] == 'one_of_n'
+    assert cfg.search.derive == 'argmax' and cfg.search.derive_threshold == 0.2
+    assert cfg.space.fusion.input_selection == 'one_of_n'
     for overrides, key in (({'search': {'derive': 'top2'}}, 'search.derive'),
                            ({'search': {'derive_threshold': 0}}, 'search.derive_threshold'),
                            ({'space': {'fusion': {'input_selection': 'all'}}}, 'fusion.input_selection')):

@@ -3,16 +3,17 @@ import itertools
 
 import pytest
 
+from rmnas_nni.config import RunConfig
 from rmnas_nni.figures import architecture_layout, describe_architecture, draw_architecture
 
 EPS = 1e-6
 
 
 def _cfg(modalities=('text', 'audio', 'vision'), n_blocks=3, n_cells=3):
-    return {'data': {'modalities': list(modalities)},
-            'space': {'encoder': {'n_blocks': n_blocks, 'mixers': ['attention', 'pool']},
-                      'lst': {'enabled': True},
-                      'fusion': {'n_cells': n_cells, 'n_steps': 2, 'ops': ['sum', 'concat_fc']}}}
+    return RunConfig.build({'data': {'modalities': list(modalities)},
+                            'space': {'encoder': {'n_blocks': n_blocks, 'mixers': ['attention', 'pool']},
+                                      'lst': {'enabled': True},
+                                      'fusion': {'n_cells': n_cells, 'n_steps': 2, 'ops': ['sum', 'concat_fc']}}})
 
 
 def _busy_architecture():

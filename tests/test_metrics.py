@@ -174,7 +174,7 @@ def test_metrics_key_names_the_set():
     assert select_metric_of(load_config(None), data) == ('mosi', 'mae')
     assert select_metric_of(load_config(None, {'metrics': 'regression_2'}), data) == ('regression_2', 'mae')
     cfg = load_config(None)
-    cfg['metrics'] = 'classification'
+    cfg.metrics = 'classification'
     with pytest.raises(ConfigError, match="key 'metrics'"):
         select_metric_of(cfg, data)
     with pytest.raises(ConfigError, match="key 'metrics'"):          # refused before anything runs

@@ -252,8 +252,10 @@ def test_dialogue_protocol_on_sentence_level_data_drops_whole_modalities():
 
 def test_dialogue_rate_above_limit_is_refused(tmp_path):
     from rmnas_nni.data import prepare_data
-    cfg = {'format': 'synthetic', 'level': 'dialogue', 'task': 'regression', 'seed': 0, 'options': {},
-           'modalities': ['text', 'audio', 'vision'], 'missing': {'rate': 0.8, 'protocol': 'auto', 'seeds': {}}}
+    from rmnas_nni.config import DataConfig
+    cfg = DataConfig.build({'format': 'synthetic', 'level': 'dialogue', 'task': 'regression', 'seed': 0,
+                            'options': {}, 'modalities': ['text', 'audio', 'vision'],
+                            'missing': {'rate': 0.8, 'protocol': 'auto', 'seeds': {}}})
     with pytest.raises(ConfigError, match='data.missing.rate: the dialogue-level protocol takes rates up to 0.7'):
         prepare_data(cfg)
 
@@ -262,7 +264,7 @@ def test_training_masks_redrawn_each_epoch_valid_and_test_fixed():
     from rmnas_nni.data import make_loader, prepare_data
     from rmnas_nni.config import load_run_config
     cfg = load_run_config(None, {'data': {'level': 'dialogue', 'missing': {'rate': 0.5, 'redraw_train': True}}})
-    data, masks = prepare_data(cfg['data'])
+    data, masks = prepare_data(cfg.data)
     redraw = data.extra['train_redraw']
     loader = make_loader(data.splits['train'], data.level, 8, shuffle=True, seed=0, redraw=redraw)
     split = loader.dataset.split
@@ -284,7 +286,7 @@ def test_training_masks_redrawn_each_epoch_valid_and_test_fixed():
     # the split the loader masks is its own: the data's train split keeps the load-time masks
     for m in data.modalities:
         assert np.array_equal(kept(data.splits['train'].features[m]), masks['train'][m])
-    fixed, _ = prepare_data(cfg['data'])
+    fixed, _ = prepare_data(cfg.data)
     for name in ('valid', 'test'):
         for m in data.modalities:
             assert np.array_equal(fixed.splits[name].features[m], data.splits[name].features[m])

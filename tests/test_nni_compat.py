@@ -70,7 +70,7 @@ def test_supernet_choices_logits_and_checkpoint_keys(strategy_file):
     choices = {m.label for m in supernet.modules() if nni_compat.is_choice_module(m)}
     assert layer_labels and choices == layer_labels, 'DARTS layer choices no longer carry _arch_alpha, names, label'
     assert any(nni_compat.is_arch_logit(k) for k in supernet.state_dict())
-    training = RMNASTrainingModule(data.task, 'mosi', 'mae', cfg['weights_optimizer'])
+    training = RMNASTrainingModule(data.task, 'mosi', 'mae', cfg.weights_optimizer)
     training.set_model(supernet)
     oneshot = build_strategy(cfg, 0).configure_oneshot_module(training)
     keys = list(oneshot.state_dict())

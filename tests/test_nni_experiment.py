@@ -185,8 +185,8 @@ def test_tiny_experiment_through_nnictl(tmp_path, nni_env):
                      'figures/choice_weights.png', 'trial.stdout'):
             assert (trial_dir / name).is_file(), name
         cfg = load_run(trial_dir)
-        assert cfg['space']['encoder']['d_model'] == shown['parameters']['d_model']
-        assert cfg['space']['lst']['maxdis'] == shown['parameters']['maxdis']
+        assert cfg.space.encoder.d_model == shown['parameters']['d_model']
+        assert cfg.space.lst.maxdis == shown['parameters']['maxdis']
         data, _ = prepare_data(cfg)
         arch = load_architecture(trial_dir / 'arch.json', build_space(cfg, data))
         model = build_fixed_model(cfg, data, arch)
@@ -239,11 +239,11 @@ def test_flagship_experiment_runs_on_the_cpu_with_the_shipped_mosi_table(tmp_pat
     assert 0 <= result['test_acc2'] <= 100 and result['test_mae'] > 0
     trial_dir = Path(t['logPath'])
     cfg = load_run(trial_dir)
-    assert Path(cfg['data']['path']).resolve() == table
-    assert (cfg['data']['format'], cfg['data']['level']) == ('table', 'dialogue')
-    assert cfg['data']['options']['valid_from'] == 'test'
+    assert Path(cfg.data.path).resolve() == table
+    assert (cfg.data.format, cfg.data.level) == ('table', 'dialogue')
+    assert cfg.data.options['valid_from'] == 'test'
     shown = json.loads(t['hyperParameters'][0])['parameters']
-    assert cfg['space']['encoder']['d_model'] == shown['d_model']
+    assert cfg.space.encoder.d_model == shown['d_model']
     for name in ('arch.json', 'model.pt', 'metrics.json', 'nni_result.json'):
         assert (trial_dir / name).is_file(), name
 

@@ -18,23 +18,23 @@ def test_named_and_dotted_parameters_reach_their_config_keys():
     cfg = trial_config(None, {'missing_rate': 0.4, 'seed': 7, 'd_model': 16.0, 'maxdis': 3, 'arch_lr': 2.5,
                               'weights_lr': 1e-3, 'retrain_lr': 2e-3, 'batch_size': 16, 'search.epochs': 2,
                               'space.fusion.width': 24, 'strategy.options.warmup_epochs': 1})
-    assert cfg['data']['missing']['rate'] == 0.4 and cfg['seed'] == 7
-    assert cfg['space']['encoder']['d_model'] == 16 and isinstance(cfg['space']['encoder']['d_model'], int)
-    assert cfg['space']['lst']['maxdis'] == 3 and cfg['space']['fusion']['width'] == 24
-    assert cfg['strategy_config']['architecture_optimizer']['lr'] == 2.5
-    assert cfg['strategy_config']['architecture_optimizer']['type'] == 'SGD'      # untouched keys stay
-    assert cfg['strategy_config']['weights_optimizer']['lr'] == 1e-3
-    assert cfg['strategy_config']['options']['warmup_epochs'] == 1
-    assert cfg['retrain']['lr'] == 2e-3
-    assert cfg['search']['batch_size'] == cfg['retrain']['batch_size'] == 16
-    assert cfg['search']['epochs'] == 2
+    assert cfg.data.missing.rate == 0.4 and cfg.seed == 7
+    assert cfg.space.encoder.d_model == 16 and isinstance(cfg.space.encoder.d_model, int)
+    assert cfg.space.lst.maxdis == 3 and cfg.space.fusion.width == 24
+    assert cfg.strategy_config.architecture_optimizer.lr == 2.5
+    assert cfg.strategy_config.architecture_optimizer.type == 'SGD'      # untouched keys stay
+    assert cfg.strategy_config.weights_optimizer.lr == 1e-3
+    assert cfg.strategy_config.options.warmup_epochs == 1
+    assert cfg.retrain.lr == 2e-3
+    assert cfg.search.batch_size == cfg.retrain.batch_size == 16
+    assert cfg.search.epochs == 2
 
 
 def test_parameters_override_the_config_file_and_sets():
     path = ROOT / 'examples' / 'nni_trial_tiny.yml'
     cfg = trial_config(path, {'search_epochs': 1}, {'search': {'epochs': 9}, 'retrain': {'epochs': 2}})
-    assert cfg['search']['epochs'] == 1 and cfg['retrain']['epochs'] == 2
-    assert cfg['data']['missing']['rate'] == yaml.safe_load(path.read_text())['data']['missing']['rate']
+    assert cfg.search.epochs == 1 and cfg.retrain.epochs == 2
+    assert cfg.data.missing.rate == yaml.safe_load(path.read_text())['data']['missing']['rate']
 
 
 @pytest.mark.parametrize('params, message', [

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rmnas_nni.config import DataConfig
 from rmnas_nni.data import load_data, prepare_data
 from rmnas_nni.data.readers import check_options
 from rmnas_nni.errors import ConfigError, DataError
@@ -17,8 +18,9 @@ DIMS = {'text': 6, 'audio': 5, 'vision': 4}
 def data_cfg(fmt, path, level='sentence', task='regression', modalities=MODS, rate=0.0, **options):
     """A data section; ``normalize: none`` unless given, so values read back exactly as written."""
     options = {'normalize': 'none', **options}
-    return {'format': fmt, 'path': str(path), 'level': level, 'task': task, 'modalities': list(modalities),
-            'seed': 0, 'options': options, 'missing': {'rate': rate, 'protocol': 'auto', 'seeds': {}}}
+    return DataConfig.build({'format': fmt, 'path': str(path), 'level': level, 'task': task,
+                             'modalities': list(modalities), 'seed': 0, 'options': options,
+                             'missing': {'rate': rate, 'protocol': 'auto', 'seeds': {}}})
 
 
 def expect(cfg, *fragments, error=DataError):
@@ -430,7 +432,7 @@ def test_run_config_checks_options_and_data_path(tmp_path):
     cfg_file = tmp_path / 'run.yml'
     cfg_file.write_text('data:\n  format: mmsa\n  path: data/m.pkl\n  options: {normalize: zscore}\n')
     cfg = load_run_config(cfg_file)
-    assert cfg['data']['path'] == str(path.resolve()) and cfg['data']['options']['label_scale'] == 'auto'
+    assert cfg.data.path == str(path.resolve()) and cfg.data.options['label_scale'] == 'auto'
     cfg_file.write_text('data:\n  format: mmsa\n  path: data/m.pkl\n  options: {normalise: zscore}\n')
     with pytest.raises(ConfigError, match=r"run\.yml: key 'data\.options\.normalise'"):
         load_run_config(cfg_file)
@@ -683,7 +685,7 @@ def test_zscore_by_default_and_a_warning_for_raw_scales_without_it(tmp_path):
         part['audio'] = part['audio'] * 300.0                  # raw audio up to about a thousand
     path = write_pickle(tmp_path / 'raw.pkl', obj)
     cfg = data_cfg('mmsa', path)
-    del cfg['options']['normalize']                           # the default
+    del cfg.options['normalize']                              # the default
     data = load_data(cfg)
     tr = data.splits['train']
     for m in MODS:

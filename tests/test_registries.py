@@ -39,7 +39,7 @@ def test_a_toy_token_mixer(registered):
 
     registered(MIXERS, 'shift', Shift)
     cfg = load_run_config(None, {'space': {'encoder': {'mixers': ['attention', 'shift']}}})
-    assert cfg['space']['encoder']['mixers'] == ['attention', 'shift']
+    assert cfg.space.encoder.mixers == ['attention', 'shift']
     from rmnas_nni.pipeline import build_space, prepare_data
     data, _ = prepare_data(cfg)
     assert any(isinstance(m, Shift) for m in build_space(cfg, data).modules())
@@ -80,8 +80,8 @@ def test_a_toy_data_format(registered, tmp_path):
         path.write_text('3')
         cfg = load_run_config(None, {'data': {'format': 'toy', 'path': str(path), 'level': 'dialogue',
                                               'options': {'scale': 2}}})
-        assert cfg['data']['options']['scale'] == 2 and cfg['data']['options']['normalize'] == 'zscore'
-        data = load_data(cfg['data'])
+        assert cfg.data.options['scale'] == 2 and cfg.data.options['normalize'] == 'zscore'
+        data = load_data(cfg.data)
         assert data.name == 'toy x2' and data.level == 'dialogue'
         with pytest.raises(ConfigError, match=r"data\.options\.zoom': unknown option for format 'toy'"):
             load_run_config(None, {'data': {'format': 'toy', 'path': str(path), 'options': {'zoom': 2}}})
@@ -99,7 +99,7 @@ def test_a_toy_strategy(registered, tmp_path):
     strategy_file = tmp_path / 'slow.yml'
     strategy_file.write_text(yaml.safe_dump({'strategy': 'slow_darts'}))
     cfg = load_run_config(None, {'strategy': str(strategy_file)})
-    assert isinstance(build_strategy(cfg['strategy_config'], 0), SlowArchDarts)
+    assert isinstance(build_strategy(cfg.strategy_config, 0), SlowArchDarts)
     strategy_file.write_text(yaml.safe_dump({'strategy': 'enas'}))
     with pytest.raises(ConfigError, match=r"key 'strategy': must be one of darts, gumbel_darts, slow_darts"):
         load_run_config(None, {'strategy': str(strategy_file)})

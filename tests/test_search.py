@@ -27,7 +27,7 @@ def oneshot_for(strategy_file, data):
     space = RMNASSpace(data.dims, data.max_lengths, level=data.level, d_model=16, n_blocks=1, n_heads=2,
                        ffn_ratio=2, fusion_width=8, n_cells=1, attention_chunks=2)
     supernet = strategy.mutate_model(space)
-    training = RMNASTrainingModule(data.task, 'mosi', 'mae', cfg['weights_optimizer'])
+    training = RMNASTrainingModule(data.task, 'mosi', 'mae', cfg.weights_optimizer)
     training.set_model(supernet)
     return cfg, strategy.configure_oneshot_module(training), supernet
 
@@ -38,7 +38,7 @@ def test_architecture_step_is_sgd_at_configured_lr(strategy_file):
     cfg, oneshot, supernet = oneshot_for(strategy_file, data)
     opt = oneshot.configure_architecture_optimizers()
     assert isinstance(opt, torch.optim.SGD)
-    assert opt.param_groups[0]['lr'] == cfg['architecture_optimizer']['lr'] == 5.0
+    assert opt.param_groups[0]['lr'] == cfg.architecture_optimizer.lr == 5.0
     alphas = oneshot.arch_parameters()
     assert len(alphas) == len(RMNASSpace(data.dims, data.max_lengths, d_model=16, n_blocks=1, n_heads=2,
                                          ffn_ratio=2, fusion_width=8, n_cells=1, attention_chunks=2).simplify())
@@ -64,9 +64,9 @@ def test_architecture_step_is_sgd_at_configured_lr(strategy_file):
 
 def test_search_moves_weights_and_exports_nni_format(tmp_path):
     cfg = load_config(None, {'search': {'epochs': 2, 'batch_size': 16}})
-    cfg['space']['encoder'].update(SMALL['encoder'])
-    cfg['space']['fusion'].update(SMALL['fusion'])
-    cfg['strategy_config']['options']['log_prob_every_n_step'] = 2
+    cfg.space.encoder.update(SMALL['encoder'])
+    cfg.space.fusion.update(SMALL['fusion'])
+    cfg.strategy_config.options.log_prob_every_n_step = 2
     data = small_data()
     result = search(cfg, data, tmp_path, printer=lambda s: None)
     arch = json.loads((tmp_path / 'arch.json').read_text())
@@ -168,8 +168,8 @@ def test_gated_fusion_search_runs_end_to_end(tmp_path, derive):
     cfg = load_config(None, {'search': {'epochs': 2, 'batch_size': 16, 'derive': derive},
                              'retrain': {'epochs': 1, 'batch_size': 16},
                              'space': {'fusion': {'input_selection': 'gates'}}})
-    cfg['space']['encoder'].update(SMALL['encoder'])
-    cfg['space']['fusion'].update(SMALL['fusion'])
+    cfg.space.encoder.update(SMALL['encoder'])
+    cfg.space.fusion.update(SMALL['fusion'])
     data = small_data()
     summary = run(cfg, tmp_path / 'run', data=(data, {}), quiet=True)
     arch = json.loads((tmp_path / 'run' / 'arch.json').read_text())
@@ -180,7 +180,7 @@ def test_gated_fusion_search_runs_end_to_end(tmp_path, derive):
     argmax = {label: ([int(max(d, key=d.get))] if isinstance(arch[label], list) and
                       all(isinstance(v, int) for v in arch[label]) else max(d, key=d.get))
               for label, d in probs.items()}
-    assert arch == derive_architecture(argmax, probs, derive, 0.2, exclude_zero=cfg['search']['exclude_zero'])
+    assert arch == derive_architecture(argmax, probs, derive, 0.2, exclude_zero=cfg.search.exclude_zero)
     if derive == 'threshold':
         kept = [v for v in arch.values() if isinstance(v, list) and isinstance(v[0], str)]
         assert kept and all(all(probs[l][n] >= 0.2 for n in v) for l, v in arch.items()

@@ -72,11 +72,10 @@ def test_sweep_runs_every_cell_with_progress(swept):
                 cell = out / 'cells' / variant / f'r{rate}-s{seed}'
                 assert (cell / 'metrics.json').is_file() and (cell / 'arch.json').is_file()
                 check_png(cell / 'architecture.png')
-    import yaml
-    cfg = yaml.safe_load((out / 'cells' / 'no_lst' / 'r0.5-s1' / 'config.yaml').read_text())
-    assert cfg['seed'] == 1 and cfg['data']['missing']['rate'] == 0.5 and cfg['space']['lst']['enabled'] is False
-    cfg = yaml.safe_load((out / 'cells' / 'full' / 'r0-s0' / 'config.yaml').read_text())
-    assert cfg['space']['lst']['enabled'] is True
+    from rmnas_nni.rundir import load_run
+    cfg = load_run(out / 'cells' / 'no_lst' / 'r0.5-s1')
+    assert cfg.seed == 1 and cfg.data.missing.rate == 0.5 and cfg.space.lst.enabled is False
+    assert load_run(out / 'cells' / 'full' / 'r0-s0').space.lst.enabled is True
 
 
 def test_sweep_table(swept):
@@ -148,7 +147,7 @@ def test_interrupted_cell_is_the_only_one_run_again(swept, tmp_path):
 def test_sweep_with_another_config_is_refused(swept):
     tmp, out, _ = swept
     base, spec = load_sweep(out)
-    base['retrain']['epochs'] = 2
+    base.retrain.epochs = 2
     with pytest.raises(RunDirError, match="retrain.epochs"):
         run_sweep(base, spec, out, quiet=True, printer=lambda s: None)
 
@@ -193,10 +192,11 @@ def test_aggregate_by_hand():
 
 
 def _cfg():
-    return {'data': {'modalities': ['text', 'audio']},
-            'space': {'encoder': {'n_blocks': 2, 'mixers': ['attention', 'pool', 'identity']},
-                      'lst': {'enabled': True},
-                      'fusion': {'n_cells': 2, 'n_steps': 1, 'ops': ['sum', 'concat_fc']}}}
+    from rmnas_nni.config import RunConfig
+    return RunConfig.build({'data': {'modalities': ['text', 'audio']},
+                            'space': {'encoder': {'n_blocks': 2, 'mixers': ['attention', 'pool', 'identity']},
+                                      'lst': {'enabled': True},
+                                      'fusion': {'n_cells': 2, 'n_steps': 1, 'ops': ['sum', 'concat_fc']}}})
 
 
 def test_architecture_description_drops_light_choices(tmp_path):
@@ -225,7 +225,7 @@ def test_architecture_description_drops_light_choices(tmp_path):
     check_png(draw_architecture(desc, tmp_path / 'a.png', title='test'))
     # fixed choices (no mixer search) read as fixed
     cfg = _cfg()
-    cfg['space']['encoder']['mixers'] = ['attention']
+    cfg.space.encoder.mixers = ['attention']
     no_mixers = {k: v for k, v in arch.items() if not k.endswith('/mixer')}
     assert 'attention (fixed)' in architecture_text(describe_architecture(no_mixers, probs, cfg))
 
@@ -270,7 +270,7 @@ def test_a_diverging_cell_is_reported_and_left_out(tmp_path, monkeypatch):
     def fake_run(cfg, run_dir, *, resume=False, overwrite=False, quiet=False, data=None, on_epoch=None):
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run_dir / 'config.yaml', dump_yaml(cfg))
-        rate, seed = cfg['data']['missing']['rate'], cfg['seed']
+        rate, seed = cfg.data.missing.rate, cfg.seed
         if rate == 0.5 and seed == 1:
             raise NonFiniteLossError('retrain: non-finite loss (nan) at epoch 1, step 1')
         test = {'mae': 1.0 + rate + 0.1 * seed, 'corr': 0.5 - rate}

@@ -18,7 +18,7 @@ def fake_cells(monkeypatch):
     def fake_run(cfg, run_dir, *, resume=False, overwrite=False, quiet=False, data=None, on_epoch=None):
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run_dir / 'config.yaml', dump_yaml(cfg))
-        rate, seed = cfg['data']['missing']['rate'], cfg['seed']
+        rate, seed = cfg.data.missing.rate, cfg.seed
         test = {'mae': 1.0 + rate + 0.1 * seed, 'corr': 0.5 - rate}
         atomic_write_json(run_dir / 'metrics.json', {'test': test})
         return {'test': test}

@@ -55,7 +55,7 @@ from typing import Any, Dict, Mapping, Optional
 
 import numpy as np
 
-from ..config import Field, at_least, check_data_options, one_of
+from ..config import DataConfig, Field, at_least, check_data_options, one_of
 from ..errors import ConfigError, DataError
 from ..registry import FORMATS
 from .dataset import SPLITS, MultimodalData, Split
@@ -90,20 +90,20 @@ def register_format(name: str, read_file, level: str, options: Dict[str, Field])
 check_options = check_data_options     # data.options checked against the format's registered options
 
 
-def read(fmt: str, data_cfg: Mapping[str, Any]) -> MultimodalData:
+def read(fmt: str, data_cfg: DataConfig) -> MultimodalData:
     """Read the data a run config's ``data`` section names (its ``modalities`` only)."""
-    options = check_options(fmt, data_cfg.get('options'), 'config')
-    if not data_cfg.get('path'):
+    options = check_options(fmt, data_cfg.options, 'config')
+    if not data_cfg.path:
         raise ConfigError(f"key 'data.path': required for format {fmt!r}")
-    path = Path(data_cfg['path'])
+    path = Path(data_cfg.path)
     if not path.exists():
         raise DataError(f'{path}: file not found')
     file_level = FORMATS.info(fmt, 'level')
-    level, task = data_cfg.get('level', file_level), data_cfg.get('task', 'regression')
+    level, task = data_cfg.level, data_cfg.task
     if level == 'dialogue' and file_level == 'sentence':
         raise ConfigError(f"key 'data.level': format {fmt!r} holds sentence-level data (one sample per "
                           f"utterance); set data.level: sentence")
-    modalities = list(data_cfg.get('modalities') or ['text', 'audio', 'vision'])
+    modalities = list(data_cfg.modalities)
     data = FORMATS[fmt](path, modalities, task, options)
     if level == 'sentence' and data.level == 'dialogue':
         data = utterances_as_sentences(data)
