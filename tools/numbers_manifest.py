@@ -19,7 +19,7 @@ import math
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from check_numbers import Entry, Result, md_tables, numbers, text_table
+from check_numbers import Bound, Entry, Result, md_tables, numbers, text_table
 
 METRICS = {'acc2': 'Acc-2', 'waf': 'WAF', 'mae': 'MAE', 'corr': 'Corr', 'acc': 'Acc'}
 # the sentence-level metric set (rmnas_nni.metrics.DISPLAY_NAMES), as sweep.md prints it
@@ -145,6 +145,10 @@ RESULTS = [
            '--baseline late_fusion={out}/peers/late_fusion.csv --quiet --out {out}',
            '99 runs and the two peers, about 75 minutes on one core; reads data/pom', long=True,
            committed='docs/results/pom_sentence_sweep'),
+    Result('sweep_jobs_held', 'python bench/sweep_jobs.py --jobs-list 1 2 --rates 0 0.3 0.5 0.7 --seeds 0 '
+           '--json {out}/sweep_jobs_one_core_held.json',
+           'as sweep_jobs, run while another job held one of the two cores (2026-11-28); the figures '
+           'depend on that load', long=True, committed='bench/results'),
     Result('param_count', 'python bench/param_count.py --json {out}/param_count.json',
            'about 20 s', committed='bench/results'),
     Result('bench', 'OUT={out} bench/all',
@@ -618,6 +622,120 @@ def src_fusion_gates_default(ctx):
                                      'test MAE': s.mean_std('full', 'mae', 'mean', rate=0.5)}}
 
 
+# ----------------------------------------------------------------------------- the prose of docs/benchmarks.md
+
+SETTING = 'a setting of the benchmark, not a result'
+NPLUS1 = 'the 1 of N+1 (a shape)'
+ITEM = 'an item number'
+
+
+def _bench(ctx, name):
+    return json.loads((ctx.path('bench') / f'{name}.json').read_text())
+
+
+def src_bench_lst_method(ctx):
+    d = _bench(ctx, 'lst_cost')
+    a, rows = d['args'], {r['n']: r for r in d['rows']}
+    worst = max(abs(rows[n]['estimate_vs_full'] - 1) for n in (64, 256)) * 100
+    return ["Algorithm 1: the paper's name", a['batch'], a['heads'], a['in_dim'], a['full_max'], a['sizes'][-1],
+            a['pairs'], Bound(worst), 64, 256, rows[16]['estimate_vs_full'], 16, rows[16]['estimate_pairs']]
+
+
+def src_bench_lst_share(ctx):
+    d = _bench(ctx, 'lst_cost')
+    rows = {r['n']: r for r in d['rows']}
+    m = rows['mosi']
+    slower = min(rows[n]['previous_lst_forward_s'] / rows[n]['lst_forward_s'] for n in (256, 512))
+    return [m['supernet_params'] / 1e6, m['batch'], *(['MOSI input size (bench/_common.py)'] * 6),
+            m['lst_forward_s'] * 1e3, m['supernet_forward_s'], m['lst_share'] * 100, d['goals'][2]['goal'],
+            NPLUS1, NPLUS1, slower, 256, rows[512]['previous_lst_forward_peak_over_output'],
+            rows[512]['lst_forward_peak_over_output']]
+
+
+def src_bench_nni_method(ctx):
+    rows = [r for r in _bench(ctx, 'nni_overhead')['rows'] if isinstance(r.get('rep'), int)]
+    return ['batch size of examples/quickstart.yml', rows[0]['steps'], max(r['max_arch_diff'] for r in rows), len(rows)]
+
+
+def src_bench_nni_notes(ctx):
+    d = _bench(ctx, 'nni_overhead')
+    goal = d['goals'][0]['goal']
+    reps = [r['ratio'] for r in d['rows'] if isinstance(r.get('rep'), int)]
+    med = next(r for r in d['rows'] if r.get('rep') == 'median')
+    svr = next(r for r in _bench(ctx, 'search_vs_retrain')['rows'] if r['measure'] == 'time')
+    return [goal, min(reps), max(reps), goal, med['ratio_stock_log'], med['ratio'], ITEM,
+            svr['ratio_search_step_nni_arch_step'], svr['ratio_search_step'],
+            med['nni_epoch_s'] - med['hand_epoch_s'], goal]
+
+
+def src_bench_svr_notes(ctx):
+    return [_bench(ctx, 'search_vs_retrain')['goals'][0]['goal'], NPLUS1, NPLUS1, ITEM]
+
+
+def src_bench_roofline(ctx):
+    d = _bench(ctx, 'roofline')
+    r, prof = d['rows'][0], d['rows'][1]['profile']
+    shape = [float(x) for x in r['ffn_gemm_shape'].replace('@', 'x').split('x')]
+    share = [prof[k]['share'] * 100 for k in ('matrix products', 'element-wise / reductions', 'dropout', 'softmax',
+                                              'copies / layout', 'layer norm')]
+    return [SETTING, d['machine']['torch_threads'], r['step_flops'] / 1e9, r['step_s'], r['achieved_flops_per_s'] / 1e9,
+            r['matmul_size'], r['matmul_size'], r['matmul_flops_per_s'] / 1e9, *shape, r['ffn_gemm_flops_per_s'] / 1e9,
+            r['ratio'], *r['ratio_per_rep'], d['goals'][0]['goal'], *share, 'the limit (a ratio of 1)',
+            r['matmul_size']]
+
+
+def _scaling(ctx):
+    return _bench(ctx, 'scaling')['rows']
+
+
+def src_bench_scaling_setup(ctx):
+    d = _bench(ctx, 'scaling')
+    steps = [r for r in d['rows'] if 'step_s' in r and r['model'] == 'fixed' and r['batch'] == 8]
+    n = {r['scale']: r['n_vision'] for r in steps}
+    return [SETTING, SETTING, d['args']['d_model'], d['args']['blocks'], max(n), n[0.25], n[0.5], n[1.0],
+            '2N: a length', '4N: a length']
+
+
+def src_bench_scaling_notes(ctx):
+    import math
+    rows = _scaling(ctx)
+    batch = {r['model']: r for r in rows if 'exponent_time_batch' in r}
+    step = {(r['model'], r['batch'], r['scale']): r['step_s'] for r in rows if 'step_s' in r}
+    slope = {(m, b): math.log2(step[(m, b, 1.0)] / step[(m, b, 0.5)]) for m, b, s in step if s == 1.0}
+    noisy = ('supernet', 32)
+    rest = [v for k, v in slope.items() if k != noisy]
+    saved = {r['model']: r for r in rows if r.get('analysis') == 'saved_for_backward'}
+    mod = {m: {x['module']: x for x in saved[m]['by_module']} for m in saved}
+    peak = next(r for r in rows if r.get('analysis') == 'lst_forward_peak' and not r['grad'])
+    f, s = saved['fixed'], saved['supernet']
+    return [batch['fixed']['exponent_time_batch'], batch['supernet']['exponent_time_batch'],
+            batch['fixed']['exponent_live_tensor_memory_batch'], '2N: a length', '4N: a length',
+            min(rest), max(rest), slope[noisy], noisy[1], f['n'], f['batch'],
+            f['total_mb'], f['square_mb'] / f['total_mb'] * 100, NPLUS1, NPLUS1,
+            mod['fixed']['Attention']['saved_mb'], mod['fixed']['FFN']['saved_mb'], mod['fixed']['LST']['saved_mb'],
+            s['total_mb'], s['square_mb'] / s['total_mb'] * 100, mod['supernet']['Attention']['saved_mb'],
+            mod['supernet']['RandomMixer']['saved_mb'], mod['supernet']['FFN']['saved_mb'],
+            mod['supernet']['PoolMixer']['saved_mb'], mod['supernet']['LST']['saved_mb'],
+            peak['peak_over_output'], peak['previous_peak_over_output'], ITEM,
+            mod['fixed']['LST']['share'] * 100, mod['supernet']['LST']['share'] * 100, s['total_mb'] / f['total_mb']]
+
+
+def src_bench_threads(ctx):
+    d = _bench(ctx, 'threads')
+    one, two, passive = d['rows']
+    return [two['threads'], two['ratio_to_1_thread'], one['threads'], d['machine']['nproc'],
+            passive['ratio_to_1_thread'], 'the recommended setting']
+
+
+def src_bench_sweep_jobs_notes(ctx):
+    d = json.loads((ctx.path('sweep_jobs') / 'sweep_jobs.json').read_text())
+    h = json.loads((ctx.path('sweep_jobs_held') / 'sweep_jobs_one_core_held.json').read_text())
+    rows, held = {r['jobs']: r for r in d['rows']}, {r['jobs']: r for r in h['rows']}
+    return [d['cores'], rows[1]['load_before'], rows[2]['speedup'], Bound(rows[2]['speedup']),
+            held[2]['speedup'], held[1]['seconds'], held[2]['seconds']]
+
+
+
 # ----------------------------------------------------------------------------- entries
 
 SEARCH_COLS = ('exported epoch', 'entropy at export', 'chosen weight')
@@ -677,8 +795,29 @@ ENTRIES = [
           src_bench_search_vs_retrain, tolerance=0.3, keys=('',), complete=True),
     Entry('benchmarks-scaling', 'docs/benchmarks.md', 'benchmarks-scaling', ('bench',), src_bench_scaling,
           tolerance=0.3, keys=('model', 'batch'), complete=True),
+    Entry('benchmarks-lst-method', 'docs/benchmarks.md', 'benchmarks-lst-method', ('bench',), src_bench_lst_method,
+          tolerance=0.3, parse='prose'),
+    Entry('benchmarks-lst-share', 'docs/benchmarks.md', 'benchmarks-lst-share', ('bench',), src_bench_lst_share,
+          tolerance=0.3, parse='prose'),
+    Entry('benchmarks-nni-method', 'docs/benchmarks.md', 'benchmarks-nni-method', ('bench',), src_bench_nni_method,
+          parse='prose'),
+    Entry('benchmarks-nni-notes', 'docs/benchmarks.md', 'benchmarks-nni-notes', ('bench',), src_bench_nni_notes,
+          tolerance=0.3, parse='prose'),
+    Entry('benchmarks-svr-notes', 'docs/benchmarks.md', 'benchmarks-svr-notes', ('bench',), src_bench_svr_notes,
+          parse='prose'),
+    Entry('benchmarks-roofline', 'docs/benchmarks.md', 'benchmarks-roofline', ('bench',), src_bench_roofline,
+          tolerance=0.3, parse='prose', note='the FLOP count and the matrix shapes do not vary; the rest are timings'),
+    Entry('benchmarks-scaling-setup', 'docs/benchmarks.md', 'benchmarks-scaling-setup', ('bench',),
+          src_bench_scaling_setup, parse='prose'),
+    Entry('benchmarks-scaling-notes', 'docs/benchmarks.md', 'benchmarks-scaling-notes', ('bench',),
+          src_bench_scaling_notes, tolerance=0.3, parse='prose'),
+    Entry('benchmarks-threads', 'docs/benchmarks.md', 'benchmarks-threads', ('bench',), src_bench_threads,
+          tolerance=0.3, parse='prose'),
     Entry('benchmarks-sweep-jobs', 'docs/benchmarks.md', 'benchmarks-sweep-jobs', ('sweep_jobs',),
           src_bench_sweep_jobs, tolerance=0.3, keys=('jobs',), complete=True),
+    Entry('benchmarks-sweep-jobs-notes', 'docs/benchmarks.md', 'benchmarks-sweep-jobs-notes',
+          ('sweep_jobs', 'sweep_jobs_held'), src_bench_sweep_jobs_notes, tolerance=0.3, parse='prose',
+          note='the earlier run (one core held by another job) cannot be regenerated on demand: it needs that load'),
     Entry('benchmarks-mosi', 'docs/benchmarks.md', 'benchmarks-mosi', ('mosi_sweep',), src_bench6_main,
           keys=('model',), note='peer rows: docs/peers.md, measured by the peers\' own code'),
     Entry('benchmarks-mosi-waf', 'docs/benchmarks.md', 'benchmarks-mosi-waf', ('mosi_sweep',), src_bench6_waf,
