@@ -135,6 +135,10 @@ RESULTS = [
            'python bench/merge_sweeps.py --out {out} defaults={out}/best_nozero:full warmup5={out}/warmup5:full '
            '--paired waf',
            '2 x 24 runs, about 40 minutes on one core; reads data/cmu-mosi-utterances', long=True),
+    Result('mosi_redraw_train',
+           f'{MOSI} --rates 0.3 0.5 0.7 --variants full --set data.missing.redraw_train=true --out {{out}}',
+           '9 runs, about 10 minutes on one core (6 with --jobs 2); reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_redraw_train'),
     Result('sweep_jobs', 'python bench/sweep_jobs.py --jobs-list 1 2 --rates 0 0.3 0.5 0.7 --seeds 0 '
            '--json {out}/sweep_jobs.json',
            '2 x 4 MOSI cells, about 5 minutes (timings: compared within 30 %)', long=True, committed='bench/results'),
@@ -149,6 +153,8 @@ RESULTS = [
            '--json {out}/sweep_jobs_one_core_held.json',
            'as sweep_jobs, run while another job held one of the two cores (2026-11-28); the figures '
            'depend on that load', long=True, committed='bench/results'),
+    Result('text_leak', 'python bench/text_leak.py --json {out}/text_leak.json',
+           'two runs of a micro network, about 45 s on one core', committed='bench/results'),
     Result('param_count', 'python bench/param_count.py --json {out}/param_count.json',
            'about 20 s', committed='bench/results'),
     Result('bench', 'OUT={out} bench/all',
@@ -622,6 +628,33 @@ def src_fusion_gates_default(ctx):
                                      'test MAE': s.mean_std('full', 'mae', 'mean', rate=0.5)}}
 
 
+
+def src_readme_text_leak(ctx):
+    """README, "Precomputed BERT features": the label in the [CLS] vector, r = 1.0."""
+    d = json.loads((ctx.path('text_leak') / 'text_leak.json').read_text())
+    return [d['rate'], d['test_mae_cls_kept'], d['test_mae_cls_dropped'], d['constant_predictor_test_mae']]
+
+
+def _redraw(ctx):
+    """Test WAF over r = 0.3 / 0.5 / 0.7 x 3 seeds: with re-drawn training masks, and the same cells without."""
+    out = []
+    for name, path, v in (('mosi_redraw_train', 'sweep.csv', 'full'), ('mosi_nas_baselines', 'table.csv', 'RMNAS')):
+        s = Sweep(ctx.path(name) / path)
+        cells = {x: [s.get(v, 'value', 'waf', rate=r, seed=x) for r in (0.3, 0.5, 0.7)] for x in s.seeds(v)}
+        per_seed = [sum(c) / len(c) for c in cells.values()]
+        out.append((sum(per_seed) / len(per_seed), min(per_seed), max(per_seed)))
+    return out
+
+
+def src_readme_redraw(ctx):
+    (w, wlo, whi), (n, nlo, nhi) = _redraw(ctx)
+    return [0.3, 0.5, 0.7, 3, w, n, wlo, whi, nlo, nhi]
+
+
+def src_benchmarks_redraw(ctx):
+    (w, _, _), (n, _, _) = _redraw(ctx)
+    return [0.3, 0.5, 0.7, 3, w, n]
+
 # ----------------------------------------------------------------------------- the prose of docs/benchmarks.md
 
 SETTING = 'a setting of the benchmark, not a result'
@@ -752,6 +785,9 @@ ENTRIES = [
           keys=('variant', 'rate')),
     Entry('readme-param-count', 'README.md', 'readme-param-count', ('param_count',), src_readme_param_count,
           parse='prose'),
+    Entry('readme-text-leak', 'README.md', 'readme-text-leak', ('text_leak',), src_readme_text_leak, parse='prose'),
+    Entry('readme-redraw', 'README.md', 'readme-redraw', ('mosi_redraw_train', 'mosi_nas_baselines'),
+          src_readme_redraw, parse='prose'),
     Entry('readme-mosi', 'README.md', 'readme-mosi', ('mosi_sweep', 'mosi_sweep_paper_space'), src_readme_mosi,
           parse='prose', note='peers: docs/peers.md; two wall times (6-9 minutes) are not compared'),
     Entry('results-mosi-dialogue-sweep', 'docs/results/mosi_dialogue_sweep/sweep.md', None, ('mosi_sweep',),
@@ -818,6 +854,10 @@ ENTRIES = [
     Entry('benchmarks-sweep-jobs-notes', 'docs/benchmarks.md', 'benchmarks-sweep-jobs-notes',
           ('sweep_jobs', 'sweep_jobs_held'), src_bench_sweep_jobs_notes, tolerance=0.3, parse='prose',
           note='the earlier run (one core held by another job) cannot be regenerated on demand: it needs that load'),
+    Entry('benchmarks-redraw', 'docs/benchmarks.md', 'benchmarks-redraw', ('mosi_redraw_train', 'mosi_nas_baselines'),
+          src_benchmarks_redraw, parse='prose'),
+    Entry('results-mosi-redraw-train', 'docs/results/mosi_redraw_train/sweep.md', None, ('mosi_redraw_train',),
+          src_results_sweep('mosi_redraw_train'), complete=True),
     Entry('benchmarks-mosi', 'docs/benchmarks.md', 'benchmarks-mosi', ('mosi_sweep',), src_bench6_main,
           keys=('model',), note='peer rows: docs/peers.md, measured by the peers\' own code'),
     Entry('benchmarks-mosi-waf', 'docs/benchmarks.md', 'benchmarks-mosi-waf', ('mosi_sweep',), src_bench6_waf,
