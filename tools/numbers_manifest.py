@@ -37,6 +37,11 @@ OLD_BASELINES = '--set search.random_k=3 --set search.min_epochs=0 --set search.
 RESULTS = [
     Result('quickstart', 'rmnas run --set threads=1 --quiet --out {out}',
            'about 70 s on one core'),
+    Result('mosi_diagnosis',
+           'rmnas run -c examples/mosi_dialogue.yml --set data.missing.rate=0.5 --set threads=1 '
+           '--set select_metric=waf --set search.min_epochs=0 --set retrain.min_epochs=0 '
+           '--set search.exclude_zero=false --quiet --out {out}',
+           'about 60 s on one core; reads data/cmu-mosi-utterances', committed='docs/results/mosi_diagnosis_r05'),
     Result('quickstart_threads2', 'rmnas run --set threads=2 --quiet --out {out}',
            'about 70 s with 2 free cores; 15 minutes when another job holds one of them', long=True),
     Result('sweep_example',
@@ -155,6 +160,9 @@ RESULTS = [
            'depend on that load', long=True, committed='bench/results'),
     Result('text_leak', 'python bench/text_leak.py --json {out}/text_leak.json',
            'two runs of a micro network, about 45 s on one core', committed='bench/results'),
+    Result('pom_data', 'python data/pom/build.py MFN/new_data/pom {out}/pom_mfn.pkl',
+           'needs a clone of github.com/pliang279/MFN and h5py (data/pom/build.py); seconds', long=True,
+           committed='data/pom'),
     Result('param_count', 'python bench/param_count.py --json {out}/param_count.json',
            'about 20 s', committed='bench/results'),
     Result('bench', 'OUT={out} bench/all',
@@ -655,6 +663,99 @@ def src_benchmarks_redraw(ctx):
     (w, _, _), (n, _, _) = _redraw(ctx)
     return [0.3, 0.5, 0.7, 3, w, n]
 
+
+def src_quality_diagnosis(ctx):
+    """docs/quality.md section 1: one run as landed, and the selection-rules tables."""
+    d = ctx.path('mosi_diagnosis')
+    with open(d / 'search' / 'metrics.csv', newline='') as fh:
+        waf = [float(r['val_waf']) for r in csv.DictReader(fh) if r.get('val_waf')]
+    steps = sorted(abs(b - a) for a, b in zip(waf, waf[1:]))
+    median = (steps[(len(steps) - 1) // 2] + steps[len(steps) // 2]) / 2
+    m = json.loads((d / 'metrics.json').read_text())
+    s = json.loads((d / 'search' / 'summary.json').read_text())
+    kept = [md_rows((ctx.path('selection_rules') / f'lr{lr}.md').read_text(),
+                    ('select on', 'patience', 'min epochs'))[('mae', 'none', '0')]['mean epoch kept'][0]
+            for lr in ('1e-3', '5e-4')]
+    split = 'the split of examples/mosi_dialogue.yml'
+    one_off = 'the landed sweep\'s cells: a one-off reading, not kept'
+    return [m['missing_rate'], SETTING, SETTING, SETTING, SETTING, split, split, max(steps), median,
+            *waf[:4], waf[-1], SETTING, kept[0], 'lr 1e-3', kept[1], 'lr 5e-4', SETTING, split,
+            'architecture steps per epoch', SETTING, SETTING, s['best_epoch'], s['epochs_run'],
+            s['choices']['entropy'], 'cells of the sweep', one_off, one_off, one_off, one_off, 'minutes: wall time']
+
+
+POM_ROWS = {'full (RMNAS)': 'full', 'no_lst': 'no_lst', 'hand_designed': 'hand_designed', 'ridge (peer)': 'ridge',
+            'late_fusion (peer)': 'late_fusion'}
+POM_COLS = {'MAE ↓': 'mae', 'Corr': 'corr', 'Acc-7': 'acc7', 'Acc-2 (non0)': 'acc2_non0', 'F1 (non0)': 'f1_non0'}
+
+
+def src_pom_auilc(ctx):
+    """docs/results/pom_sentence_sweep/README.md: the AUILC table, from sweep.csv."""
+    s = Sweep(ctx.path('pom_sentence_sweep') / 'sweep.csv')
+    return {(label,): {c: s.mean_std(v, m, 'AUILC') for c, m in POM_COLS.items()} for label, v in POM_ROWS.items()}
+
+
+def src_pom_notes(ctx):
+    """The same README: the constant predictor and "What it shows"."""
+    d = ctx.path('pom_sentence_sweep')
+    s = Sweep(d / 'sweep.csv')
+    c = json.loads((d / 'peers' / 'constant.json').read_text())
+    a = {v: {m: s.get(v, 'AUILC', m) for m in POM_COLS.values()} for v in POM_ROWS.values()}
+    acc = [x['acc2_non0'] for x in a.values()]
+    rate = 'r = 1.0: a rate'
+    return [c['mae'], c['corr'] if c.get('corr') is not None else 'a constant has no correlation', c['acc2_non0'],
+            Bound(max(abs(c['mae'] - x['mae']) for x in a.values())), min(acc), max(acc),
+            a['full']['mae'], a['no_lst']['mae'], a['hand_designed']['mae'], a['full']['mae'],
+            a['full']['mae'], a['late_fusion']['mae'], a['full']['corr'], a['late_fusion']['corr'],
+            a['full']['acc2_non0'], a['late_fusion']['acc2_non0'], rate, rate]
+
+
+def src_readme_pom_data(ctx):
+    """README, "Real POM": the sizes of data/pom/pom_mfn.pkl."""
+    import pickle
+    import numpy as np
+    with open(ctx.path('pom_data') / 'pom_mfn.pkl', 'rb') as fh:
+        d = pickle.load(fh)
+    y = np.concatenate([d[s]['regression_labels'] for s in ('train', 'valid', 'test')])
+    return [len(d['train']['id']), len(d['valid']['id']), len(d['test']['id']), d['train']['audio'].shape[2],
+            d['train']['vision'].shape[2], d['train']['audio'].shape[1], float(y.min()), float(y.max()),
+            d['train']['labels_raw'].shape[1], 'the label column chosen (data/pom/README.md)']
+
+
+def src_quality_nas_notes(ctx):
+    """docs/quality.md section 4: the paragraphs under the tables of the tiny space."""
+    s = Sweep(ctx.path('mosi_nas_baselines') / 'table.csv')
+    landed = Sweep(ctx.path('mosi_sweep') / 'sweep.csv')
+    peer = peers()
+    gc = peer[('GCNet (TPAMI 2023)',)]
+    utt = [v for k, v in peer.items() if k[0] in ('Ridge on concatenated features', 'TFN (MMSA)', 'LF-DNN (MMSA)',
+                                                  'MFN (MMSA)', 'LMF (MMSA)')]
+    auilc = {v: (s.get(v, 'AUILC', 'acc2'), s.get(v, 'AUILC', 'waf'))
+             for v in ('RMNAS', 'hand_designed', 'random_arch', 'random_arch (median)')}
+    margins = [a[i] - p[c][0] for v, a in auilc.items() if v != 'random_arch (median)'
+               for i, c in enumerate(('Acc-2 AUILC', 'WAF AUILC')) for p in utt]
+    median_below = max(auilc['random_arch (median)']) < min(p[c][0] for p in utt for c in ('Acc-2 AUILC', 'WAF AUILC'))
+    med, med_sd, med_d = paired(s, 'RMNAS', 'random_arch (median)', 'waf')
+    rs, rs_sd, _ = paired(s, 'RMNAS', 'random_search', 'waf')
+    hd, hd_sd, _ = paired(s, 'RMNAS', 'hand_designed', 'waf')
+    seed2 = [s.get('random_arch (median)', 'value', 'waf', rate=r, seed='2') for r in s.rates('random_arch (median)')]
+    r_acc, r_waf = auilc['RMNAS']
+    waf0 = s.get('RMNAS', 'mean', 'waf', rate=0.0)
+    waf7 = s.get('RMNAS', 'mean', 'waf', rate=0.7)
+    one_off = 'read once from the cells, not kept'
+    cells = len([r for r in s.rows if r['variant'] == 'random_search' and r['stat'] == 'value'])
+    assert median_below, 'the text says the median random architecture is below the utterance-level peers'
+    return [med, 'seed 2', min(seed2), max(seed2), 'seed 0', 'seed 1', Bound(max(abs(x) for x in med_d[:2])),
+            rs, rs_sd, SETTING, one_off, one_off, cells, 'cores', one_off, one_off, one_off, one_off, one_off,
+            one_off, 'minutes: a rerun\'s wall time', hd, hd_sd, 'training videos of the split', r_acc, r_waf,
+            gc['Acc-2 AUILC'][0], gc['WAF AUILC'][0], r_acc - gc['Acc-2 AUILC'][0], r_waf - gc['WAF AUILC'][0],
+            'the goal of the search issue', gc['Acc-2 AUILC'][0] + 1.5, gc['WAF AUILC'][0] + 1.5, 0.7,
+            waf7 - gcnet_waf()[0.7], 0, waf0 - gcnet_waf()[0.0], *auilc['hand_designed'], min(margins), max(margins),
+            r_acc - landed.get('full', 'AUILC', 'acc2'), r_waf - landed.get('full', 'AUILC', 'waf'),
+            landed.get('full', 'AUILC', 'acc2'), landed.get('full', 'AUILC', 'waf'), SETTING, SETTING, 0.5, 'seed 0',
+            s.get('RMNAS', 'value', 'waf', rate=0.5, seed='0'), s.get('RMNAS', 'value', 'mae', rate=0.5, seed='0'),
+            '24 cells x search.random_k 3']
+
 # ----------------------------------------------------------------------------- the prose of docs/benchmarks.md
 
 SETTING = 'a setting of the benchmark, not a result'
@@ -788,12 +889,17 @@ ENTRIES = [
     Entry('readme-text-leak', 'README.md', 'readme-text-leak', ('text_leak',), src_readme_text_leak, parse='prose'),
     Entry('readme-redraw', 'README.md', 'readme-redraw', ('mosi_redraw_train', 'mosi_nas_baselines'),
           src_readme_redraw, parse='prose'),
+    Entry('readme-pom-data', 'README.md', 'readme-pom-data', ('pom_data',), src_readme_pom_data, parse='prose'),
     Entry('readme-mosi', 'README.md', 'readme-mosi', ('mosi_sweep', 'mosi_sweep_paper_space'), src_readme_mosi,
           parse='prose', note='peers: docs/peers.md; two wall times (6-9 minutes) are not compared'),
     Entry('results-mosi-dialogue-sweep', 'docs/results/mosi_dialogue_sweep/sweep.md', None, ('mosi_sweep',),
           src_results_sweep('mosi_sweep'), complete=True),
     Entry('results-pom-sentence-sweep', 'docs/results/pom_sentence_sweep/sweep.md', None, ('pom_sentence_sweep',),
           src_results_sweep('pom_sentence_sweep'), complete=True),
+    Entry('results-pom-auilc', 'docs/results/pom_sentence_sweep/README.md', 'results-pom-auilc',
+          ('pom_sentence_sweep',), src_pom_auilc, keys=('variant',), complete=True),
+    Entry('results-pom-notes', 'docs/results/pom_sentence_sweep/README.md', 'results-pom-notes',
+          ('pom_sentence_sweep',), src_pom_notes, parse='prose'),
     Entry('results-mosi-paper-space', 'docs/results/mosi_dialogue_sweep_paper_space/sweep.md', None,
           ('mosi_sweep_paper_space',), src_results_sweep('mosi_sweep_paper_space'), complete=True),
     Entry('results-mosi-nas-baselines', 'docs/results/mosi_nas_baselines/table.md', None, ('mosi_nas_baselines',),
@@ -864,6 +970,9 @@ ENTRIES = [
           keys=('r',), note=f'GCNet row: {GCNET_CSV} (from docs/peers.md)', complete=True),
     Entry('benchmarks-mosi-paper-space', 'docs/benchmarks.md', 'benchmarks-mosi-paper-space',
           ('mosi_sweep_paper_space', 'mosi_sweep'), src_bench6_paper, keys=('r',), complete=True),
+    Entry('quality-diagnosis', 'docs/quality.md', 'quality-diagnosis', ('mosi_diagnosis', 'selection_rules'),
+          src_quality_diagnosis, parse='prose',
+          note='the epochs and entropies of the 24 landed cells were read once from cells that were not kept'),
     Entry('quality-selection-rules', 'docs/quality.md', 'quality-selection-rules', ('selection_rules',),
           src_quality_rules, keys=('setting',), complete=True),
     Entry('quality-tried-screening', 'docs/quality.md', 'quality-tried-screening', ('tried_screening',),
@@ -876,6 +985,9 @@ ENTRIES = [
           src_quality_nas, keys=('model',), note='peer rows: docs/peers.md'),
     Entry('quality-nas-paired', 'docs/quality.md', 'quality-nas-paired', ('mosi_nas_baselines',),
           src_paired('mosi_nas_baselines', PAIRED_OTHERS + (('random_search', 'random_search'),)), keys=('other',), complete=True),
+    Entry('quality-nas-notes', 'docs/quality.md', 'quality-nas-notes', ('mosi_nas_baselines', 'mosi_sweep'),
+          src_quality_nas_notes, parse='prose',
+          note='peers: docs/peers.md; the validation epochs and search seconds were read once from cells not kept'),
     Entry('results-mosi-mid-nas-baselines', 'docs/results/mosi_mid_nas_baselines/table.md', None,
           ('mosi_mid_nas_baselines',), src_results_table('mosi_mid_nas_baselines'),
           keys=('variant', 'rate', 'seed', 'RMNAS minus'), complete=True),
@@ -893,4 +1005,4 @@ ENTRIES = [
 ]
 
 # entries that read docs/peers.md (the peers' own measurements)
-PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'quality-nas-baselines', 'readme-mosi'}
+PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'quality-nas-baselines', 'quality-nas-notes', 'readme-mosi'}
