@@ -160,9 +160,12 @@ RESULTS = [
            'depend on that load', long=True, committed='bench/results'),
     Result('text_leak', 'python bench/text_leak.py --json {out}/text_leak.json',
            'two runs of a micro network, about 45 s on one core', committed='bench/results'),
-    Result('pom_data', 'python data/pom/build.py MFN/new_data/pom {out}/pom_mfn.pkl',
-           'needs a clone of github.com/pliang279/MFN and h5py (data/pom/build.py); seconds', long=True,
+    # the shipped data files, read as they are (data/pom/build.py rebuilds POM's from the MFN release;
+    # data/cmu-mosi-utterances/README.md gives the MOSI file's provenance)
+    Result('pom_data', 'mkdir -p {out} && cp data/pom/pom_mfn.pkl {out}/', 'a copy of the shipped file',
            committed='data/pom'),
+    Result('mosi_data', 'mkdir -p {out} && cp data/cmu-mosi-utterances/mosi_utterances.npz {out}/',
+           'a copy of the shipped file', committed='data/cmu-mosi-utterances'),
     Result('param_count', 'python bench/param_count.py --json {out}/param_count.json',
            'about 20 s', committed='bench/results'),
     Result('bench', 'OUT={out} bench/all',
@@ -756,6 +759,37 @@ def src_quality_nas_notes(ctx):
             s.get('RMNAS', 'value', 'waf', rate=0.5, seed='0'), s.get('RMNAS', 'value', 'mae', rate=0.5, seed='0'),
             '24 cells x search.random_k 3']
 
+
+def src_quality_mid_notes(ctx):
+    """docs/quality.md, the mid-sized space: the findings under its tables."""
+    mid = Sweep(ctx.path('mosi_mid_nas_baselines') / 'table.csv')
+    tiny = Sweep(ctx.path('mosi_nas_baselines') / 'table.csv')
+    hd, hd_sd, _ = paired(mid, 'RMNAS', 'hand_designed', 'waf')
+    ra, ra_sd, _ = paired(mid, 'RMNAS', 'random_arch', 'waf')
+    med, _, med_d = paired(mid, 'RMNAS', 'random_arch (median)', 'waf')
+    one_off = 'read once from the mid-space cells, not kept'
+    return [hd, hd_sd, ra, ra_sd, med, min(med_d), max(med_d), 'the goal of the search issue',
+            mid.get('RMNAS', 'AUILC', 'waf'), tiny.get('RMNAS', 'AUILC', 'waf'),
+            peers()[('GCNet (TPAMI 2023)',)]['WAF AUILC'][0], 0, mid.get('RMNAS', 'mean', 'waf', rate=0.0), 0.7,
+            'seed 1', mid.get('RMNAS', 'value', 'waf', rate=0.7, seed='1'), *[one_off] * 11,
+            'minutes: a rerun\'s wall time']
+
+
+def utterances_per_video(ctx) -> List[int]:
+    import numpy as np
+    with np.load(ctx.path('mosi_data') / 'mosi_utterances.npz', allow_pickle=False) as d:
+        _, counts = np.unique(d['video_id'], return_counts=True)
+    return sorted(int(c) for c in counts)
+
+
+def src_quality_lst_notes(ctx):
+    """docs/quality.md, LST: the paired differences and the settings before."""
+    s = Sweep(ctx.path('mosi_lst_ablation') / 'table.csv')
+    landed = Sweep(ctx.path('mosi_sweep') / 'sweep.csv')
+    mean, sd, d = paired(s, 'RMNAS', 'no_lst', 'waf')
+    n = utterances_per_video(ctx)
+    return [mean, sd, *d, landed.get('full', 'AUILC', 'acc2'), landed.get('no_lst', 'AUILC', 'acc2'), n[0], n[-1]]
+
 # ----------------------------------------------------------------------------- the prose of docs/benchmarks.md
 
 SETTING = 'a setting of the benchmark, not a result'
@@ -870,6 +904,35 @@ def src_bench_sweep_jobs_notes(ctx):
 
 
 
+
+BENCH_SCRIPTS = ('lst_cost', 'nni_overhead', 'search_vs_retrain', 'roofline', 'scaling', 'threads',
+                 'gpu_paper_size_dry_run')
+
+
+def src_bench_machine(ctx):
+    """docs/benchmarks.md, the machine and the command: the machine record of every bench/all result file."""
+    import datetime as dt
+    import re
+    runs = [_bench(ctx, n) for n in BENCH_SCRIPTS]
+    ms = [r['machine'] for r in runs]
+    for key in ('nproc', 'python', 'torch', 'blas', 'torch_threads'):
+        assert len({str(m[key]) for m in ms}) == 1, f'the result files differ in machine.{key}'
+    m = ms[0]
+    loads = sorted(x['load_avg_1_5_15'][2] for x in ms)
+    t0 = [dt.datetime.fromisoformat(x['date']) for x in ms]
+    end = max(t + dt.timedelta(seconds=r['wall_seconds']) for t, r in zip(t0, runs))
+    not_recorded = 'not in the machine record'
+    return [m['nproc'], not_recorded, float('.'.join(m['python'].split('.')[:2])),
+            float('.'.join(m['torch'].split('.')[:2])), float(re.search(r'Version (\d+\.\d+)', m['blas']).group(1)),
+            not_recorded, not_recorded, m['torch_threads'], runs[0]['args']['threads'], loads[len(loads) // 2],
+            min(t0).year, 'items', 'items', (end - min(t0)).total_seconds() / 60]
+
+
+def src_readme_benchmarks(ctx):
+    """README, "Benchmarks": the machine's cores and the NNI overhead."""
+    d = _bench(ctx, 'nni_overhead')
+    return [d['machine']['nproc'], ITEM, ITEM, d['goals'][0]['value'], ITEM, ITEM]
+
 # ----------------------------------------------------------------------------- entries
 
 SEARCH_COLS = ('exported epoch', 'entropy at export', 'chosen weight')
@@ -890,6 +953,8 @@ ENTRIES = [
     Entry('readme-redraw', 'README.md', 'readme-redraw', ('mosi_redraw_train', 'mosi_nas_baselines'),
           src_readme_redraw, parse='prose'),
     Entry('readme-pom-data', 'README.md', 'readme-pom-data', ('pom_data',), src_readme_pom_data, parse='prose'),
+    Entry('readme-benchmarks', 'README.md', 'readme-benchmarks', ('bench',), src_readme_benchmarks, tolerance=0.3,
+          parse='prose'),
     Entry('readme-mosi', 'README.md', 'readme-mosi', ('mosi_sweep', 'mosi_sweep_paper_space'), src_readme_mosi,
           parse='prose', note='peers: docs/peers.md; two wall times (6-9 minutes) are not compared'),
     Entry('results-mosi-dialogue-sweep', 'docs/results/mosi_dialogue_sweep/sweep.md', None, ('mosi_sweep',),
@@ -937,6 +1002,9 @@ ENTRIES = [
           src_bench_search_vs_retrain, tolerance=0.3, keys=('',), complete=True),
     Entry('benchmarks-scaling', 'docs/benchmarks.md', 'benchmarks-scaling', ('bench',), src_bench_scaling,
           tolerance=0.3, keys=('model', 'batch'), complete=True),
+    Entry('benchmarks-machine', 'docs/benchmarks.md', 'benchmarks-machine', ('bench',), src_bench_machine,
+          tolerance=0.3, parse='prose', note='the wall time of bench/all: from the first start to the last end '
+                                             'recorded in the result files'),
     Entry('benchmarks-lst-method', 'docs/benchmarks.md', 'benchmarks-lst-method', ('bench',), src_bench_lst_method,
           tolerance=0.3, parse='prose'),
     Entry('benchmarks-lst-share', 'docs/benchmarks.md', 'benchmarks-lst-share', ('bench',), src_bench_lst_share,
@@ -995,6 +1063,11 @@ ENTRIES = [
           keys=('model',), complete=True),
     Entry('quality-mid-paired', 'docs/quality.md', 'quality-mid-paired', ('mosi_mid_nas_baselines',),
           src_paired('mosi_mid_nas_baselines'), keys=('other',), complete=True),
+    Entry('quality-mid-notes', 'docs/quality.md', 'quality-mid-notes', ('mosi_mid_nas_baselines', 'mosi_nas_baselines'),
+          src_quality_mid_notes, parse='prose',
+          note='peers: docs/peers.md; the validation figures were read once from cells not kept'),
+    Entry('quality-lst-notes', 'docs/quality.md', 'quality-lst-notes', ('mosi_lst_ablation', 'mosi_sweep', 'mosi_data'),
+          src_quality_lst_notes, parse='prose'),
     Entry('quality-warmup', 'docs/quality.md', 'quality-warmup', ('warmup_24_cells',), src_quality_warmup,
           keys=('configuration',), complete=True,
           skip_cells={(('export best, exclude_zero (defaults)',), c): REDERIVED for c in SEARCH_COLS}),
@@ -1005,4 +1078,4 @@ ENTRIES = [
 ]
 
 # entries that read docs/peers.md (the peers' own measurements)
-PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'quality-nas-baselines', 'quality-nas-notes', 'readme-mosi'}
+PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'quality-nas-baselines', 'quality-nas-notes', 'quality-mid-notes', 'readme-mosi'}
