@@ -790,6 +790,53 @@ def src_quality_lst_notes(ctx):
     n = utterances_per_video(ctx)
     return [mean, sd, *d, landed.get('full', 'AUILC', 'acc2'), landed.get('no_lst', 'AUILC', 'acc2'), n[0], n[-1]]
 
+
+UTTERANCE_PEERS = ('Ridge on concatenated features', 'TFN (MMSA)', 'LF-DNN (MMSA)', 'MFN (MMSA)', 'LMF (MMSA)')
+
+
+def src_bench6_goal(ctx):
+    """docs/benchmarks.md section 6: the goal's bullets (the sweep as landed against docs/peers.md)."""
+    s = Sweep(ctx.path('mosi_sweep') / 'sweep.csv')
+    peer = peers()
+    gc, g = peer[('GCNet (TPAMI 2023)',)], gcnet_waf()
+    utt = [peer[(k,)] for k in UTTERANCE_PEERS]
+    au = {v: {m: s.get(v, 'AUILC', m) for m in ('acc2', 'waf')} for v in ('full', 'no_lst')}
+    sd = [s.get('full', 'AUILC std', m) for m in ('acc2', 'waf')]
+    acc = lambda v, r: s.get(v, 'mean', 'acc2', rate=r)   # noqa: E731
+    waf = lambda v, r: s.get(v, 'mean', 'waf', rate=r)    # noqa: E731
+    m_acc = [au['full']['acc2'] - p['Acc-2 AUILC'][0] for p in utt]
+    m_waf = [au['full']['waf'] - p['WAF AUILC'][0] for p in utt]
+    m7 = [acc('full', 0.7) - p['Acc-2 r=0.7'][0] for p in utt]
+    m0 = [acc('full', 0.0) - p['Acc-2 r=0'][0] for p in utt]
+    seeds_above = sum(1 for x in s.seeds('no_lst') if s.seed_auilc('no_lst', 'acc2', x) > gc['Acc-2 AUILC'][0]
+                      and s.seed_auilc('no_lst', 'waf', x) > gc['WAF AUILC'][0])
+    rates = s.rates('full')
+    waf_up = sum(1 for r in rates if waf('no_lst', r) > waf('full', r))
+    acc_up = sum(1 for r in rates if acc('no_lst', r) >= acc('full', r))
+    n = utterances_per_video(ctx)
+    return [min(m_acc), max(m_acc), min(m_waf), max(m_waf), 0.7, min(m7), max(m7), 0, min(m0), max(m0),
+            au['full']['acc2'] - gc['Acc-2 AUILC'][0], gc['WAF AUILC'][0] - au['full']['waf'], min(sd), max(sd),
+            *[s.seed_auilc('full', 'acc2', x) for x in s.seeds('full')],
+            0.7, acc('full', 0.7) - gc['Acc-2 r=0.7'][0], waf('full', 0.7) - g[0.7], 0,
+            acc('full', 0.0) - gc['Acc-2 r=0'][0], waf('full', 0.0) - g[0.0],
+            au['no_lst']['acc2'], au['no_lst']['waf'], au['no_lst']['acc2'] - gc['Acc-2 AUILC'][0],
+            au['no_lst']['waf'] - gc['WAF AUILC'][0], seeds_above, len(s.seeds('no_lst')),
+            0.7, acc('no_lst', 0.7) - gc['Acc-2 r=0.7'][0], waf('no_lst', 0.7) - g[0.7], 0,
+            acc('no_lst', 0.0) - gc['Acc-2 r=0'][0], waf('no_lst', 0.0) - g[0.0],
+            waf_up, len(rates), acc_up, n[0], n[-1], n[len(n) // 2]]
+
+
+def src_bench6_paper_notes(ctx):
+    """docs/benchmarks.md section 6: the paper-sized space's seed against GCNet."""
+    p = Sweep(ctx.path('mosi_sweep_paper_space') / 'sweep.csv')
+    s = Sweep(ctx.path('mosi_sweep') / 'sweep.csv')
+    gc, g = peers()[('GCNet (TPAMI 2023)',)], gcnet_waf()
+    val = lambda m, r: p.get('full', 'value', m, rate=r, seed='0')   # noqa: E731
+    spread = [s.get('full', 'std', m, rate=0.7) for m in ('acc2', 'waf')]
+    return [p.get('full', 'AUILC', 'acc2'), p.get('full', 'AUILC', 'waf'), gc['Acc-2 AUILC'][0], gc['WAF AUILC'][0],
+            p.get('full', 'AUILC', 'mae'), p.get('full', 'AUILC', 'corr'), 0.7, val('acc2', 0.7) - gc['Acc-2 r=0.7'][0],
+            val('waf', 0.7) - g[0.7], 0, gc['Acc-2 r=0'][0] - val('acc2', 0.0), 0.7, min(spread), max(spread)]
+
 # ----------------------------------------------------------------------------- the prose of docs/benchmarks.md
 
 SETTING = 'a setting of the benchmark, not a result'
@@ -1036,6 +1083,11 @@ ENTRIES = [
           keys=('model',), note='peer rows: docs/peers.md, measured by the peers\' own code'),
     Entry('benchmarks-mosi-waf', 'docs/benchmarks.md', 'benchmarks-mosi-waf', ('mosi_sweep',), src_bench6_waf,
           keys=('r',), note=f'GCNet row: {GCNET_CSV} (from docs/peers.md)', complete=True),
+    Entry('benchmarks-mosi-goal', 'docs/benchmarks.md', 'benchmarks-mosi-goal', ('mosi_sweep', 'mosi_data'),
+          src_bench6_goal, parse='prose', note='peers: docs/peers.md and ' + GCNET_CSV),
+    Entry('benchmarks-mosi-paper-notes', 'docs/benchmarks.md', 'benchmarks-mosi-paper-notes',
+          ('mosi_sweep_paper_space', 'mosi_sweep'), src_bench6_paper_notes, parse='prose',
+          note='peers: docs/peers.md and ' + GCNET_CSV),
     Entry('benchmarks-mosi-paper-space', 'docs/benchmarks.md', 'benchmarks-mosi-paper-space',
           ('mosi_sweep_paper_space', 'mosi_sweep'), src_bench6_paper, keys=('r',), complete=True),
     Entry('quality-diagnosis', 'docs/quality.md', 'quality-diagnosis', ('mosi_diagnosis', 'selection_rules'),
@@ -1078,4 +1130,5 @@ ENTRIES = [
 ]
 
 # entries that read docs/peers.md (the peers' own measurements)
-PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'quality-nas-baselines', 'quality-nas-notes', 'quality-mid-notes', 'readme-mosi'}
+PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'quality-nas-baselines', 'quality-nas-notes', 'quality-mid-notes', 'readme-mosi', 'benchmarks-mosi-goal',
+                'benchmarks-mosi-paper-notes'}
