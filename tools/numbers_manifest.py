@@ -166,6 +166,9 @@ RESULTS = [
            committed='data/pom'),
     Result('mosi_data', 'mkdir -p {out} && cp data/cmu-mosi-utterances/mosi_utterances.npz {out}/',
            'a copy of the shipped file', committed='data/cmu-mosi-utterances'),
+    # the configuration files the documents describe, read as they are
+    Result('configs', 'mkdir -p {out} && cp --parents search_spaces/tiny.yml search_spaces/rmnas.yml '
+           'examples/mosi_dialogue.yml {out}/', 'a copy of the files', committed='.'),
     Result('param_count', 'python bench/param_count.py --json {out}/param_count.json',
            'about 20 s', committed='bench/results'),
     Result('bench', 'OUT={out} bench/all',
@@ -980,6 +983,36 @@ def src_readme_benchmarks(ctx):
     d = _bench(ctx, 'nni_overhead')
     return [d['machine']['nproc'], ITEM, ITEM, d['goals'][0]['value'], ITEM, ITEM]
 
+
+def _yaml(ctx, path):
+    import yaml
+    return yaml.safe_load((ctx.path('configs') / path).read_text())
+
+
+def src_bench_svr_setup(ctx):
+    """docs/benchmarks.md section 3: the paper's space as search_spaces/rmnas.yml holds it."""
+    sp = _yaml(ctx, 'search_spaces/rmnas.yml')
+    e, f = sp['encoder'], sp['fusion']
+    return [e['d_model'], e['n_blocks'], e['n_heads'], e['ffn_ratio'], f['n_cells'], f['n_steps'], f['width'],
+            'batch of bench/search_vs_retrain.py']
+
+
+def src_bench_mosi_data(ctx):
+    """docs/benchmarks.md section 6: the split (the MOSI file, examples/mosi_dialogue.yml) and the CPU-sized space."""
+    import numpy as np
+    cfg, sp = _yaml(ctx, 'examples/mosi_dialogue.yml'), _yaml(ctx, 'search_spaces/tiny.yml')
+    every = cfg['data']['options']['valid_every']
+    with np.load(ctx.path('mosi_data') / 'mosi_utterances.npz', allow_pickle=False) as d:
+        video, split, label = d['video_id'], d['split'], d['label']
+    train = sorted(set(video[split == 'train']))
+    test_videos = sorted(set(video[split == 'test']))
+    test = [v for i, v in enumerate(test_videos) if i % every != 0]
+    in_test = np.isin(video, test)
+    return [len(train), every, 0, len(test), int(in_test.sum()), int((in_test & (label != 0)).sum()),
+            "the method's section", 'the kept fraction 1 - r', 0, 0.7, sp['encoder']['d_model'],
+            sp['encoder']['n_heads'], sp['encoder']['n_blocks'], sp['fusion']['n_cells'], sp['fusion']['n_steps'],
+            cfg['search']['epochs'], cfg['retrain']['epochs']]
+
 # ----------------------------------------------------------------------------- entries
 
 SEARCH_COLS = ('exported epoch', 'entropy at export', 'chosen weight')
@@ -1062,6 +1095,8 @@ ENTRIES = [
           tolerance=0.3, parse='prose'),
     Entry('benchmarks-svr-notes', 'docs/benchmarks.md', 'benchmarks-svr-notes', ('bench',), src_bench_svr_notes,
           parse='prose'),
+    Entry('benchmarks-svr-setup', 'docs/benchmarks.md', 'benchmarks-svr-setup', ('configs',), src_bench_svr_setup,
+          parse='prose'),
     Entry('benchmarks-roofline', 'docs/benchmarks.md', 'benchmarks-roofline', ('bench',), src_bench_roofline,
           tolerance=0.3, parse='prose', note='the FLOP count and the matrix shapes do not vary; the rest are timings'),
     Entry('benchmarks-scaling-setup', 'docs/benchmarks.md', 'benchmarks-scaling-setup', ('bench',),
@@ -1083,6 +1118,8 @@ ENTRIES = [
           keys=('model',), note='peer rows: docs/peers.md, measured by the peers\' own code'),
     Entry('benchmarks-mosi-waf', 'docs/benchmarks.md', 'benchmarks-mosi-waf', ('mosi_sweep',), src_bench6_waf,
           keys=('r',), note=f'GCNet row: {GCNET_CSV} (from docs/peers.md)', complete=True),
+    Entry('benchmarks-mosi-data', 'docs/benchmarks.md', 'benchmarks-mosi-data', ('configs', 'mosi_data'),
+          src_bench_mosi_data, parse='prose'),
     Entry('benchmarks-mosi-goal', 'docs/benchmarks.md', 'benchmarks-mosi-goal', ('mosi_sweep', 'mosi_data'),
           src_bench6_goal, parse='prose', note='peers: docs/peers.md and ' + GCNET_CSV),
     Entry('benchmarks-mosi-paper-notes', 'docs/benchmarks.md', 'benchmarks-mosi-paper-notes',
@@ -1130,5 +1167,5 @@ ENTRIES = [
 ]
 
 # entries that read docs/peers.md (the peers' own measurements)
-PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'quality-nas-baselines', 'quality-nas-notes', 'quality-mid-notes', 'readme-mosi', 'benchmarks-mosi-goal',
-                'benchmarks-mosi-paper-notes'}
+PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'benchmarks-mosi-goal', 'benchmarks-mosi-paper-notes',
+                'quality-nas-baselines', 'quality-nas-notes', 'quality-mid-notes', 'readme-mosi'}
