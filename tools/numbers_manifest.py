@@ -168,7 +168,7 @@ RESULTS = [
            'a copy of the shipped file', committed='data/cmu-mosi-utterances'),
     # the configuration files the documents describe, read as they are
     Result('configs', 'mkdir -p {out} && cp --parents search_spaces/tiny.yml search_spaces/rmnas.yml '
-           'examples/mosi_dialogue.yml {out}/', 'a copy of the files', committed='.'),
+           'examples/mosi_dialogue.yml examples/mosi_dialogue_3class.yml {out}/', 'a copy of the files', committed='.'),
     Result('param_count', 'python bench/param_count.py --json {out}/param_count.json',
            'about 20 s', committed='bench/results'),
     Result('bench', 'OUT={out} bench/all',
@@ -840,6 +840,23 @@ def src_bench6_paper_notes(ctx):
             p.get('full', 'AUILC', 'mae'), p.get('full', 'AUILC', 'corr'), 0.7, val('acc2', 0.7) - gc['Acc-2 r=0.7'][0],
             val('waf', 0.7) - g[0.7], 0, gc['Acc-2 r=0'][0] - val('acc2', 0.0), 0.7, min(spread), max(spread)]
 
+
+def src_quality_tried_notes(ctx):
+    """docs/quality.md section 3, "What this shows": the 24-cell table of configurations tried."""
+    rows = md_rows((ctx.path('tried_24_cells') / 'tried.md').read_text(), ('configuration',))
+    best, best_ez = rows[('export best, argmax',)], rows[('export best, exclude_zero (chosen)',)]
+    final, final_ez = rows[('export final (20 epochs), argmax',)], rows[('export final, exclude_zero',)]
+    sp = _yaml(ctx, 'search_spaces/tiny.yml')
+    one_off = 'read once from the cells, not kept'
+    v = lambda r, c: r[c][0]   # noqa: E731
+    return [SETTING, v(final, 'entropy at export'), v(final, 'chosen weight'), v(final, 'zero ops'),
+            v(final, 'identity mixers'), 'r', 'seed', 'cell', v(final, 'val WAF'), v(best, 'val WAF'),
+            v(final, 'test WAF'), v(best, 'test WAF'), v(final_ez, 'val WAF'), v(final_ez, 'identity mixers'),
+            v(best_ez, 'val WAF'), v(best, 'val WAF'), v(best_ez, 'val MAE'), v(best, 'val MAE'), SETTING,
+            one_off, one_off, v(best, 'exported epoch'), one_off, v(best, 'entropy at export'), '1 = uniform',
+            v(best, 'chosen weight'), 1 / len(sp['encoder']['mixers']), 'a uniform weight over 6 fusion inputs',
+            1 / len(sp['fusion']['ops']), v(best, 'cells'), SETTING, one_off, one_off]
+
 # ----------------------------------------------------------------------------- the prose of docs/benchmarks.md
 
 SETTING = 'a setting of the benchmark, not a result'
@@ -1013,6 +1030,38 @@ def src_bench_mosi_data(ctx):
             sp['encoder']['n_heads'], sp['encoder']['n_blocks'], sp['fusion']['n_cells'], sp['fusion']['n_steps'],
             cfg['search']['epochs'], cfg['retrain']['epochs']]
 
+
+def _mosi_3class_test(ctx):
+    """The 3-class test labels of examples/mosi_dialogue_3class.yml (its bins, the honest split's test videos)."""
+    import numpy as np
+    cfg = _yaml(ctx, 'examples/mosi_dialogue_3class.yml')
+    every, bins = cfg['data']['options']['valid_every'], cfg['data']['options']['label_bins']
+    with np.load(ctx.path('mosi_data') / 'mosi_utterances.npz', allow_pickle=False) as d:
+        video, split, label = d['video_id'], d['split'], d['label']
+    videos = sorted(set(video[split == 'test']))
+    test = np.isin(video, [v for i, v in enumerate(videos) if i % every != 0])
+    return bins, np.digitize(label[test].astype(np.float64), bins)
+
+
+def _constant_wf1(ctx):
+    import numpy as np
+    from rmnas_nni.metrics import weighted_f1
+    _, y = _mosi_3class_test(ctx)
+    return 100 * weighted_f1(y, np.full_like(y, y.max()))
+
+
+def src_quality_3class_data(ctx):
+    """docs/quality.md, the 3-class example: the bins, the test shares and the constant predictor."""
+    bins, y = _mosi_3class_test(ctx)
+    return [bins[0], bins[1], *[100 * (y == k).mean() for k in range(3)], _constant_wf1(ctx), 0, 0.7, 'seed', 'seed']
+
+
+def src_quality_3class_notes(ctx):
+    s = Sweep(ctx.path('mosi_3class') / 'table.csv')
+    hd, hd_sd, _ = paired(s, 'RMNAS', 'hand_designed', 'waf')
+    ra, ra_sd, _ = paired(s, 'RMNAS', 'random_arch', 'waf')
+    return [_constant_wf1(ctx), hd, hd_sd, ra, ra_sd, 'a section number']
+
 # ----------------------------------------------------------------------------- entries
 
 SEARCH_COLS = ('exported epoch', 'entropy at export', 'chosen weight')
@@ -1138,6 +1187,8 @@ ENTRIES = [
           src_quality_tried('tried_24_cells'), keys=('configuration',), complete=True,
           skip_cells={(('export best, exclude_zero (chosen)',), c): REDERIVED for c in SEARCH_COLS} | {
               (('export final, exclude_zero',), c): REDERIVED for c in SEARCH_COLS}),
+    Entry('quality-tried-notes', 'docs/quality.md', 'quality-tried-notes', ('tried_24_cells', 'configs'),
+          src_quality_tried_notes, parse='prose'),
     Entry('quality-nas-baselines', 'docs/quality.md', 'quality-nas-baselines', ('mosi_nas_baselines', 'mosi_sweep'),
           src_quality_nas, keys=('model',), note='peer rows: docs/peers.md'),
     Entry('quality-nas-paired', 'docs/quality.md', 'quality-nas-paired', ('mosi_nas_baselines',),
@@ -1155,6 +1206,10 @@ ENTRIES = [
     Entry('quality-mid-notes', 'docs/quality.md', 'quality-mid-notes', ('mosi_mid_nas_baselines', 'mosi_nas_baselines'),
           src_quality_mid_notes, parse='prose',
           note='peers: docs/peers.md; the validation figures were read once from cells not kept'),
+    Entry('quality-3class-data', 'docs/quality.md', 'quality-3class-data', ('configs', 'mosi_data'),
+          src_quality_3class_data, parse='prose'),
+    Entry('quality-3class-notes', 'docs/quality.md', 'quality-3class-notes', ('mosi_3class', 'configs', 'mosi_data'),
+          src_quality_3class_notes, parse='prose'),
     Entry('quality-lst-notes', 'docs/quality.md', 'quality-lst-notes', ('mosi_lst_ablation', 'mosi_sweep', 'mosi_data'),
           src_quality_lst_notes, parse='prose'),
     Entry('quality-warmup', 'docs/quality.md', 'quality-warmup', ('warmup_24_cells',), src_quality_warmup,
