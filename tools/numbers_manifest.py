@@ -1062,6 +1062,27 @@ def src_quality_3class_notes(ctx):
     ra, ra_sd, _ = paired(s, 'RMNAS', 'random_arch', 'waf')
     return [_constant_wf1(ctx), hd, hd_sd, ra, ra_sd, 'a section number']
 
+
+def fusion_gates_notes(rows, space) -> list:
+    """The "Reading" of docs/results/fusion_gates_derivation.md from its table's rows (src_fusion_gates)."""
+    def mean(x):
+        return x[0] if isinstance(x, (list, tuple)) else x
+    gt, oa = rows[('gates', 'threshold')], rows[('one_of_n', 'argmax')]
+    ga, ot = rows[('gates', 'argmax')], rows[('one_of_n', 'threshold')]
+    valid = [mean(r['valid WAF']) for r in rows.values()]
+    sds = [r['valid WAF'][1] for r in rows.values()]
+    taken = ga['Cell inputs taken']
+    n_choices = 3 * space['encoder']['n_blocks'] + space['fusion']['n_cells'] * space['fusion']['n_steps']
+    return [*gt['valid WAF'], 'seed 0', oa['seed 0'], gt['seed 0'], 'seed 1', 'seed 2', ga['seed 1'], gt['seed 1'],
+            ga['seed 2'], gt['seed 2'], max(valid) - min(valid), min(sds), max(sds), 'validation videos',
+            'the missing rate', 'a 2-way gate', SETTING, 'the gates\' initial weight',
+            mean(gt['Cell inputs taken']), 'candidates of a Cell input', 'candidates of a Cell input',
+            taken[0] - taken[1], taken[0] + taken[1], mean(ot['choices keeping > 1']), n_choices]
+
+
+def src_fusion_gates_notes(ctx):
+    return fusion_gates_notes(src_fusion_gates(ctx), _yaml(ctx, 'search_spaces/tiny.yml'))
+
 # ----------------------------------------------------------------------------- entries
 
 SEARCH_COLS = ('exported epoch', 'entropy at export', 'chosen weight')
@@ -1104,6 +1125,8 @@ ENTRIES = [
           src_fusion_gates, keys=('input selection', 'derivation'), complete=True,
           note='the two architecture columns are computed from each cell\'s arch.json; the original '
                'cells were not kept, so that reading is checked only by a rerun'),
+    Entry('results-fusion-gates-notes', 'docs/results/fusion_gates_derivation.md', 'fusion-gates-notes',
+          ('fusion_gates', 'configs'), src_fusion_gates_notes, parse='prose'),
     Entry('results-fusion-gates-default', 'docs/results/fusion_gates_derivation.md', 'fusion-gates',
           ('mosi_sweep',), src_fusion_gates_default, keys=('input selection', 'derivation'),
           skip_rows={(k,): 'only with --all (results-fusion-gates)' for k in ('gates',)} | {
