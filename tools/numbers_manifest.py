@@ -1083,6 +1083,27 @@ def fusion_gates_notes(rows, space) -> list:
 def src_fusion_gates_notes(ctx):
     return fusion_gates_notes(src_fusion_gates(ctx), _yaml(ctx, 'search_spaces/tiny.yml'))
 
+
+def src_quality_selection_notes(ctx):
+    """docs/quality.md section 2, "Decisions": the selection-rules tables and the example config's patience."""
+    rules = {lr: md_rows((ctx.path('selection_rules') / f'lr{lr}.md').read_text(), ('select on', 'patience', 'min epochs'))
+             for lr in ('1e-3', '5e-4')}
+    waf5, mae5 = rules['5e-4'][('waf', '8', '0')], rules['5e-4'][('mae', '8', '10')]
+    mae3 = rules['1e-3'][('mae', '8', '10')]
+    cfg = _yaml(ctx, 'examples/mosi_dialogue.yml')
+    col = 'cross-fold val '
+    assert mae3[col + 'MAE'][0] < mae5[col + 'MAE'][0], 'the text says lr 1e-3 has the lower MAE'
+    return ['lr 1e-3', 'lr 5e-4', mae5[col + 'MAE'][0] - waf5[col + 'MAE'][0], SETTING, SETTING,
+            cfg['search']['patience'], cfg['retrain']['patience'], 'the search issue\'s epoch (not re-measured)',
+            'lr 1e-3', Bound(abs(mae5[col + 'WAF'][0] - mae3[col + 'WAF'][0])), 'lr 1e-3']
+
+
+def src_quality_warmup_notes(ctx):
+    rows = md_rows((ctx.path('warmup_24_cells') / 'tried.md').read_text(), ('configuration',))
+    s = Sweep(ctx.path('warmup_24_cells') / 'table.csv')
+    mean, sd, _ = paired(s, 'warmup5', 'defaults', 'waf')
+    return [mean, sd, rows[('defaults + 5 warm-up epochs (options.warmup_epochs 5)',)]['identity mixers'][0]]
+
 # ----------------------------------------------------------------------------- entries
 
 SEARCH_COLS = ('exported epoch', 'entropy at export', 'chosen weight')
@@ -1204,6 +1225,8 @@ ENTRIES = [
           note='the epochs and entropies of the 24 landed cells were read once from cells that were not kept'),
     Entry('quality-selection-rules', 'docs/quality.md', 'quality-selection-rules', ('selection_rules',),
           src_quality_rules, keys=('setting',), complete=True),
+    Entry('quality-selection-notes', 'docs/quality.md', 'quality-selection-notes', ('selection_rules', 'configs'),
+          src_quality_selection_notes, parse='prose'),
     Entry('quality-tried-screening', 'docs/quality.md', 'quality-tried-screening', ('tried_screening',),
           src_quality_tried('tried_screening'), keys=('configuration',), complete=True),
     Entry('quality-tried-24-cells', 'docs/quality.md', 'quality-tried-24-cells', ('tried_24_cells',),
@@ -1238,6 +1261,8 @@ ENTRIES = [
     Entry('quality-warmup', 'docs/quality.md', 'quality-warmup', ('warmup_24_cells',), src_quality_warmup,
           keys=('configuration',), complete=True,
           skip_cells={(('export best, exclude_zero (defaults)',), c): REDERIVED for c in SEARCH_COLS}),
+    Entry('quality-warmup-notes', 'docs/quality.md', 'quality-warmup-notes', ('warmup_24_cells',),
+          src_quality_warmup_notes, parse='prose'),
     Entry('quality-3class', 'docs/quality.md', 'quality-3class', ('mosi_3class',), src_quality_3class,
           keys=('variant',), complete=True),
     Entry('quality-lst', 'docs/quality.md', 'quality-lst', ('mosi_lst_ablation',), src_quality_lst,
