@@ -40,6 +40,23 @@ def load_cells(specs):
     return collect_results(cells)
 
 
+def spec_name(spec: str, out: Path) -> str:
+    """A sweep argument as table.md names it: its folder relative to the output folder or the
+    project when it lies inside one of them, else by its name (no absolute path of the machine)."""
+    name, eq, rest = spec.rpartition('=')
+    folder, colon, only = rest.partition(':')
+    p = Path(folder).resolve()
+    for base in (out.resolve(), ROOT):
+        try:
+            p = p.relative_to(base)
+            break
+        except ValueError:
+            pass
+    else:
+        p = Path(p.name)
+    return f'{name}{eq}{p.as_posix()}{colon}{only}'
+
+
 def paired(results, metric: str, reference: str) -> str:
     """AUILC (or mean over rates) differences of ``reference`` minus each other variant, per seed."""
     from rmnas_nni.metrics import auilc
@@ -84,7 +101,7 @@ def main(argv=None):
     table.to_csv(args.out / 'table.csv', index=False)
     summary = summary_frame(table)
     reference = args.reference or results['variant'].iloc[0]
-    text = (f"Merged from: {', '.join(args.sweeps)}\n\n" + markdown_table(summary) + '\n\n'
+    text = (f"Merged from: {', '.join(spec_name(s, args.out) for s in args.sweeps)}\n\n" + markdown_table(summary) + '\n\n'
             + paired(results, args.paired, reference) + '\n')
     (args.out / 'table.md').write_text(text)
     write_plots(table, args.out, title='')

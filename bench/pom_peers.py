@@ -22,7 +22,8 @@ and scored on the test split with the project's metric set for the data:
     (torch and the shuffling).
 
 Writes one CSV per peer (``rate, seed`` and the metric keys), the format of
-``rmnas sweep --baseline NAME=CSV``::
+``rmnas sweep --baseline NAME=CSV``, and ``constant.json``: the test metrics of
+predicting the training labels' mean (the reference the results README quotes)::
 
     PYTHONPATH=. python bench/pom_peers.py --rates 0 0.2 0.4 0.6 0.8 1.0 --seeds 0 1 2 \\
         --out docs/results/pom_sentence_sweep/peers
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 import time
 from pathlib import Path
@@ -143,7 +145,7 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     rows = {'ridge': [], 'late_fusion': []}
-    start = time.time()
+    start, constant = time.time(), None
     for r in args.rates:
         cfg = load_config(args.config, {'data': {'missing': {'rate': float(r)}}})
         data, masks = prepare_data(cfg)
@@ -151,6 +153,10 @@ def main(argv=None) -> None:
         feats = pooled(data, masks)
         labels = {s: sp.labels.astype(np.float64).ravel() for s, sp in data.splits.items()}
         ridge_metrics, alpha = ridge(feats, labels, kind)
+        if constant is None:                    # the labels do not depend on the rate
+            pred = np.full(len(labels['test']), labels['train'].mean())
+            constant = {'predictor': 'the mean of the training labels',
+                        **{k: float(v) for k, v in compute_metrics(pred, labels['test'], kind).items()}}
         for seed in args.seeds:
             rows['ridge'].append({'rate': r, 'seed': seed, **ridge_metrics})
             m = late_fusion(feats, labels, kind, seed)
@@ -165,6 +171,7 @@ def main(argv=None) -> None:
             for row in rs:
                 w.writerow({k: (f'{v:.6g}' if isinstance(v, float) else v) for k, v in row.items()})
         print(f'{path}: {len(rs)} rows')
+    (args.out / 'constant.json').write_text(json.dumps(constant, indent=2) + '\n')
 
 
 if __name__ == '__main__':

@@ -726,6 +726,12 @@ def data_file_name(path: str) -> str:
         return p.name
 
 
+def _source_name(frame) -> str:
+    """A baseline's file as sweep.md names it (:func:`data_file_name`), 'given' when it came from no file."""
+    source = frame.attrs.get('source')
+    return data_file_name(source) if source else 'given'
+
+
 def write_markdown(table, base: RunConfig, spec: SweepSpec, baselines: Optional[Dict[str, Any]] = None) -> str:
     data = base.data
     head = (f"# Robustness sweep: {base.name}\n\n"
@@ -734,7 +740,7 @@ def write_markdown(table, base: RunConfig, spec: SweepSpec, baselines: Optional[
             f"strategy {Path(base.strategy).name}.\n"
             f"Variants: {', '.join(spec.variants)}; missing rates: {', '.join(f'{r:g}' for r in spec.rates)}; "
             f"seeds: {', '.join(map(str, spec.seeds))}.\n"
-            + ''.join(f"Baseline {name}: {frame.attrs.get('source', 'given')} (its own test metrics, "
+            + ''.join(f"Baseline {name}: {_source_name(frame)} (its own test metrics, "
                       f"read from the file).\n" for name, frame in (baselines or {}).items())
             + '\n'
             'Test metrics, mean ± std over seeds. AUILC: area under the metric-vs-missing-rate curve '

@@ -37,6 +37,11 @@ def test_number_parsing():
         (13763.0, 0), (-0.87, 2), (0.52, 2), (0.691, 3), (0.011, 3), (1.03, 2)]
     assert cn.agrees(cn.Num('0.690'), 0.69047, 'exact') and not cn.agrees(cn.Num('0.691'), 0.69047, 'exact')
     assert cn.agrees(cn.Num('1.097'), 1.3, 0.3) and not cn.agrees(cn.Num('1.097'), 1.5, 0.3)
+    # a bound ("below 2", "under 1 %"): the result must lie on its side of the document's number
+    assert cn.Bound(1.63).holds(cn.Num('2')) and not cn.Bound(1.63).holds(cn.Num('1.5'))
+    assert cn.Bound(0.4, '>=').holds(cn.Num('0.3')) and not cn.Bound(0.4, '>=').holds(cn.Num('0.5'))
+    n, problems = cn.compare_prose(cn.numbers('below 2, at 1.63'), [cn.Bound(2.1), 1.63], 'exact')
+    assert n == 2 and len(problems) == 1 and 'as a bound' in problems[0]
 
 
 def test_every_block_of_the_manifest_is_in_its_document():

@@ -192,9 +192,22 @@ def compare_rows(doc: Dict[Tuple[str, ...], Dict[str, List[Num]]], src: Dict[Tup
     return checked, problems
 
 
+@dataclass(frozen=True)
+class Bound:
+    """A number the document gives as a bound of a result ("under 1 %", "below 2"):
+    ``op`` '<=' means the result must not exceed the document's number, '>=' not fall below it."""
+    value: float
+    op: str = '<='
+
+    def holds(self, doc: Num) -> bool:
+        slack = 1e-9 * max(1.0, abs(self.value))
+        return self.value <= doc.value + slack if self.op == '<=' else self.value >= doc.value - slack
+
+
 def compare_prose(doc: List[Num], want: Sequence, tol) -> Tuple[int, List[str]]:
-    """The numbers of a paragraph, in order, against the source's list: a number, or a
-    string saying why that number is not compared (a range of rates, a count of seeds)."""
+    """The numbers of a paragraph, in order, against the source's list: a number, a
+    :class:`Bound`, or a string saying why that number is not compared (a range of rates,
+    a count of seeds, a setting)."""
     if len(doc) != len(want):
         return 0, [f'the paragraph has {len(doc)} numbers ({" ".join(n.text for n in doc)}), '
                    f'the manifest expects {len(want)}']
@@ -203,6 +216,11 @@ def compare_prose(doc: List[Num], want: Sequence, tol) -> Tuple[int, List[str]]:
         if isinstance(v, str):
             continue
         checked += 1
+        if hasattr(v, "holds"):            # a Bound (also when the manifest imported this file as a module)
+            if not v.holds(n):
+                problems.append(f'number {i + 1} of the paragraph: the document gives {n.text} as a bound '
+                                f'({v.op}), the results give {v.value:.{max(n.decimals, 1) + 2}f}')
+            continue
         if not agrees(n, float(v), tol):
             problems.append(f'number {i + 1} of the paragraph: the document says {n.text}, '
                             f'the results give {float(v):.{max(n.decimals, 1) + 2}f}')

@@ -19,7 +19,7 @@ import math
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from check_numbers import Entry, Result, md_tables, numbers, text_table
+from check_numbers import Bound, Entry, Result, md_tables, numbers, text_table
 
 METRICS = {'acc2': 'Acc-2', 'waf': 'WAF', 'mae': 'MAE', 'corr': 'Corr', 'acc': 'Acc'}
 # the sentence-level metric set (rmnas_nni.metrics.DISPLAY_NAMES), as sweep.md prints it
@@ -37,6 +37,11 @@ OLD_BASELINES = '--set search.random_k=3 --set search.min_epochs=0 --set search.
 RESULTS = [
     Result('quickstart', 'rmnas run --set threads=1 --quiet --out {out}',
            'about 70 s on one core'),
+    Result('mosi_diagnosis',
+           'rmnas run -c examples/mosi_dialogue.yml --set data.missing.rate=0.5 --set threads=1 '
+           '--set select_metric=waf --set search.min_epochs=0 --set retrain.min_epochs=0 '
+           '--set search.exclude_zero=false --quiet --out {out}',
+           'about 60 s on one core; reads data/cmu-mosi-utterances', committed='docs/results/mosi_diagnosis_r05'),
     Result('quickstart_threads2', 'rmnas run --set threads=2 --quiet --out {out}',
            'about 70 s with 2 free cores; 15 minutes when another job holds one of them', long=True),
     Result('sweep_example',
@@ -135,6 +140,10 @@ RESULTS = [
            'python bench/merge_sweeps.py --out {out} defaults={out}/best_nozero:full warmup5={out}/warmup5:full '
            '--paired waf',
            '2 x 24 runs, about 40 minutes on one core; reads data/cmu-mosi-utterances', long=True),
+    Result('mosi_redraw_train',
+           f'{MOSI} --rates 0.3 0.5 0.7 --variants full --set data.missing.redraw_train=true --out {{out}}',
+           '9 runs, about 10 minutes on one core (6 with --jobs 2); reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_redraw_train'),
     Result('sweep_jobs', 'python bench/sweep_jobs.py --jobs-list 1 2 --rates 0 0.3 0.5 0.7 --seeds 0 '
            '--json {out}/sweep_jobs.json',
            '2 x 4 MOSI cells, about 5 minutes (timings: compared within 30 %)', long=True, committed='bench/results'),
@@ -145,6 +154,21 @@ RESULTS = [
            '--baseline late_fusion={out}/peers/late_fusion.csv --quiet --out {out}',
            '99 runs and the two peers, about 75 minutes on one core; reads data/pom', long=True,
            committed='docs/results/pom_sentence_sweep'),
+    Result('sweep_jobs_held', 'python bench/sweep_jobs.py --jobs-list 1 2 --rates 0 0.3 0.5 0.7 --seeds 0 '
+           '--json {out}/sweep_jobs_one_core_held.json',
+           'as sweep_jobs, run while another job held one of the two cores (2026-11-28); the figures '
+           'depend on that load', long=True, committed='bench/results'),
+    Result('text_leak', 'python bench/text_leak.py --json {out}/text_leak.json',
+           'two runs of a micro network, about 45 s on one core', committed='bench/results'),
+    # the shipped data files, read as they are (data/pom/build.py rebuilds POM's from the MFN release;
+    # data/cmu-mosi-utterances/README.md gives the MOSI file's provenance)
+    Result('pom_data', 'mkdir -p {out} && cp data/pom/pom_mfn.pkl {out}/', 'a copy of the shipped file',
+           committed='data/pom'),
+    Result('mosi_data', 'mkdir -p {out} && cp data/cmu-mosi-utterances/mosi_utterances.npz {out}/',
+           'a copy of the shipped file', committed='data/cmu-mosi-utterances'),
+    # the configuration files the documents describe, read as they are
+    Result('configs', 'mkdir -p {out} && cp --parents search_spaces/tiny.yml search_spaces/rmnas.yml '
+           'examples/mosi_dialogue.yml examples/mosi_dialogue_3class.yml {out}/', 'a copy of the files', committed='.'),
     Result('param_count', 'python bench/param_count.py --json {out}/param_count.json',
            'about 20 s', committed='bench/results'),
     Result('bench', 'OUT={out} bench/all',
@@ -618,6 +642,468 @@ def src_fusion_gates_default(ctx):
                                      'test MAE': s.mean_std('full', 'mae', 'mean', rate=0.5)}}
 
 
+
+def src_readme_text_leak(ctx):
+    """README, "Precomputed BERT features": the label in the [CLS] vector, r = 1.0."""
+    d = json.loads((ctx.path('text_leak') / 'text_leak.json').read_text())
+    return [d['rate'], d['test_mae_cls_kept'], d['test_mae_cls_dropped'], d['constant_predictor_test_mae']]
+
+
+def _redraw(ctx):
+    """Test WAF over r = 0.3 / 0.5 / 0.7 x 3 seeds: with re-drawn training masks, and the same cells without."""
+    out = []
+    for name, path, v in (('mosi_redraw_train', 'sweep.csv', 'full'), ('mosi_nas_baselines', 'table.csv', 'RMNAS')):
+        s = Sweep(ctx.path(name) / path)
+        cells = {x: [s.get(v, 'value', 'waf', rate=r, seed=x) for r in (0.3, 0.5, 0.7)] for x in s.seeds(v)}
+        per_seed = [sum(c) / len(c) for c in cells.values()]
+        out.append((sum(per_seed) / len(per_seed), min(per_seed), max(per_seed)))
+    return out
+
+
+def src_readme_redraw(ctx):
+    (w, wlo, whi), (n, nlo, nhi) = _redraw(ctx)
+    return [0.3, 0.5, 0.7, 3, w, n, wlo, whi, nlo, nhi]
+
+
+def src_benchmarks_redraw(ctx):
+    (w, _, _), (n, _, _) = _redraw(ctx)
+    return [0.3, 0.5, 0.7, 3, w, n]
+
+
+def src_quality_diagnosis(ctx):
+    """docs/quality.md section 1: one run as landed, and the selection-rules tables."""
+    d = ctx.path('mosi_diagnosis')
+    with open(d / 'search' / 'metrics.csv', newline='') as fh:
+        waf = [float(r['val_waf']) for r in csv.DictReader(fh) if r.get('val_waf')]
+    steps = sorted(abs(b - a) for a, b in zip(waf, waf[1:]))
+    median = (steps[(len(steps) - 1) // 2] + steps[len(steps) // 2]) / 2
+    m = json.loads((d / 'metrics.json').read_text())
+    s = json.loads((d / 'search' / 'summary.json').read_text())
+    kept = [md_rows((ctx.path('selection_rules') / f'lr{lr}.md').read_text(),
+                    ('select on', 'patience', 'min epochs'))[('mae', 'none', '0')]['mean epoch kept'][0]
+            for lr in ('1e-3', '5e-4')]
+    split = 'the split of examples/mosi_dialogue.yml'
+    one_off = 'the landed sweep\'s cells: a one-off reading, not kept'
+    return [m['missing_rate'], SETTING, SETTING, SETTING, SETTING, split, split, max(steps), median,
+            *waf[:4], waf[-1], SETTING, kept[0], 'lr 1e-3', kept[1], 'lr 5e-4', SETTING, split,
+            'architecture steps per epoch', SETTING, SETTING, s['best_epoch'], s['epochs_run'],
+            s['choices']['entropy'], 'cells of the sweep', one_off, one_off, one_off, one_off, 'minutes: wall time']
+
+
+POM_ROWS = {'full (RMNAS)': 'full', 'no_lst': 'no_lst', 'hand_designed': 'hand_designed', 'ridge (peer)': 'ridge',
+            'late_fusion (peer)': 'late_fusion'}
+POM_COLS = {'MAE ↓': 'mae', 'Corr': 'corr', 'Acc-7': 'acc7', 'Acc-2 (non0)': 'acc2_non0', 'F1 (non0)': 'f1_non0'}
+
+
+def src_pom_auilc(ctx):
+    """docs/results/pom_sentence_sweep/README.md: the AUILC table, from sweep.csv."""
+    s = Sweep(ctx.path('pom_sentence_sweep') / 'sweep.csv')
+    return {(label,): {c: s.mean_std(v, m, 'AUILC') for c, m in POM_COLS.items()} for label, v in POM_ROWS.items()}
+
+
+def src_pom_notes(ctx):
+    """The same README: the constant predictor and "What it shows"."""
+    d = ctx.path('pom_sentence_sweep')
+    s = Sweep(d / 'sweep.csv')
+    c = json.loads((d / 'peers' / 'constant.json').read_text())
+    a = {v: {m: s.get(v, 'AUILC', m) for m in POM_COLS.values()} for v in POM_ROWS.values()}
+    acc = [x['acc2_non0'] for x in a.values()]
+    rate = 'r = 1.0: a rate'
+    return [c['mae'], c['corr'] if c.get('corr') is not None else 'a constant has no correlation', c['acc2_non0'],
+            Bound(max(abs(c['mae'] - x['mae']) for x in a.values())), min(acc), max(acc),
+            a['full']['mae'], a['no_lst']['mae'], a['hand_designed']['mae'], a['full']['mae'],
+            a['full']['mae'], a['late_fusion']['mae'], a['full']['corr'], a['late_fusion']['corr'],
+            a['full']['acc2_non0'], a['late_fusion']['acc2_non0'], rate, rate]
+
+
+def src_readme_pom_data(ctx):
+    """README, "Real POM": the sizes of data/pom/pom_mfn.pkl."""
+    import pickle
+    import numpy as np
+    with open(ctx.path('pom_data') / 'pom_mfn.pkl', 'rb') as fh:
+        d = pickle.load(fh)
+    y = np.concatenate([d[s]['regression_labels'] for s in ('train', 'valid', 'test')])
+    return [len(d['train']['id']), len(d['valid']['id']), len(d['test']['id']), d['train']['audio'].shape[2],
+            d['train']['vision'].shape[2], d['train']['audio'].shape[1], float(y.min()), float(y.max()),
+            d['train']['labels_raw'].shape[1], 'the label column chosen (data/pom/README.md)']
+
+
+def src_quality_nas_notes(ctx):
+    """docs/quality.md section 4: the paragraphs under the tables of the tiny space."""
+    s = Sweep(ctx.path('mosi_nas_baselines') / 'table.csv')
+    landed = Sweep(ctx.path('mosi_sweep') / 'sweep.csv')
+    peer = peers()
+    gc = peer[('GCNet (TPAMI 2023)',)]
+    utt = [v for k, v in peer.items() if k[0] in ('Ridge on concatenated features', 'TFN (MMSA)', 'LF-DNN (MMSA)',
+                                                  'MFN (MMSA)', 'LMF (MMSA)')]
+    auilc = {v: (s.get(v, 'AUILC', 'acc2'), s.get(v, 'AUILC', 'waf'))
+             for v in ('RMNAS', 'hand_designed', 'random_arch', 'random_arch (median)')}
+    margins = [a[i] - p[c][0] for v, a in auilc.items() if v != 'random_arch (median)'
+               for i, c in enumerate(('Acc-2 AUILC', 'WAF AUILC')) for p in utt]
+    median_below = max(auilc['random_arch (median)']) < min(p[c][0] for p in utt for c in ('Acc-2 AUILC', 'WAF AUILC'))
+    med, med_sd, med_d = paired(s, 'RMNAS', 'random_arch (median)', 'waf')
+    rs, rs_sd, _ = paired(s, 'RMNAS', 'random_search', 'waf')
+    hd, hd_sd, _ = paired(s, 'RMNAS', 'hand_designed', 'waf')
+    seed2 = [s.get('random_arch (median)', 'value', 'waf', rate=r, seed='2') for r in s.rates('random_arch (median)')]
+    r_acc, r_waf = auilc['RMNAS']
+    waf0 = s.get('RMNAS', 'mean', 'waf', rate=0.0)
+    waf7 = s.get('RMNAS', 'mean', 'waf', rate=0.7)
+    one_off = 'read once from the cells, not kept'
+    cells = len([r for r in s.rows if r['variant'] == 'random_search' and r['stat'] == 'value'])
+    assert median_below, 'the text says the median random architecture is below the utterance-level peers'
+    return [med, 'seed 2', min(seed2), max(seed2), 'seed 0', 'seed 1', Bound(max(abs(x) for x in med_d[:2])),
+            rs, rs_sd, SETTING, one_off, one_off, cells, 'cores', one_off, one_off, one_off, one_off, one_off,
+            one_off, 'minutes: a rerun\'s wall time', hd, hd_sd, 'training videos of the split', r_acc, r_waf,
+            gc['Acc-2 AUILC'][0], gc['WAF AUILC'][0], r_acc - gc['Acc-2 AUILC'][0], r_waf - gc['WAF AUILC'][0],
+            'the goal of the search issue', gc['Acc-2 AUILC'][0] + 1.5, gc['WAF AUILC'][0] + 1.5, 0.7,
+            waf7 - gcnet_waf()[0.7], 0, waf0 - gcnet_waf()[0.0], *auilc['hand_designed'], min(margins), max(margins),
+            r_acc - landed.get('full', 'AUILC', 'acc2'), r_waf - landed.get('full', 'AUILC', 'waf'),
+            landed.get('full', 'AUILC', 'acc2'), landed.get('full', 'AUILC', 'waf'), SETTING, SETTING, 0.5, 'seed 0',
+            s.get('RMNAS', 'value', 'waf', rate=0.5, seed='0'), s.get('RMNAS', 'value', 'mae', rate=0.5, seed='0'),
+            '24 cells x search.random_k 3']
+
+
+def src_quality_mid_notes(ctx):
+    """docs/quality.md, the mid-sized space: the findings under its tables."""
+    mid = Sweep(ctx.path('mosi_mid_nas_baselines') / 'table.csv')
+    tiny = Sweep(ctx.path('mosi_nas_baselines') / 'table.csv')
+    hd, hd_sd, _ = paired(mid, 'RMNAS', 'hand_designed', 'waf')
+    ra, ra_sd, _ = paired(mid, 'RMNAS', 'random_arch', 'waf')
+    med, _, med_d = paired(mid, 'RMNAS', 'random_arch (median)', 'waf')
+    one_off = 'read once from the mid-space cells, not kept'
+    return [hd, hd_sd, ra, ra_sd, med, min(med_d), max(med_d), 'the goal of the search issue',
+            mid.get('RMNAS', 'AUILC', 'waf'), tiny.get('RMNAS', 'AUILC', 'waf'),
+            peers()[('GCNet (TPAMI 2023)',)]['WAF AUILC'][0], 0, mid.get('RMNAS', 'mean', 'waf', rate=0.0), 0.7,
+            'seed 1', mid.get('RMNAS', 'value', 'waf', rate=0.7, seed='1'), *[one_off] * 11,
+            'minutes: a rerun\'s wall time']
+
+
+def utterances_per_video(ctx) -> List[int]:
+    import numpy as np
+    with np.load(ctx.path('mosi_data') / 'mosi_utterances.npz', allow_pickle=False) as d:
+        _, counts = np.unique(d['video_id'], return_counts=True)
+    return sorted(int(c) for c in counts)
+
+
+def src_quality_lst_notes(ctx):
+    """docs/quality.md, LST: the paired differences and the settings before."""
+    s = Sweep(ctx.path('mosi_lst_ablation') / 'table.csv')
+    landed = Sweep(ctx.path('mosi_sweep') / 'sweep.csv')
+    mean, sd, d = paired(s, 'RMNAS', 'no_lst', 'waf')
+    n = utterances_per_video(ctx)
+    return [mean, sd, *d, landed.get('full', 'AUILC', 'acc2'), landed.get('no_lst', 'AUILC', 'acc2'), n[0], n[-1]]
+
+
+UTTERANCE_PEERS = ('Ridge on concatenated features', 'TFN (MMSA)', 'LF-DNN (MMSA)', 'MFN (MMSA)', 'LMF (MMSA)')
+
+
+def src_bench6_goal(ctx):
+    """docs/benchmarks.md section 6: the goal's bullets (the sweep as landed against docs/peers.md)."""
+    s = Sweep(ctx.path('mosi_sweep') / 'sweep.csv')
+    peer = peers()
+    gc, g = peer[('GCNet (TPAMI 2023)',)], gcnet_waf()
+    utt = [peer[(k,)] for k in UTTERANCE_PEERS]
+    au = {v: {m: s.get(v, 'AUILC', m) for m in ('acc2', 'waf')} for v in ('full', 'no_lst')}
+    sd = [s.get('full', 'AUILC std', m) for m in ('acc2', 'waf')]
+    acc = lambda v, r: s.get(v, 'mean', 'acc2', rate=r)   # noqa: E731
+    waf = lambda v, r: s.get(v, 'mean', 'waf', rate=r)    # noqa: E731
+    m_acc = [au['full']['acc2'] - p['Acc-2 AUILC'][0] for p in utt]
+    m_waf = [au['full']['waf'] - p['WAF AUILC'][0] for p in utt]
+    m7 = [acc('full', 0.7) - p['Acc-2 r=0.7'][0] for p in utt]
+    m0 = [acc('full', 0.0) - p['Acc-2 r=0'][0] for p in utt]
+    seeds_above = sum(1 for x in s.seeds('no_lst') if s.seed_auilc('no_lst', 'acc2', x) > gc['Acc-2 AUILC'][0]
+                      and s.seed_auilc('no_lst', 'waf', x) > gc['WAF AUILC'][0])
+    rates = s.rates('full')
+    waf_up = sum(1 for r in rates if waf('no_lst', r) > waf('full', r))
+    acc_up = sum(1 for r in rates if acc('no_lst', r) >= acc('full', r))
+    n = utterances_per_video(ctx)
+    return [min(m_acc), max(m_acc), min(m_waf), max(m_waf), 0.7, min(m7), max(m7), 0, min(m0), max(m0),
+            au['full']['acc2'] - gc['Acc-2 AUILC'][0], gc['WAF AUILC'][0] - au['full']['waf'], min(sd), max(sd),
+            *[s.seed_auilc('full', 'acc2', x) for x in s.seeds('full')],
+            0.7, acc('full', 0.7) - gc['Acc-2 r=0.7'][0], waf('full', 0.7) - g[0.7], 0,
+            acc('full', 0.0) - gc['Acc-2 r=0'][0], waf('full', 0.0) - g[0.0],
+            au['no_lst']['acc2'], au['no_lst']['waf'], au['no_lst']['acc2'] - gc['Acc-2 AUILC'][0],
+            au['no_lst']['waf'] - gc['WAF AUILC'][0], seeds_above, len(s.seeds('no_lst')),
+            0.7, acc('no_lst', 0.7) - gc['Acc-2 r=0.7'][0], waf('no_lst', 0.7) - g[0.7], 0,
+            acc('no_lst', 0.0) - gc['Acc-2 r=0'][0], waf('no_lst', 0.0) - g[0.0],
+            waf_up, len(rates), acc_up, n[0], n[-1], n[len(n) // 2]]
+
+
+def src_bench6_paper_notes(ctx):
+    """docs/benchmarks.md section 6: the paper-sized space's seed against GCNet."""
+    p = Sweep(ctx.path('mosi_sweep_paper_space') / 'sweep.csv')
+    s = Sweep(ctx.path('mosi_sweep') / 'sweep.csv')
+    gc, g = peers()[('GCNet (TPAMI 2023)',)], gcnet_waf()
+    val = lambda m, r: p.get('full', 'value', m, rate=r, seed='0')   # noqa: E731
+    spread = [s.get('full', 'std', m, rate=0.7) for m in ('acc2', 'waf')]
+    return [p.get('full', 'AUILC', 'acc2'), p.get('full', 'AUILC', 'waf'), gc['Acc-2 AUILC'][0], gc['WAF AUILC'][0],
+            p.get('full', 'AUILC', 'mae'), p.get('full', 'AUILC', 'corr'), 0.7, val('acc2', 0.7) - gc['Acc-2 r=0.7'][0],
+            val('waf', 0.7) - g[0.7], 0, gc['Acc-2 r=0'][0] - val('acc2', 0.0), 0.7, min(spread), max(spread)]
+
+
+def src_quality_tried_notes(ctx):
+    """docs/quality.md section 3, "What this shows": the 24-cell table of configurations tried."""
+    rows = md_rows((ctx.path('tried_24_cells') / 'tried.md').read_text(), ('configuration',))
+    best, best_ez = rows[('export best, argmax',)], rows[('export best, exclude_zero (chosen)',)]
+    final, final_ez = rows[('export final (20 epochs), argmax',)], rows[('export final, exclude_zero',)]
+    sp = _yaml(ctx, 'search_spaces/tiny.yml')
+    one_off = 'read once from the cells, not kept'
+    v = lambda r, c: r[c][0]   # noqa: E731
+    return [SETTING, v(final, 'entropy at export'), v(final, 'chosen weight'), v(final, 'zero ops'),
+            v(final, 'identity mixers'), 'r', 'seed', 'cell', v(final, 'val WAF'), v(best, 'val WAF'),
+            v(final, 'test WAF'), v(best, 'test WAF'), v(final_ez, 'val WAF'), v(final_ez, 'identity mixers'),
+            v(best_ez, 'val WAF'), v(best, 'val WAF'), v(best_ez, 'val MAE'), v(best, 'val MAE'), SETTING,
+            one_off, one_off, v(best, 'exported epoch'), one_off, v(best, 'entropy at export'), '1 = uniform',
+            v(best, 'chosen weight'), 1 / len(sp['encoder']['mixers']), 'a uniform weight over 6 fusion inputs',
+            1 / len(sp['fusion']['ops']), v(best, 'cells'), SETTING, one_off, one_off]
+
+# ----------------------------------------------------------------------------- the prose of docs/benchmarks.md
+
+SETTING = 'a setting of the benchmark, not a result'
+NPLUS1 = 'the 1 of N+1 (a shape)'
+ITEM = 'an item number'
+
+
+def _bench(ctx, name):
+    return json.loads((ctx.path('bench') / f'{name}.json').read_text())
+
+
+def src_bench_lst_method(ctx):
+    d = _bench(ctx, 'lst_cost')
+    a, rows = d['args'], {r['n']: r for r in d['rows']}
+    worst = max(abs(rows[n]['estimate_vs_full'] - 1) for n in (64, 256)) * 100
+    return ["Algorithm 1: the paper's name", a['batch'], a['heads'], a['in_dim'], a['full_max'], a['sizes'][-1],
+            a['pairs'], Bound(worst), 64, 256, rows[16]['estimate_vs_full'], 16, rows[16]['estimate_pairs']]
+
+
+def src_bench_lst_share(ctx):
+    d = _bench(ctx, 'lst_cost')
+    rows = {r['n']: r for r in d['rows']}
+    m = rows['mosi']
+    slower = min(rows[n]['previous_lst_forward_s'] / rows[n]['lst_forward_s'] for n in (256, 512))
+    return [m['supernet_params'] / 1e6, m['batch'], *(['MOSI input size (bench/_common.py)'] * 6),
+            m['lst_forward_s'] * 1e3, m['supernet_forward_s'], m['lst_share'] * 100, d['goals'][2]['goal'],
+            NPLUS1, NPLUS1, slower, 256, rows[512]['previous_lst_forward_peak_over_output'],
+            rows[512]['lst_forward_peak_over_output']]
+
+
+def src_bench_nni_method(ctx):
+    rows = [r for r in _bench(ctx, 'nni_overhead')['rows'] if isinstance(r.get('rep'), int)]
+    return ['batch size of examples/quickstart.yml', rows[0]['steps'], max(r['max_arch_diff'] for r in rows), len(rows)]
+
+
+def src_bench_nni_notes(ctx):
+    d = _bench(ctx, 'nni_overhead')
+    goal = d['goals'][0]['goal']
+    reps = [r['ratio'] for r in d['rows'] if isinstance(r.get('rep'), int)]
+    med = next(r for r in d['rows'] if r.get('rep') == 'median')
+    svr = next(r for r in _bench(ctx, 'search_vs_retrain')['rows'] if r['measure'] == 'time')
+    return [goal, min(reps), max(reps), goal, med['ratio_stock_log'], med['ratio'], ITEM,
+            svr['ratio_search_step_nni_arch_step'], svr['ratio_search_step'],
+            med['nni_epoch_s'] - med['hand_epoch_s'], goal]
+
+
+def src_bench_svr_notes(ctx):
+    return [_bench(ctx, 'search_vs_retrain')['goals'][0]['goal'], NPLUS1, NPLUS1, ITEM]
+
+
+def src_bench_roofline(ctx):
+    d = _bench(ctx, 'roofline')
+    r, prof = d['rows'][0], d['rows'][1]['profile']
+    shape = [float(x) for x in r['ffn_gemm_shape'].replace('@', 'x').split('x')]
+    share = [prof[k]['share'] * 100 for k in ('matrix products', 'element-wise / reductions', 'dropout', 'softmax',
+                                              'copies / layout', 'layer norm')]
+    return [SETTING, d['machine']['torch_threads'], r['step_flops'] / 1e9, r['step_s'], r['achieved_flops_per_s'] / 1e9,
+            r['matmul_size'], r['matmul_size'], r['matmul_flops_per_s'] / 1e9, *shape, r['ffn_gemm_flops_per_s'] / 1e9,
+            r['ratio'], *r['ratio_per_rep'], d['goals'][0]['goal'], *share, 'the limit (a ratio of 1)',
+            r['matmul_size']]
+
+
+def _scaling(ctx):
+    return _bench(ctx, 'scaling')['rows']
+
+
+def src_bench_scaling_setup(ctx):
+    d = _bench(ctx, 'scaling')
+    steps = [r for r in d['rows'] if 'step_s' in r and r['model'] == 'fixed' and r['batch'] == 8]
+    n = {r['scale']: r['n_vision'] for r in steps}
+    return [SETTING, SETTING, d['args']['d_model'], d['args']['blocks'], max(n), n[0.25], n[0.5], n[1.0],
+            '2N: a length', '4N: a length']
+
+
+def src_bench_scaling_notes(ctx):
+    import math
+    rows = _scaling(ctx)
+    batch = {r['model']: r for r in rows if 'exponent_time_batch' in r}
+    step = {(r['model'], r['batch'], r['scale']): r['step_s'] for r in rows if 'step_s' in r}
+    slope = {(m, b): math.log2(step[(m, b, 1.0)] / step[(m, b, 0.5)]) for m, b, s in step if s == 1.0}
+    noisy = ('supernet', 32)
+    rest = [v for k, v in slope.items() if k != noisy]
+    saved = {r['model']: r for r in rows if r.get('analysis') == 'saved_for_backward'}
+    mod = {m: {x['module']: x for x in saved[m]['by_module']} for m in saved}
+    peak = next(r for r in rows if r.get('analysis') == 'lst_forward_peak' and not r['grad'])
+    f, s = saved['fixed'], saved['supernet']
+    return [batch['fixed']['exponent_time_batch'], batch['supernet']['exponent_time_batch'],
+            batch['fixed']['exponent_live_tensor_memory_batch'], '2N: a length', '4N: a length',
+            min(rest), max(rest), slope[noisy], noisy[1], f['n'], f['batch'],
+            f['total_mb'], f['square_mb'] / f['total_mb'] * 100, NPLUS1, NPLUS1,
+            mod['fixed']['Attention']['saved_mb'], mod['fixed']['FFN']['saved_mb'], mod['fixed']['LST']['saved_mb'],
+            s['total_mb'], s['square_mb'] / s['total_mb'] * 100, mod['supernet']['Attention']['saved_mb'],
+            mod['supernet']['RandomMixer']['saved_mb'], mod['supernet']['FFN']['saved_mb'],
+            mod['supernet']['PoolMixer']['saved_mb'], mod['supernet']['LST']['saved_mb'],
+            peak['peak_over_output'], peak['previous_peak_over_output'], ITEM,
+            mod['fixed']['LST']['share'] * 100, mod['supernet']['LST']['share'] * 100, s['total_mb'] / f['total_mb']]
+
+
+def src_bench_threads(ctx):
+    d = _bench(ctx, 'threads')
+    one, two, passive = d['rows']
+    return [two['threads'], two['ratio_to_1_thread'], one['threads'], d['machine']['nproc'],
+            passive['ratio_to_1_thread'], 'the recommended setting']
+
+
+def src_bench_sweep_jobs_notes(ctx):
+    d = json.loads((ctx.path('sweep_jobs') / 'sweep_jobs.json').read_text())
+    h = json.loads((ctx.path('sweep_jobs_held') / 'sweep_jobs_one_core_held.json').read_text())
+    rows, held = {r['jobs']: r for r in d['rows']}, {r['jobs']: r for r in h['rows']}
+    return [d['cores'], rows[1]['load_before'], rows[2]['speedup'], Bound(rows[2]['speedup']),
+            held[2]['speedup'], held[1]['seconds'], held[2]['seconds']]
+
+
+
+
+BENCH_SCRIPTS = ('lst_cost', 'nni_overhead', 'search_vs_retrain', 'roofline', 'scaling', 'threads',
+                 'gpu_paper_size_dry_run')
+
+
+def src_bench_machine(ctx):
+    """docs/benchmarks.md, the machine and the command: the machine record of every bench/all result file."""
+    import datetime as dt
+    import re
+    runs = [_bench(ctx, n) for n in BENCH_SCRIPTS]
+    ms = [r['machine'] for r in runs]
+    for key in ('nproc', 'python', 'torch', 'blas', 'torch_threads'):
+        assert len({str(m[key]) for m in ms}) == 1, f'the result files differ in machine.{key}'
+    m = ms[0]
+    loads = sorted(x['load_avg_1_5_15'][2] for x in ms)
+    t0 = [dt.datetime.fromisoformat(x['date']) for x in ms]
+    end = max(t + dt.timedelta(seconds=r['wall_seconds']) for t, r in zip(t0, runs))
+    not_recorded = 'not in the machine record'
+    return [m['nproc'], not_recorded, float('.'.join(m['python'].split('.')[:2])),
+            float('.'.join(m['torch'].split('.')[:2])), float(re.search(r'Version (\d+\.\d+)', m['blas']).group(1)),
+            not_recorded, not_recorded, m['torch_threads'], runs[0]['args']['threads'], loads[len(loads) // 2],
+            min(t0).year, 'items', 'items', (end - min(t0)).total_seconds() / 60]
+
+
+def src_readme_benchmarks(ctx):
+    """README, "Benchmarks": the machine's cores and the NNI overhead."""
+    d = _bench(ctx, 'nni_overhead')
+    return [d['machine']['nproc'], ITEM, ITEM, d['goals'][0]['value'], ITEM, ITEM]
+
+
+def _yaml(ctx, path):
+    import yaml
+    return yaml.safe_load((ctx.path('configs') / path).read_text())
+
+
+def src_bench_svr_setup(ctx):
+    """docs/benchmarks.md section 3: the paper's space as search_spaces/rmnas.yml holds it."""
+    sp = _yaml(ctx, 'search_spaces/rmnas.yml')
+    e, f = sp['encoder'], sp['fusion']
+    return [e['d_model'], e['n_blocks'], e['n_heads'], e['ffn_ratio'], f['n_cells'], f['n_steps'], f['width'],
+            'batch of bench/search_vs_retrain.py']
+
+
+def src_bench_mosi_data(ctx):
+    """docs/benchmarks.md section 6: the split (the MOSI file, examples/mosi_dialogue.yml) and the CPU-sized space."""
+    import numpy as np
+    cfg, sp = _yaml(ctx, 'examples/mosi_dialogue.yml'), _yaml(ctx, 'search_spaces/tiny.yml')
+    every = cfg['data']['options']['valid_every']
+    with np.load(ctx.path('mosi_data') / 'mosi_utterances.npz', allow_pickle=False) as d:
+        video, split, label = d['video_id'], d['split'], d['label']
+    train = sorted(set(video[split == 'train']))
+    test_videos = sorted(set(video[split == 'test']))
+    test = [v for i, v in enumerate(test_videos) if i % every != 0]
+    in_test = np.isin(video, test)
+    return [len(train), every, 0, len(test), int(in_test.sum()), int((in_test & (label != 0)).sum()),
+            "the method's section", 'the kept fraction 1 - r', 0, 0.7, sp['encoder']['d_model'],
+            sp['encoder']['n_heads'], sp['encoder']['n_blocks'], sp['fusion']['n_cells'], sp['fusion']['n_steps'],
+            cfg['search']['epochs'], cfg['retrain']['epochs']]
+
+
+def _mosi_3class_test(ctx):
+    """The 3-class test labels of examples/mosi_dialogue_3class.yml (its bins, the honest split's test videos)."""
+    import numpy as np
+    cfg = _yaml(ctx, 'examples/mosi_dialogue_3class.yml')
+    every, bins = cfg['data']['options']['valid_every'], cfg['data']['options']['label_bins']
+    with np.load(ctx.path('mosi_data') / 'mosi_utterances.npz', allow_pickle=False) as d:
+        video, split, label = d['video_id'], d['split'], d['label']
+    videos = sorted(set(video[split == 'test']))
+    test = np.isin(video, [v for i, v in enumerate(videos) if i % every != 0])
+    return bins, np.digitize(label[test].astype(np.float64), bins)
+
+
+def _constant_wf1(ctx):
+    import numpy as np
+    from rmnas_nni.metrics import weighted_f1
+    _, y = _mosi_3class_test(ctx)
+    return 100 * weighted_f1(y, np.full_like(y, y.max()))
+
+
+def src_quality_3class_data(ctx):
+    """docs/quality.md, the 3-class example: the bins, the test shares and the constant predictor."""
+    bins, y = _mosi_3class_test(ctx)
+    return [bins[0], bins[1], *[100 * (y == k).mean() for k in range(3)], _constant_wf1(ctx), 0, 0.7, 'seed', 'seed']
+
+
+def src_quality_3class_notes(ctx):
+    s = Sweep(ctx.path('mosi_3class') / 'table.csv')
+    hd, hd_sd, _ = paired(s, 'RMNAS', 'hand_designed', 'waf')
+    ra, ra_sd, _ = paired(s, 'RMNAS', 'random_arch', 'waf')
+    return [_constant_wf1(ctx), hd, hd_sd, ra, ra_sd, 'a section number']
+
+
+def fusion_gates_notes(rows, space) -> list:
+    """The "Reading" of docs/results/fusion_gates_derivation.md from its table's rows (src_fusion_gates)."""
+    def mean(x):
+        return x[0] if isinstance(x, (list, tuple)) else x
+    gt, oa = rows[('gates', 'threshold')], rows[('one_of_n', 'argmax')]
+    ga, ot = rows[('gates', 'argmax')], rows[('one_of_n', 'threshold')]
+    valid = [mean(r['valid WAF']) for r in rows.values()]
+    sds = [r['valid WAF'][1] for r in rows.values()]
+    taken = ga['Cell inputs taken']
+    n_choices = 3 * space['encoder']['n_blocks'] + space['fusion']['n_cells'] * space['fusion']['n_steps']
+    return [*gt['valid WAF'], 'seed 0', oa['seed 0'], gt['seed 0'], 'seed 1', 'seed 2', ga['seed 1'], gt['seed 1'],
+            ga['seed 2'], gt['seed 2'], max(valid) - min(valid), min(sds), max(sds), 'validation videos',
+            'the missing rate', 'a 2-way gate', SETTING, 'the gates\' initial weight',
+            mean(gt['Cell inputs taken']), 'candidates of a Cell input', 'candidates of a Cell input',
+            taken[0] - taken[1], taken[0] + taken[1], mean(ot['choices keeping > 1']), n_choices]
+
+
+def src_fusion_gates_notes(ctx):
+    return fusion_gates_notes(src_fusion_gates(ctx), _yaml(ctx, 'search_spaces/tiny.yml'))
+
+
+def src_quality_selection_notes(ctx):
+    """docs/quality.md section 2, "Decisions": the selection-rules tables and the example config's patience."""
+    rules = {lr: md_rows((ctx.path('selection_rules') / f'lr{lr}.md').read_text(), ('select on', 'patience', 'min epochs'))
+             for lr in ('1e-3', '5e-4')}
+    waf5, mae5 = rules['5e-4'][('waf', '8', '0')], rules['5e-4'][('mae', '8', '10')]
+    mae3 = rules['1e-3'][('mae', '8', '10')]
+    cfg = _yaml(ctx, 'examples/mosi_dialogue.yml')
+    col = 'cross-fold val '
+    assert mae3[col + 'MAE'][0] < mae5[col + 'MAE'][0], 'the text says lr 1e-3 has the lower MAE'
+    return ['lr 1e-3', 'lr 5e-4', mae5[col + 'MAE'][0] - waf5[col + 'MAE'][0], SETTING, SETTING,
+            cfg['search']['patience'], cfg['retrain']['patience'], 'the search issue\'s epoch (not re-measured)',
+            'lr 1e-3', Bound(abs(mae5[col + 'WAF'][0] - mae3[col + 'WAF'][0])), 'lr 1e-3']
+
+
+def src_quality_warmup_notes(ctx):
+    rows = md_rows((ctx.path('warmup_24_cells') / 'tried.md').read_text(), ('configuration',))
+    s = Sweep(ctx.path('warmup_24_cells') / 'table.csv')
+    mean, sd, _ = paired(s, 'warmup5', 'defaults', 'waf')
+    return [mean, sd, rows[('defaults + 5 warm-up epochs (options.warmup_epochs 5)',)]['identity mixers'][0]]
+
 # ----------------------------------------------------------------------------- entries
 
 SEARCH_COLS = ('exported epoch', 'entropy at export', 'chosen weight')
@@ -634,12 +1120,22 @@ ENTRIES = [
           keys=('variant', 'rate')),
     Entry('readme-param-count', 'README.md', 'readme-param-count', ('param_count',), src_readme_param_count,
           parse='prose'),
+    Entry('readme-text-leak', 'README.md', 'readme-text-leak', ('text_leak',), src_readme_text_leak, parse='prose'),
+    Entry('readme-redraw', 'README.md', 'readme-redraw', ('mosi_redraw_train', 'mosi_nas_baselines'),
+          src_readme_redraw, parse='prose'),
+    Entry('readme-pom-data', 'README.md', 'readme-pom-data', ('pom_data',), src_readme_pom_data, parse='prose'),
+    Entry('readme-benchmarks', 'README.md', 'readme-benchmarks', ('bench',), src_readme_benchmarks, tolerance=0.3,
+          parse='prose'),
     Entry('readme-mosi', 'README.md', 'readme-mosi', ('mosi_sweep', 'mosi_sweep_paper_space'), src_readme_mosi,
           parse='prose', note='peers: docs/peers.md; two wall times (6-9 minutes) are not compared'),
     Entry('results-mosi-dialogue-sweep', 'docs/results/mosi_dialogue_sweep/sweep.md', None, ('mosi_sweep',),
           src_results_sweep('mosi_sweep'), complete=True),
     Entry('results-pom-sentence-sweep', 'docs/results/pom_sentence_sweep/sweep.md', None, ('pom_sentence_sweep',),
           src_results_sweep('pom_sentence_sweep'), complete=True),
+    Entry('results-pom-auilc', 'docs/results/pom_sentence_sweep/README.md', 'results-pom-auilc',
+          ('pom_sentence_sweep',), src_pom_auilc, keys=('variant',), complete=True),
+    Entry('results-pom-notes', 'docs/results/pom_sentence_sweep/README.md', 'results-pom-notes',
+          ('pom_sentence_sweep',), src_pom_notes, parse='prose'),
     Entry('results-mosi-paper-space', 'docs/results/mosi_dialogue_sweep_paper_space/sweep.md', None,
           ('mosi_sweep_paper_space',), src_results_sweep('mosi_sweep_paper_space'), complete=True),
     Entry('results-mosi-nas-baselines', 'docs/results/mosi_nas_baselines/table.md', None, ('mosi_nas_baselines',),
@@ -650,6 +1146,8 @@ ENTRIES = [
           src_fusion_gates, keys=('input selection', 'derivation'), complete=True,
           note='the two architecture columns are computed from each cell\'s arch.json; the original '
                'cells were not kept, so that reading is checked only by a rerun'),
+    Entry('results-fusion-gates-notes', 'docs/results/fusion_gates_derivation.md', 'fusion-gates-notes',
+          ('fusion_gates', 'configs'), src_fusion_gates_notes, parse='prose'),
     Entry('results-fusion-gates-default', 'docs/results/fusion_gates_derivation.md', 'fusion-gates',
           ('mosi_sweep',), src_fusion_gates_default, keys=('input selection', 'derivation'),
           skip_rows={(k,): 'only with --all (results-fusion-gates)' for k in ('gates',)} | {
@@ -677,26 +1175,73 @@ ENTRIES = [
           src_bench_search_vs_retrain, tolerance=0.3, keys=('',), complete=True),
     Entry('benchmarks-scaling', 'docs/benchmarks.md', 'benchmarks-scaling', ('bench',), src_bench_scaling,
           tolerance=0.3, keys=('model', 'batch'), complete=True),
+    Entry('benchmarks-machine', 'docs/benchmarks.md', 'benchmarks-machine', ('bench',), src_bench_machine,
+          tolerance=0.3, parse='prose', note='the wall time of bench/all: from the first start to the last end '
+                                             'recorded in the result files'),
+    Entry('benchmarks-lst-method', 'docs/benchmarks.md', 'benchmarks-lst-method', ('bench',), src_bench_lst_method,
+          tolerance=0.3, parse='prose'),
+    Entry('benchmarks-lst-share', 'docs/benchmarks.md', 'benchmarks-lst-share', ('bench',), src_bench_lst_share,
+          tolerance=0.3, parse='prose'),
+    Entry('benchmarks-nni-method', 'docs/benchmarks.md', 'benchmarks-nni-method', ('bench',), src_bench_nni_method,
+          parse='prose'),
+    Entry('benchmarks-nni-notes', 'docs/benchmarks.md', 'benchmarks-nni-notes', ('bench',), src_bench_nni_notes,
+          tolerance=0.3, parse='prose'),
+    Entry('benchmarks-svr-notes', 'docs/benchmarks.md', 'benchmarks-svr-notes', ('bench',), src_bench_svr_notes,
+          parse='prose'),
+    Entry('benchmarks-svr-setup', 'docs/benchmarks.md', 'benchmarks-svr-setup', ('configs',), src_bench_svr_setup,
+          parse='prose'),
+    Entry('benchmarks-roofline', 'docs/benchmarks.md', 'benchmarks-roofline', ('bench',), src_bench_roofline,
+          tolerance=0.3, parse='prose', note='the FLOP count and the matrix shapes do not vary; the rest are timings'),
+    Entry('benchmarks-scaling-setup', 'docs/benchmarks.md', 'benchmarks-scaling-setup', ('bench',),
+          src_bench_scaling_setup, parse='prose'),
+    Entry('benchmarks-scaling-notes', 'docs/benchmarks.md', 'benchmarks-scaling-notes', ('bench',),
+          src_bench_scaling_notes, tolerance=0.3, parse='prose'),
+    Entry('benchmarks-threads', 'docs/benchmarks.md', 'benchmarks-threads', ('bench',), src_bench_threads,
+          tolerance=0.3, parse='prose'),
     Entry('benchmarks-sweep-jobs', 'docs/benchmarks.md', 'benchmarks-sweep-jobs', ('sweep_jobs',),
           src_bench_sweep_jobs, tolerance=0.3, keys=('jobs',), complete=True),
+    Entry('benchmarks-sweep-jobs-notes', 'docs/benchmarks.md', 'benchmarks-sweep-jobs-notes',
+          ('sweep_jobs', 'sweep_jobs_held'), src_bench_sweep_jobs_notes, tolerance=0.3, parse='prose',
+          note='the earlier run (one core held by another job) cannot be regenerated on demand: it needs that load'),
+    Entry('benchmarks-redraw', 'docs/benchmarks.md', 'benchmarks-redraw', ('mosi_redraw_train', 'mosi_nas_baselines'),
+          src_benchmarks_redraw, parse='prose'),
+    Entry('results-mosi-redraw-train', 'docs/results/mosi_redraw_train/sweep.md', None, ('mosi_redraw_train',),
+          src_results_sweep('mosi_redraw_train'), complete=True),
     Entry('benchmarks-mosi', 'docs/benchmarks.md', 'benchmarks-mosi', ('mosi_sweep',), src_bench6_main,
           keys=('model',), note='peer rows: docs/peers.md, measured by the peers\' own code'),
     Entry('benchmarks-mosi-waf', 'docs/benchmarks.md', 'benchmarks-mosi-waf', ('mosi_sweep',), src_bench6_waf,
           keys=('r',), note=f'GCNet row: {GCNET_CSV} (from docs/peers.md)', complete=True),
+    Entry('benchmarks-mosi-data', 'docs/benchmarks.md', 'benchmarks-mosi-data', ('configs', 'mosi_data'),
+          src_bench_mosi_data, parse='prose'),
+    Entry('benchmarks-mosi-goal', 'docs/benchmarks.md', 'benchmarks-mosi-goal', ('mosi_sweep', 'mosi_data'),
+          src_bench6_goal, parse='prose', note='peers: docs/peers.md and ' + GCNET_CSV),
+    Entry('benchmarks-mosi-paper-notes', 'docs/benchmarks.md', 'benchmarks-mosi-paper-notes',
+          ('mosi_sweep_paper_space', 'mosi_sweep'), src_bench6_paper_notes, parse='prose',
+          note='peers: docs/peers.md and ' + GCNET_CSV),
     Entry('benchmarks-mosi-paper-space', 'docs/benchmarks.md', 'benchmarks-mosi-paper-space',
           ('mosi_sweep_paper_space', 'mosi_sweep'), src_bench6_paper, keys=('r',), complete=True),
+    Entry('quality-diagnosis', 'docs/quality.md', 'quality-diagnosis', ('mosi_diagnosis', 'selection_rules'),
+          src_quality_diagnosis, parse='prose',
+          note='the epochs and entropies of the 24 landed cells were read once from cells that were not kept'),
     Entry('quality-selection-rules', 'docs/quality.md', 'quality-selection-rules', ('selection_rules',),
           src_quality_rules, keys=('setting',), complete=True),
+    Entry('quality-selection-notes', 'docs/quality.md', 'quality-selection-notes', ('selection_rules', 'configs'),
+          src_quality_selection_notes, parse='prose'),
     Entry('quality-tried-screening', 'docs/quality.md', 'quality-tried-screening', ('tried_screening',),
           src_quality_tried('tried_screening'), keys=('configuration',), complete=True),
     Entry('quality-tried-24-cells', 'docs/quality.md', 'quality-tried-24-cells', ('tried_24_cells',),
           src_quality_tried('tried_24_cells'), keys=('configuration',), complete=True,
           skip_cells={(('export best, exclude_zero (chosen)',), c): REDERIVED for c in SEARCH_COLS} | {
               (('export final, exclude_zero',), c): REDERIVED for c in SEARCH_COLS}),
+    Entry('quality-tried-notes', 'docs/quality.md', 'quality-tried-notes', ('tried_24_cells', 'configs'),
+          src_quality_tried_notes, parse='prose'),
     Entry('quality-nas-baselines', 'docs/quality.md', 'quality-nas-baselines', ('mosi_nas_baselines', 'mosi_sweep'),
           src_quality_nas, keys=('model',), note='peer rows: docs/peers.md'),
     Entry('quality-nas-paired', 'docs/quality.md', 'quality-nas-paired', ('mosi_nas_baselines',),
           src_paired('mosi_nas_baselines', PAIRED_OTHERS + (('random_search', 'random_search'),)), keys=('other',), complete=True),
+    Entry('quality-nas-notes', 'docs/quality.md', 'quality-nas-notes', ('mosi_nas_baselines', 'mosi_sweep'),
+          src_quality_nas_notes, parse='prose',
+          note='peers: docs/peers.md; the validation epochs and search seconds were read once from cells not kept'),
     Entry('results-mosi-mid-nas-baselines', 'docs/results/mosi_mid_nas_baselines/table.md', None,
           ('mosi_mid_nas_baselines',), src_results_table('mosi_mid_nas_baselines'),
           keys=('variant', 'rate', 'seed', 'RMNAS minus'), complete=True),
@@ -704,9 +1249,20 @@ ENTRIES = [
           keys=('model',), complete=True),
     Entry('quality-mid-paired', 'docs/quality.md', 'quality-mid-paired', ('mosi_mid_nas_baselines',),
           src_paired('mosi_mid_nas_baselines'), keys=('other',), complete=True),
+    Entry('quality-mid-notes', 'docs/quality.md', 'quality-mid-notes', ('mosi_mid_nas_baselines', 'mosi_nas_baselines'),
+          src_quality_mid_notes, parse='prose',
+          note='peers: docs/peers.md; the validation figures were read once from cells not kept'),
+    Entry('quality-3class-data', 'docs/quality.md', 'quality-3class-data', ('configs', 'mosi_data'),
+          src_quality_3class_data, parse='prose'),
+    Entry('quality-3class-notes', 'docs/quality.md', 'quality-3class-notes', ('mosi_3class', 'configs', 'mosi_data'),
+          src_quality_3class_notes, parse='prose'),
+    Entry('quality-lst-notes', 'docs/quality.md', 'quality-lst-notes', ('mosi_lst_ablation', 'mosi_sweep', 'mosi_data'),
+          src_quality_lst_notes, parse='prose'),
     Entry('quality-warmup', 'docs/quality.md', 'quality-warmup', ('warmup_24_cells',), src_quality_warmup,
           keys=('configuration',), complete=True,
           skip_cells={(('export best, exclude_zero (defaults)',), c): REDERIVED for c in SEARCH_COLS}),
+    Entry('quality-warmup-notes', 'docs/quality.md', 'quality-warmup-notes', ('warmup_24_cells',),
+          src_quality_warmup_notes, parse='prose'),
     Entry('quality-3class', 'docs/quality.md', 'quality-3class', ('mosi_3class',), src_quality_3class,
           keys=('variant',), complete=True),
     Entry('quality-lst', 'docs/quality.md', 'quality-lst', ('mosi_lst_ablation',), src_quality_lst,
@@ -714,4 +1270,5 @@ ENTRIES = [
 ]
 
 # entries that read docs/peers.md (the peers' own measurements)
-PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'quality-nas-baselines', 'readme-mosi'}
+PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'benchmarks-mosi-goal', 'benchmarks-mosi-paper-notes',
+                'quality-nas-baselines', 'quality-nas-notes', 'quality-mid-notes', 'readme-mosi'}
