@@ -47,7 +47,7 @@ from .weight_transfer import supernet_state_from_checkpoint, transfer_supernet_w
 
 __all__ = ['load_config', 'prepare_data', 'build_space', 'check_architecture', 'load_architecture',
            'build_fixed_model', 'attention_architecture', 'search', 'retrain', 'evaluate_run', 'run', 'select_metric_of', 'start_run',
-           'load_run', 'count_parameters', 'load_supernet', 'evaluate_search_weights']
+           'load_run', 'count_parameters', 'load_supernet', 'evaluate_search_weights', 'load_retrained']
 
 Printer = Callable[[str], None]
 
@@ -496,9 +496,20 @@ def evaluate_run(run_dir: os.PathLike | str, split: str = 'test', rate=None, *,
     ``{modality: number}`` in [0, 1]; at most 0.7 at dialogue level); ``rate_source``
     names it in the error (the CLI's ``--rate``).
     """
-    quiet_libraries()
     if split not in ('train', 'valid', 'test'):
         raise ConfigError(f'split {split!r}: must be one of train, valid, test')
+    cfg, data, model, kind = load_retrained(run_dir, rate, rate_source=rate_source)
+    loader = make_loader(data.splits[split], data.level, cfg.retrain.batch_size, shuffle=False)
+    return evaluate(model, loader, data.task, kind, torch.device('cpu'))
+
+
+def load_retrained(run_dir: os.PathLike | str, rate=None, *, rate_source: str = 'rate'):
+    """A finished run's retrained network on CPU, as :func:`evaluate_run` loads it.
+
+    Returns ``(cfg, data, model, metric kind)``: the run's config (``rate``, when
+    given, replacing its missing rate) and its data with the masks that config draws.
+    """
+    quiet_libraries()
     if rate is not None:
         check_missing_rate(rate, rate_source)
     cfg = load_run(run_dir)
@@ -513,8 +524,7 @@ def evaluate_run(run_dir: os.PathLike | str, split: str = 'test', rate=None, *,
     arch = load_architecture(Path(run_dir) / 'arch.json', space)
     model = build_fixed_model(cfg, data, arch)
     model.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True))
-    loader = make_loader(data.splits[split], data.level, cfg.retrain.batch_size, shuffle=False)
-    return evaluate(model, loader, data.task, kind, torch.device('cpu'))
+    return cfg, data, model, kind
 
 
 def load_supernet(cfg: RunConfig, data, run_dir: os.PathLike | str) -> torch.nn.Module:

@@ -174,6 +174,12 @@ RESULTS = [
     Result('bench', 'OUT={out} bench/all',
            'about 21 minutes on one core (timings: compared within 30 %)', long=True,
            committed='bench/results'),
+    Result('mosi_mid_validation_policies',
+           f'{MOSI} --variants full hand_designed random_arch --set search_space=mid --set search.random_k=3 '
+           '--out {out}/mid_sweep && '
+           f'python bench/validation_policies.py --sweep {{out}}/mid_sweep --out {{out}} --baseline GCNet={GCNET_CSV}',
+           '3 x 24 runs of the mid-sized space (about 85 minutes on one core), then about 35 s of evaluation; '
+           'reads data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_mid_nas_baselines'),
 ]
 
 # ----------------------------------------------------------------------------- reading results
@@ -1104,6 +1110,59 @@ def src_quality_warmup_notes(ctx):
     mean, sd, _ = paired(s, 'warmup5', 'defaults', 'waf')
     return [mean, sd, rows[('defaults + 5 warm-up epochs (options.warmup_epochs 5)',)]['identity mixers'][0]]
 
+
+POLICIES = 'mosi_mid_validation_policies'
+
+
+def src_quality_mid_policies(ctx):
+    """docs/quality.md, validation-only policies: the AUILC table, from validation_policies.csv."""
+    s = Sweep(ctx.path(POLICIES) / 'validation_policies.csv')
+    out = {}
+    for v in s.variants:
+        r = {c: s.mean_std(v, m, 'AUILC') for c, m in AUILC_COLS.items()}
+        r['WAF r = 0'] = s.mean_std(v, 'waf', 'mean', rate=0.0)
+        r['WAF r = 0.7'] = s.mean_std(v, 'waf', 'mean', rate=0.7)
+        out[(v,)] = r
+    return out
+
+
+def src_quality_mid_policies_waf(ctx):
+    """Test WAF per rate of every row but the random median (in the AUILC table only)."""
+    s = Sweep(ctx.path(POLICIES) / 'validation_policies.csv')
+    return {(v,): {f'r = {rate_label(r)}': s.mean_std(v, 'waf', 'mean', rate=r) for r in s.rates(v)}
+            for v in s.variants if v != 'random_arch (median)'}
+
+
+POLICY_PAIRS = ([(p, ref) for ref in ('RMNAS', 'hand_designed') for p in (
+    'fallback (RMNAS or hand)', 'fallback (of 5)', 'ensemble (RMNAS + hand)', 'ensemble (RMNAS + hand + random)',
+    'ensemble (hand + random)')] + [('ensemble (RMNAS + hand)', 'ensemble (hand + random)')])
+
+
+def src_quality_mid_policies_paired(ctx):
+    s = Sweep(ctx.path(POLICIES) / 'validation_policies.csv')
+    out = {}
+    for a, b in POLICY_PAIRS:
+        mean, std, d = paired(s, a, b, 'waf')
+        out[(a, b)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
+    return out
+
+
+def src_quality_mid_policies_tried(ctx):
+    """Validation beside test, mean over the cells of validation_policies_cells.csv."""
+    s = Sweep(ctx.path(POLICIES) / 'validation_policies.csv')
+    with open(ctx.path(POLICIES) / 'validation_policies_cells.csv', newline='') as fh:
+        cells = list(csv.DictReader(fh))
+    out = {}
+    for v in ('RMNAS', 'hand_designed', 'random_arch', 'fallback (RMNAS or hand)', 'fallback (of 5)',
+              'ensemble (RMNAS + hand)', 'ensemble (RMNAS + hand + random)', 'ensemble (hand + random)'):
+        rows = [c for c in cells if c['variant'] == v]
+        mean = {k: sum(float(c[k]) for c in rows) / len(rows) for k in ('valid_waf', 'valid_mae', 'waf', 'mae')}
+        out[(v,)] = {'cells': len(rows), 'val WAF': mean['valid_waf'], 'val MAE': mean['valid_mae'],
+                     'test WAF': mean['waf'], 'test MAE': mean['mae'],
+                     'test WAF AUILC': s.mean_std(v, 'waf', 'AUILC')}
+    return out
+
+
 # ----------------------------------------------------------------------------- entries
 
 SEARCH_COLS = ('exported epoch', 'entropy at export', 'chosen weight')
@@ -1267,6 +1326,14 @@ ENTRIES = [
           keys=('variant',), complete=True),
     Entry('quality-lst', 'docs/quality.md', 'quality-lst', ('mosi_lst_ablation',), src_quality_lst,
           keys=('variant',), complete=True),
+    Entry('quality-mid-policies', 'docs/quality.md', 'quality-mid-policies', (POLICIES,), src_quality_mid_policies,
+          keys=('variant',), complete=True, note=f'GCNet row: {GCNET_CSV} (from docs/peers.md)'),
+    Entry('quality-mid-policies-waf', 'docs/quality.md', 'quality-mid-policies-waf', (POLICIES,),
+          src_quality_mid_policies_waf, keys=('variant',), complete=True),
+    Entry('quality-mid-policies-paired', 'docs/quality.md', 'quality-mid-policies-paired', (POLICIES,),
+          src_quality_mid_policies_paired, keys=('row', 'minus'), complete=True),
+    Entry('quality-mid-policies-tried', 'docs/quality.md', 'quality-mid-policies-tried', (POLICIES,),
+          src_quality_mid_policies_tried, keys=('configuration',), complete=True),
 ]
 
 # entries that read docs/peers.md (the peers' own measurements)
