@@ -152,7 +152,10 @@ def _run_experiment(path: Path, port: int, cells: Sequence[SweepCell], sweep_dir
     seen: Dict[str, str] = {}
     jobs: List[Any] = []
     try:
-        exp.start(port)
+        try:
+            exp.start(port)
+        except Exception as exc:        # NNI raises plain exceptions (a port in use, a bad trainingService)
+            raise RMNASError(f'{path}: the NNI experiment did not start: {exc}') from exc
         printer(f'sweep: NNI experiment {exp.id}: {len(cells)} cell(s) as trials, {config.trial_concurrency} at a '
                 f'time, on the {config.training_service.platform} training service; web UI http://127.0.0.1:{port} '
                 f'(the NNI manager listens on every interface, without authentication, until the sweep ends)')

@@ -99,6 +99,9 @@ def test_write_only_then_collect_and_build_the_table(tmp_path, nni_env, local_sw
     assert c.returncode == 0, c.stderr[-2000:]
     assert c.stdout.count('sweep: collected') == 2
     assert (tmp_path / 'w' / 'sweep.csv').read_text() == (local_sweep / 'sweep.csv').read_text()
+    again = sweep_cli(env, '--resume', tmp_path / 'w', '--nni', '-q')      # nothing left: no experiment
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.count('already finished, skipped') == 2 and 'NNI experiment' not in again.stdout
 
 
 def test_experiment_file_for_another_training_service(tmp_path):
