@@ -32,6 +32,10 @@ error: nothing is silently mixed. ``device`` and ``threads`` may differ.
 A cell whose training diverges (non-finite loss) is reported and left out of the
 table; the others go on.
 
+**Through NNI.** ``rmnas sweep --nni`` runs the unfinished cells as the trials of an
+NNI experiment (:mod:`rmnas_nni.sweep_nni`, through ``run_sweep(cell_runner=...)``);
+everything else here is the same.
+
 **Baselines.** ``rmnas sweep --baseline NAME=CSV`` (:func:`load_baseline`) adds
 another model's per-rate test metrics to the table and plots as a variant ``NAME``,
 aggregated exactly as the sweep's variants (AUILC per seed, then mean ± std).
