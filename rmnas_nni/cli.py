@@ -26,7 +26,8 @@ from .errors import ConfigError, RMNASError
 from .figures import run_architecture_figure
 from .nni_compat import quiet_libraries
 from .rundir import atomic_write_json, default_run_dir, load_run
-from .sweep import load_baseline, load_sweep, resolve_sweep, run_sweep
+from .sweep import load_baseline, load_sweep, plan_cells, resolve_sweep, run_sweep
+from .sweep_nni import collect_cells, nni_cell_runner
 from .version import __version__
 
 EPILOG = 'Takes --config FILE (a run config, see examples/) and --set KEY=VALUE overrides.'
@@ -116,6 +117,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="another model's per-rate test metrics, shown as variant NAME in sweep.md, sweep.csv "
                         'and the plots, AUILC computed the same way; CSV columns: rate, optionally seed, and '
                         'metric columns (mae, acc2_non0, ... or MAE, Acc-2 (non0), ...) (repeatable)')
+    g = p.add_argument_group('through NNI (one NNI trial per cell; the same cell directories, table and plots)')
+    g.add_argument('--nni', action='store_true',
+                   help='run the unfinished cells as an NNI experiment (GridSearch over variant x rate x seed, '
+                        'written to SWEEP/experiment.yml), --jobs trials at a time; waits for it, stops it and '
+                        'builds the table')
+    g.add_argument('--nni-config', metavar='FILE',
+                   help='NNI experiment keys laid over the defaults (local training service): trainingService '
+                        '(remote, kubeflow, ...), nniManagerIp, trialGpuNumber, trialConcurrency, ... (implies --nni)')
+    g.add_argument('--nni-write-only', action='store_true',
+                   help='only write SWEEP/experiment.yml, to run with nnictl create --config yourself (implies --nni)')
+    g.add_argument('--port', type=int, default=8081, help='port of the NNI manager and web UI (default: 8081)')
+    g.add_argument('--table-only', action='store_true',
+                   help='run no cell: build the table and plots from the finished cells (after an experiment '
+                        'started with --nni-write-only)')
+    g.add_argument('--collect', action='append', default=[], metavar='DIR',
+                   help='with --resume: first copy the cells that NNI trials left in their own trial directories '
+                        '(copied back under DIR) into the sweep (repeatable)')
     p = sub.add_parser('figure', help="print and draw a run's architecture",
                        description="Print a run's architecture and draw it like the paper's Figure 4: per modality "
                                    'and block the token mixer, per fusion Cell its inputs and operations; choices '
@@ -290,10 +308,25 @@ def cmd_sweep(args) -> int:
         base = load_run_config(args.config, _parse_sets(args.sets))
         spec = resolve_sweep(base, args.rates, args.seeds, args.variants, args.config or '<defaults>')
         sweep_dir, resume = (Path(args.out) if args.out else default_run_dir(f"sweep-{base.name}")), False
+    runner = None
+    if args.table_only:
+        runner = _no_cells
+    elif args.nni or args.nni_config or args.nni_write_only:
+        runner = nni_cell_runner(nni_config=args.nni_config, port=args.port, concurrency=args.jobs,
+                                 write_only=args.nni_write_only)
+    if args.collect:
+        if not resume:
+            raise ConfigError('--collect puts cells into an existing sweep: pass it with --resume SWEEP')
+        collect_cells(sweep_dir, args.collect, plan_cells(base, spec.rates, spec, sweep_dir))
     result = run_sweep(base, spec, sweep_dir, overwrite=args.overwrite, resume=resume, quiet=args.quiet,
-                       jobs=args.jobs,
+                       jobs=args.jobs, cell_runner=runner,
                        baselines=_baselines(args.baseline))
     return 3 if result.failed else 0
+
+
+def _no_cells(base, cells, sweep_dir, printer):
+    """``--table-only``: run nothing."""
+    return None
 
 
 def _baselines(items: List[str]) -> Dict[str, Any]:

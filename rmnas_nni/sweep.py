@@ -32,6 +32,10 @@ error: nothing is silently mixed. ``device`` and ``threads`` may differ.
 A cell whose training diverges (non-finite loss) is reported and left out of the
 table; the others go on.
 
+**Through NNI.** ``rmnas sweep --nni`` runs the unfinished cells as the trials of an
+NNI experiment (:mod:`rmnas_nni.sweep_nni`, through ``run_sweep(cell_runner=...)``);
+everything else here is the same.
+
 **Baselines.** ``rmnas sweep --baseline NAME=CSV`` (:func:`load_baseline`) adds
 another model's per-rate test metrics to the table and plots as a variant ``NAME``,
 aggregated exactly as the sweep's variants (AUILC per seed, then mean ± std).
@@ -294,7 +298,7 @@ def _threads_per_job(base: RunConfig, jobs: int) -> int:
 
 def run_sweep(base: RunConfig, spec: SweepSpec, sweep_dir: os.PathLike | str, *, overwrite: bool = False,
               resume: bool = False, quiet: bool = False, printer=print,
-              baselines: Optional[Dict[str, Any]] = None, jobs: int = 1) -> SweepResult:
+              baselines: Optional[Dict[str, Any]] = None, jobs: int = 1, cell_runner=None) -> SweepResult:
     """Run every cell not yet finished, then write the table and the plots.
 
     Parameters
@@ -320,6 +324,12 @@ def run_sweep(base: RunConfig, spec: SweepSpec, sweep_dir: os.PathLike | str, *,
         (round robin) or sharing the CPU cores (``threads`` of the config, else the
         cores divided by ``jobs``). A cell gives the same numbers as when run alone
         with the same thread count; the table is written once, at the end.
+    cell_runner
+        Runs the unfinished cells elsewhere instead of here (``rmnas sweep --nni``,
+        :func:`rmnas_nni.sweep_nni.nni_cell_runner`): called as ``cell_runner(base,
+        cells, sweep_dir, printer)``, it returns ``{cell name: {'summary': metrics} or
+        {'failed': message}}``, or None when it leaves them to run later (the table
+        then holds the finished cells).
     """
     from .data.missing import check_protocol_rate, resolve_protocol   # deferred: the data package loads torch
     from .pipeline import prepare_data, run, select_metric_of
@@ -387,7 +397,14 @@ def run_sweep(base: RunConfig, spec: SweepSpec, sweep_dir: os.PathLike | str, *,
         return (f'about {format_duration(np.mean(durations) * todo / jobs)} left' if durations
                 else 'estimate after the first cell')
 
-    if jobs == 1:
+    if cell_runner is not None:
+        outcomes = cell_runner(base, [cell for _, cell in pending], sweep_dir, printer) if pending else {}
+        if outcomes is None:
+            printer(f'sweep: {len(pending)} cell(s) not finished, left out of the table')
+        for k, cell in pending if outcomes is not None else []:
+            outcome = outcomes.get(cell.name, {'failed': 'no outcome'})
+            finished_cell(k, cell, outcome, float(outcome.get('seconds', 0.0)))
+    elif jobs == 1:
         for k, cell in pending:
             printer(f'sweep: cell {k}/{n} {cell.name}: running (elapsed {format_duration(time.perf_counter() - t0)}, '
                     f'{eta()})')

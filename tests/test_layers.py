@@ -28,6 +28,7 @@ LAYERS = [
     ('search and training', ['search_strategy', 'trainer', 'figures'], True),
     ('pipeline', ['pipeline'], False),
     ('drivers', ['sweep', 'multitrial'], False),
+    ('experiments', ['sweep_nni'], False),
     ('entry points', ['cli', 'nni_trial', '__init__'], False),
 ]
 HEAVY = {'torch', 'nni', 'pytorch_lightning', 'lightning', 'matplotlib', 'pandas'}

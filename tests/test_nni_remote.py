@@ -1,7 +1,7 @@
 """NNI's ``remote`` training service against an SSH server this test starts on 127.0.0.1.
 
 Opt-in (it needs OpenSSH's ``sshd``, PyPI access for the worker's
-``pip install nni --upgrade``, and about two minutes)::
+``pip install nni --upgrade``, and about two minutes per test)::
 
     RMNAS_NNI_REMOTE_TEST=1 python -m pytest -q tests/test_nni_remote.py
 
@@ -12,7 +12,9 @@ interpreter's packages (so the worker's ``pip install nni --upgrade`` cannot tou
 the project's environment). It runs ``examples/rmnas_experiment_remote.yml`` with the
 machine list pointed there and two tiny trials side by side, checks what each
 trial reported and left on the worker, stops the experiment and the SSH server,
-and checks that nothing it started is left.
+and checks that nothing it started is left. A second test runs a two-cell
+``rmnas sweep --nni --nni-config`` on the same kind of worker and compares its
+``sweep.csv`` with a local sweep's.
 """
 import json
 import os
@@ -171,6 +173,55 @@ def test_remote_training_service_over_ssh(tmp_path, ssh_server, worker_python):
         assert 'Traceback' not in (tmp_path / 'experiments' / exp_id / 'log' / 'dispatcher.log').read_text()
     finally:
         subprocess.run(nnictl + ['stop', '--all'], env=env, cwd=tmp_path, capture_output=True, timeout=120)
+    deadline = time.time() + 30
+    while (marked_processes(marker) or _processes_mentioning(str(ssh_server['home']))) and time.time() < deadline:
+        time.sleep(0.5)
+    left = marked_processes(marker) + _processes_mentioning(str(ssh_server['home']))
+    for proc in left:
+        proc.kill()
+    assert not left, f'processes left behind: {[p.pid for p in left]}'
+
+
+def test_sweep_through_the_remote_training_service(tmp_path, ssh_server, worker_python):
+    """rmnas sweep --nni --nni-config FILE on the remote service: the worker (this machine) sees the sweep
+    directory, so its trials write the cells there; the table is a local sweep's."""
+    from test_sweep import MICRO_SPACE, SIZES
+    marker = uuid.uuid4().hex
+    env = dict(os.environ, HOME=str(tmp_path / 'home'), PYTHONPATH=str(ROOT), PYTHONUNBUFFERED='1',
+               OMP_NUM_THREADS='1', PATH=f'{Path(sys.executable).parent}{os.pathsep}{os.environ.get("PATH", "")}')
+    env[MARKER] = marker
+    (tmp_path / 'home').mkdir()
+    space = tmp_path / 'micro.yml'
+    space.write_text(MICRO_SPACE)
+    common = ['--set', f'search_space={space}', '--set', 'search.epochs=1', '--set', 'retrain.epochs=2',
+              '--set', 'search.batch_size=16', '--set', 'retrain.batch_size=16', '--set', SIZES,
+              '--set', 'threads=1', '--rates', '0', '0.5', '--seeds', '0', '--variants', 'full', '-q']
+    workers = tmp_path / 'workers.yml'
+    workers.write_text(yaml.safe_dump({
+        'nniManagerIp': '127.0.0.1', 'experimentWorkingDirectory': str(tmp_path / 'experiments'),
+        'trainingService': {'platform': 'remote', 'machineList': [{
+            'host': '127.0.0.1', 'port': ssh_server['port'], 'user': ssh_server['user'],
+            'sshKeyFile': str(ssh_server['key']), 'pythonPath': str(worker_python)}]}}))
+    port = free_port()
+    while True:                                      # the remote service also needs port + 1
+        with socket.socket() as s:
+            if s.connect_ex(('127.0.0.1', port + 1)) != 0:
+                break
+        port = free_port()
+    cli = [sys.executable, '-m', 'rmnas_nni.cli', 'sweep']
+    try:
+        local = subprocess.run(cli + ['--out', str(tmp_path / 'local')] + common, env=env, cwd=ROOT,
+                               capture_output=True, text=True, timeout=600)
+        assert local.returncode == 0, local.stderr[-2000:]
+        r = subprocess.run(cli + ['--out', str(tmp_path / 'nni'), '--nni-config', str(workers), '--jobs', '2',
+                                  '--port', str(port)] + common, env=env, cwd=ROOT, capture_output=True, text=True,
+                           timeout=600)
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+        assert 'on the remote training service' in r.stdout and '2/2 trials ended' in r.stdout
+        assert (tmp_path / 'nni' / 'sweep.csv').read_text() == (tmp_path / 'local' / 'sweep.csv').read_text()
+    finally:
+        subprocess.run([sys.executable, '-m', 'nni.tools.nnictl.nnictl', 'stop', '--all'], env=env, cwd=tmp_path,
+                       capture_output=True, timeout=120)
     deadline = time.time() + 30
     while (marked_processes(marker) or _processes_mentioning(str(ssh_server['home']))) and time.time() < deadline:
         time.sleep(0.5)
