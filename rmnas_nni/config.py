@@ -613,13 +613,22 @@ def _with_overrides(raw: Any, overrides: Optional[Dict[str, Any]], source: str) 
 
 def load_space_config(path: os.PathLike | str, overrides: Optional[Dict[str, Any]] = None) -> SpaceConfig:
     """Load and check a search-space file, with ``overrides`` (the run config's ``space:``) merged in."""
-    raw, source = _with_overrides(load_yaml(path), overrides, str(path))
-    return space_config(raw, source)
+    return space_config(*_with_overrides(load_yaml(path), overrides, str(path)))
 
 
 def space_config(values: Any, source: str) -> SpaceConfig:
     """A search space from a mapping (a file's, or a run directory's ``space:``), every key checked."""
     return check_space(SpaceConfig.build(validate(values, SPACE_SCHEMA, source)), source)
+
+
+def _registered_names(names: List[str], registry: Registry, key: str, what: str, source: str) -> List[str]:
+    """``names``, each registered and listed once; else a one-line :class:`ConfigError`."""
+    for name in names:
+        if name not in registry:
+            raise ConfigError(f"{source}: key '{key}': unknown {what} {name!r} (known: {registry.known()})")
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{source}: key '{key}': a{'n' if what[0] in 'aeiou' else ''} {what} is listed twice")
+    return list(names)
 
 
 def check_space(cfg: SpaceConfig, source: str) -> SpaceConfig:
@@ -628,20 +637,9 @@ def check_space(cfg: SpaceConfig, source: str) -> SpaceConfig:
     if enc.d_model % enc.n_heads:
         raise ConfigError(f"{source}: key 'encoder.n_heads': must divide encoder.d_model "
                           f"({enc.n_heads} does not divide {enc.d_model})")
-    mixers = [MIXERS.canonical(str(m)) for m in enc.mixers]
-    for m in mixers:
-        if m not in MIXERS:
-            raise ConfigError(f"{source}: key 'encoder.mixers': unknown mixer {m!r} "
-                              f"(known: {MIXERS.known()})")
-    if len(set(mixers)) != len(mixers):
-        raise ConfigError(f"{source}: key 'encoder.mixers': a mixer is listed twice")
-    enc.mixers = mixers
-    for op in fus.ops:
-        if op not in FUSION_OPS:
-            raise ConfigError(f"{source}: key 'fusion.ops': unknown operation {op!r} "
-                              f"(known: {FUSION_OPS.known()})")
-    if len(set(fus.ops)) != len(fus.ops):
-        raise ConfigError(f"{source}: key 'fusion.ops': an operation is listed twice")
+    enc.mixers = _registered_names([MIXERS.canonical(str(m)) for m in enc.mixers], MIXERS, 'encoder.mixers',
+                                   'mixer', source)
+    fus.ops = _registered_names(fus.ops, FUSION_OPS, 'fusion.ops', 'operation', source)
     if 'attention' in fus.ops and fus.width % fus.attention_chunks:
         raise ConfigError(f"{source}: key 'fusion.attention_chunks': must divide fusion.width "
                           f"({fus.attention_chunks} does not divide {fus.width})")
@@ -650,8 +648,7 @@ def check_space(cfg: SpaceConfig, source: str) -> SpaceConfig:
 
 def load_strategy_config(path: os.PathLike | str, overrides: Optional[Dict[str, Any]] = None) -> StrategyConfig:
     """Load and check a strategy file, with ``overrides`` (the run config's ``strategy_config:``) merged in."""
-    raw, source = _with_overrides(load_yaml(path), overrides, str(path))
-    return strategy_config(raw, source)
+    return strategy_config(*_with_overrides(load_yaml(path), overrides, str(path)))
 
 
 def strategy_config(values: Any, source: str) -> StrategyConfig:

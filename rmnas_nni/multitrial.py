@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
@@ -42,7 +41,7 @@ from .config import RunConfig, run_config
 from .data import load_data
 from .errors import ConfigError
 from .metrics import metric_direction
-from .nni_report import TrialReporter, adopt_created_parameters, final_result, finish_trial, under_nni
+from .nni_report import TrialReporter, adopt_created_parameters, check_port, final_result, finish_trial, under_nni
 from .pipeline import (build_fixed_model, build_space, count_parameters, prepare_data, quiet_libraries, retrain,
                        select_metric_of, start_run)
 from .run_plots import plot_run
@@ -111,16 +110,6 @@ def evaluate_architecture(model, sample: Dict[str, Any], config: Dict[str, Any],
     plot_run(run_dir, select)
     finish_trial(run_dir, reporter, result, mode, default_sign=sign)
     return result
-
-
-def check_port(port: int) -> int:
-    """A usable, idle TCP port for the NNI manager (it also needs nothing on ``port + 1`` for remote workers)."""
-    if not isinstance(port, int) or not 1 <= port <= 65535:
-        raise ConfigError(f'--port: must be a TCP port number 1..65535 (got {port!r})')
-    with socket.socket() as s:
-        if s.connect_ex(('127.0.0.1', port)) == 0:
-            raise ConfigError(f'--port {port}: something already listens there; choose another port')
-    return port
 
 
 def _plain(cfg: RunConfig) -> Dict[str, Any]:

@@ -10,16 +10,19 @@ import json
 import math
 import os
 import re
+import socket
+import sys
 import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .errors import RMNASError
-from .nni_compat import LAUNCHER_CONFIG_GLOB, set_trial_parameters, trial_parameter_id, trial_parameters
+from .errors import ConfigError, RMNASError
+from .nni_compat import (LAUNCHER_CONFIG_GLOB, quiet_libraries, set_trial_parameters, trial_parameter_id,
+                         trial_parameters)
 from .rundir import atomic_write_json
 
 __all__ = ['architecture_summary', 'final_result', 'TrialReporter', 'search_epoch_reporter', 'manager_api',
-           'adopt_created_parameters', 'own_parameters', 'under_nni', 'finish_trial']
+           'adopt_created_parameters', 'own_parameters', 'under_nni', 'finish_trial', 'check_port', 'trial_main']
 
 
 def architecture_summary(arch: Dict[str, Any], probs: Dict[str, Dict[str, float]]) -> Dict[str, float]:
@@ -255,3 +258,23 @@ def finish_trial(run_dir: Path, reporter: TrialReporter, result: Dict[str, float
                       parameter_id=trial_parameter_id())
     atomic_write_json(Path(run_dir) / 'nni_result.json', record)
     reporter.final(result)
+
+
+def check_port(port: int) -> int:
+    """A usable, idle TCP port for the NNI manager (it also needs nothing on ``port + 1`` for remote workers)."""
+    if not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ConfigError(f'--port: must be a TCP port number 1..65535 (got {port!r})')
+    with socket.socket() as s:
+        if s.connect_ex(('127.0.0.1', port)) == 0:
+            raise ConfigError(f'--port {port}: something already listens there; choose another port')
+    return port
+
+
+def trial_main(run_trial: Callable[[Any], int], args: Any, prog: str) -> int:
+    """A trial command's body: ``run_trial(args)``; an error is one line on stderr and its exit status."""
+    try:
+        quiet_libraries()
+        return run_trial(args)
+    except RMNASError as exc:
+        print(f'{prog}: error: {exc}', file=sys.stderr)
+        return exc.exit_code

@@ -44,10 +44,9 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from .config import (RUN_SCHEMA, SPACE_SCHEMA, STRATEGY_SCHEMA, RunConfig, _deep_merge, load_run_config,
                      parse_overrides, space_config, strategy_config, validate)
-from .errors import ConfigError, RMNASError
+from .errors import ConfigError
 from .metrics import metric_direction
-from .nni_compat import quiet_libraries
-from .nni_report import (TrialReporter, adopt_created_parameters, architecture_summary, final_result, finish_trial,
+from .nni_report import (TrialReporter, trial_main, adopt_created_parameters, architecture_summary, final_result, finish_trial,
                          manager_api, own_parameters, search_epoch_reporter, under_nni)
 from .rundir import atomic_write_json, default_run_dir
 
@@ -251,13 +250,7 @@ def run_trial(args) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        quiet_libraries()
-        return run_trial(args)
-    except RMNASError as exc:
-        print(f'rmnas nni-trial: error: {exc}', file=sys.stderr)
-        return exc.exit_code
+    return trial_main(run_trial, build_parser().parse_args(argv), 'rmnas nni-trial')
 
 
 if __name__ == '__main__':

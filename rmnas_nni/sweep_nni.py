@@ -37,7 +37,6 @@ import json
 import os
 import shlex
 import shutil
-import socket
 import sys
 import time
 from pathlib import Path
@@ -48,8 +47,8 @@ import yaml
 from .config import PROJECT_ROOT, RunConfig, dump_yaml, load_yaml, run_config
 from .errors import ConfigError, RMNASError
 from .metrics import metric_direction
-from .nni_compat import quiet_libraries
-from .nni_report import TrialReporter, final_result, finish_trial, own_parameters, search_epoch_reporter, under_nni
+from .nni_report import (TrialReporter, check_port, final_result, finish_trial, own_parameters, search_epoch_reporter,
+                         trial_main, under_nni)
 from .rundir import atomic_write_json, atomic_write_text, format_duration
 from .sweep import SweepCell, _cell_dir, cell_config
 
@@ -122,15 +121,6 @@ def experiment_config(base: RunConfig, cells: Sequence[SweepCell], sweep_dir: Pa
         if key not in user and key in exp:
             exp[key] = exp.pop(key)           # the sweep's own keys last: easy to find in the file
     return exp
-
-
-def _check_port(port: int) -> int:
-    if not isinstance(port, int) or not 1 <= port <= 65535:
-        raise ConfigError(f'--port: must be a TCP port number 1..65535 (got {port!r})')
-    with socket.socket() as s:
-        if s.connect_ex(('127.0.0.1', port)) == 0:
-            raise ConfigError(f'--port {port}: something already listens there; choose another port')
-    return port
 
 
 def _cell_of(job) -> Optional[tuple]:
@@ -209,7 +199,7 @@ def nni_cell_runner(*, nni_config: Optional[str] = None, port: int = 8081, concu
     experiment on ``port`` and returns every cell's outcome.
     """
     if not write_only:
-        _check_port(port)
+        check_port(port)
 
     def runner(base: RunConfig, cells: Sequence[SweepCell], sweep_dir: Path,
                printer: Callable[[str], None]) -> Optional[Dict[str, Dict]]:
@@ -305,13 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        quiet_libraries()
-        return run_trial(args)
-    except RMNASError as exc:
-        print(f'rmnas sweep trial: error: {exc}', file=sys.stderr)
-        return exc.exit_code
+    return trial_main(run_trial, build_parser().parse_args(argv), 'rmnas sweep trial')
 
 
 if __name__ == '__main__':

@@ -130,12 +130,7 @@ def test_remote_training_service_over_ssh(tmp_path, ssh_server, worker_python):
         'sshKeyFile': str(ssh_server['key']), 'pythonPath': str(worker_python)}]
     config = tmp_path / 'experiment.yml'
     config.write_text(yaml.safe_dump(exp, sort_keys=False))
-    port = free_port()
-    while True:                                      # the remote service also needs port + 1
-        with socket.socket() as s:
-            if s.connect_ex(('127.0.0.1', port + 1)) != 0:
-                break
-        port = free_port()
+    port = _two_free_ports()
     try:
         r = subprocess.run(nnictl + ['create', '--config', str(config), '--port', str(port)], env=env,
                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
@@ -173,6 +168,22 @@ def test_remote_training_service_over_ssh(tmp_path, ssh_server, worker_python):
         assert 'Traceback' not in (tmp_path / 'experiments' / exp_id / 'log' / 'dispatcher.log').read_text()
     finally:
         subprocess.run(nnictl + ['stop', '--all'], env=env, cwd=tmp_path, capture_output=True, timeout=120)
+    _assert_nothing_left(marker, ssh_server)
+
+
+
+
+def _two_free_ports() -> int:
+    """A free port whose next one is free too (the remote training service listens on port + 1)."""
+    port = free_port()
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(('127.0.0.1', port + 1)) != 0:
+                return port
+        port = free_port()
+
+def _assert_nothing_left(marker, ssh_server) -> None:
+    """No process of the experiment or of the remote worker left after ``nnictl stop`` (30 s grace)."""
     deadline = time.time() + 30
     while (marked_processes(marker) or _processes_mentioning(str(ssh_server['home']))) and time.time() < deadline:
         time.sleep(0.5)
@@ -180,7 +191,6 @@ def test_remote_training_service_over_ssh(tmp_path, ssh_server, worker_python):
     for proc in left:
         proc.kill()
     assert not left, f'processes left behind: {[p.pid for p in left]}'
-
 
 def test_sweep_through_the_remote_training_service(tmp_path, ssh_server, worker_python):
     """rmnas sweep --nni --nni-config FILE on the remote service: the worker (this machine) sees the sweep
@@ -202,12 +212,7 @@ def test_sweep_through_the_remote_training_service(tmp_path, ssh_server, worker_
         'trainingService': {'platform': 'remote', 'machineList': [{
             'host': '127.0.0.1', 'port': ssh_server['port'], 'user': ssh_server['user'],
             'sshKeyFile': str(ssh_server['key']), 'pythonPath': str(worker_python)}]}}))
-    port = free_port()
-    while True:                                      # the remote service also needs port + 1
-        with socket.socket() as s:
-            if s.connect_ex(('127.0.0.1', port + 1)) != 0:
-                break
-        port = free_port()
+    port = _two_free_ports()
     cli = [sys.executable, '-m', 'rmnas_nni.cli', 'sweep']
     try:
         local = subprocess.run(cli + ['--out', str(tmp_path / 'local')] + common, env=env, cwd=ROOT,
@@ -222,10 +227,4 @@ def test_sweep_through_the_remote_training_service(tmp_path, ssh_server, worker_
     finally:
         subprocess.run([sys.executable, '-m', 'nni.tools.nnictl.nnictl', 'stop', '--all'], env=env, cwd=tmp_path,
                        capture_output=True, timeout=120)
-    deadline = time.time() + 30
-    while (marked_processes(marker) or _processes_mentioning(str(ssh_server['home']))) and time.time() < deadline:
-        time.sleep(0.5)
-    left = marked_processes(marker) + _processes_mentioning(str(ssh_server['home']))
-    for proc in left:
-        proc.kill()
-    assert not left, f'processes left behind: {[p.pid for p in left]}'
+    _assert_nothing_left(marker, ssh_server)

@@ -19,6 +19,7 @@ import test_nni_experiment
 from test_nni_experiment import free_port, marked_processes
 from test_sweep import MICRO_SPACE, SIZES
 
+from rmnas_nni.config import RunConfig
 from rmnas_nni.errors import ConfigError
 from rmnas_nni.sweep import SweepCell
 from rmnas_nni.sweep_nni import experiment_config
@@ -106,8 +107,8 @@ def test_write_only_then_collect_and_build_the_table(tmp_path, nni_env, local_sw
 
 def test_experiment_file_for_another_training_service(tmp_path):
     """--nni-config lays NNI keys over the defaults; the keys the sweep sets itself are refused."""
-    base = {'name': 'x', 'seed': 0, 'data': {'missing': {'rate': 0.0}}}
-    cells = [SweepCell('full', r, s, {}, tmp_path / 'c') for r in (0.0, 0.5) for s in (0, 1)]
+    base = RunConfig(name='x')
+    cells = [SweepCell('full', r, s, base, tmp_path / 'c') for r in (0.0, 0.5) for s in (0, 1)]
     remote = tmp_path / 'remote.yml'
     remote.write_text('trainingService: {platform: remote, machineList: [{host: 10.0.0.2, user: a}]}\n'
                       'nniManagerIp: 10.0.0.1\ntrialConcurrency: 4\n')
