@@ -272,3 +272,19 @@ def test_train_half_steps_the_architecture_on_half_the_training_split(tmp_path, 
     with pytest.raises(ConfigError, match="search.arch_data") as err:
         load_config(None, {'search': {'arch_data': 'test'}})
     assert '\n' not in str(err.value)
+
+
+def test_train_half_redraws_each_half_from_the_epochs_training_masks():
+    from rmnas_nni.config import load_run_config
+    from rmnas_nni.data import prepare_data
+    from rmnas_nni.pipeline import _RowsRedraw, train_halves
+    cfg = load_run_config(None, {'data': {'level': 'dialogue', 'missing': {'rate': 0.5, 'redraw_train': True}}})
+    data, _ = prepare_data(cfg.data)
+    redraw, train = data.extra['train_redraw'], data.splits['train']
+    for rows in train_halves(len(train), 3):
+        loader = make_loader(train.subset(rows), data.level, 4, shuffle=True, seed=0, redraw=_RowsRedraw(redraw, rows))
+        for epoch in (0, 2):
+            loader.sampler.set_epoch(epoch)
+            whole = redraw.split(epoch)
+            for m in data.modalities:
+                assert np.array_equal(loader.dataset.split.features[m], whole.features[m][rows])
