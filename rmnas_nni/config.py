@@ -336,6 +336,13 @@ class SearchConfig(Section):
     derive_threshold: float = key(NUMBER, 0.2, _described('in (0, 1]')(
                                       lambda v: None if 0.0 < v <= 1.0 else 'must be in (0, 1]'),
                                   doc='`derive: threshold`: the weight a choice needs to be kept')
+    # valid, chosen on validation against train_half (docs/quality.md §3)
+    arch_data: str = key(str, 'valid', _one_of('valid', 'train_half'),
+                         doc='what the architecture weights step on (`method: oneshot`): `valid`, the validation '
+                             'split, which also selects the epoch; `train_half`, DARTS\'s protocol: the training '
+                             'split cut in two halves by the seed (by sample: a dialogue at dialogue level), the '
+                             'weights on one, the architecture weights on the other, validation only selects; '
+                             '`valid` kept: `train_half` scored worse on MOSI validation (docs/quality.md §3)')
     # chosen on validation, docs/quality.md
     exclude_zero: bool = key(bool, True, doc='DARTS\'s derivation rule: a Cell-Step operation is never derived as '
                                              '`zero`; its strongest other operation is taken (gates keep their '

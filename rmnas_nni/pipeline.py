@@ -232,12 +232,35 @@ def _setup_torch(cfg: RunConfig) -> None:
         torch.set_num_threads(int(cfg.threads))
 
 
+def train_halves(n: int, seed: int) -> Tuple[np.ndarray, np.ndarray]:
+    """``search.arch_data: train_half``: the rows of a training split of ``n`` samples (dialogues
+    at dialogue level) cut in two by a permutation drawn from ``seed``; the first half (the larger
+    one when ``n`` is odd) trains the weights, the second the architecture weights. Sorted rows."""
+    perm = np.random.default_rng(seed).permutation(n)
+    cut = (n + 1) // 2
+    return np.sort(perm[:cut]), np.sort(perm[cut:])
+
+
+class _RowsRedraw:
+    """A :class:`~rmnas_nni.data.missing.TrainingMaskRedraw` for ``rows`` of the training split."""
+
+    def __init__(self, redraw, rows: np.ndarray):
+        self.redraw, self.rows = redraw, rows
+
+    def apply(self, target, epoch: int) -> None:
+        target.features.update({m: f[self.rows] for m, f in self.redraw.split(epoch).features.items()})
+
+
 def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, resume: bool = False,
            printer: Printer = print, callbacks=()):
     """Search the architecture; writes ``arch.json`` and ``arch_probs.json`` into ``run_dir``.
 
     ``arch.json`` is derived from NNI's export as ``search.derive`` says (argmax, or
     every choice weighing >= ``search.derive_threshold``: :mod:`rmnas_nni.derivation`).
+
+    ``search.arch_data`` says what the architecture weights step on: the validation split
+    (``valid``), or one half of the training split (``train_half``, :func:`train_halves`; the
+    weights then step on the other half). Validation always selects the epoch.
 
     Returns the :class:`~rmnas_nni.search_strategy.SearchResult`.
     """
@@ -249,11 +272,21 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
     printer(f'search: {cfg.strategy_config.strategy} over {n_choices} choices, '
             f'{count_parameters(space) / 1e6:.2f}M supernet parameters, up to {s.epochs} epochs')
     splits = data.splits
+    weight_split, arch_split = splits['train'], splits['valid']
+    weight_redraw = arch_redraw = data.extra.get('train_redraw')
+    if s.arch_data == 'train_half':
+        weight_rows, arch_rows = train_halves(len(splits['train']), seed)
+        weight_split, arch_split = splits['train'].subset(weight_rows), splits['train'].subset(arch_rows)
+        if weight_redraw is not None:
+            weight_redraw, arch_redraw = _RowsRedraw(weight_redraw, weight_rows), _RowsRedraw(arch_redraw, arch_rows)
+        printer(f'search: weights on {len(weight_rows)} training samples, architecture weights on the other '
+                f'{len(arch_rows)}; validation selects the epoch')
+    else:
+        arch_redraw = None
     result = run_search(
         space,
-        make_loader(splits['train'], data.level, s.batch_size, shuffle=True, seed=seed,
-                    redraw=data.extra.get('train_redraw')),
-        make_loader(splits['valid'], data.level, s.batch_size, shuffle=True, seed=seed + 1),
+        make_loader(weight_split, data.level, s.batch_size, shuffle=True, seed=seed, redraw=weight_redraw),
+        make_loader(arch_split, data.level, s.batch_size, shuffle=True, seed=seed + 1, redraw=arch_redraw),
         make_loader(splits['valid'], data.level, s.batch_size, shuffle=False),
         task=data.task, metric_kind=kind, select_metric=select, strategy_cfg=cfg.strategy_config,
         epochs=s.epochs, patience=s.patience, seed=seed, out_dir=run_dir / 'search',

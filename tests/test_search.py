@@ -238,3 +238,53 @@ def test_warm_up_epochs_are_never_exported(tmp_path):
     assert np.allclose(weights[1], weights[2], atol=1e-6)        # the architecture waits for the warm-up
     assert not np.allclose(weights[2], weights[3], atol=1e-4)    # then it moves
     assert sum('warm-up (weights only' in line for line in lines) == 2
+
+
+def test_train_half_steps_the_architecture_on_half_the_training_split(tmp_path, monkeypatch):
+    import rmnas_nni.pipeline as pipeline
+    from rmnas_nni.errors import ConfigError
+    cfg = load_config(None, {'search': {'epochs': 2, 'batch_size': 4, 'arch_data': 'train_half'}})
+    cfg.space.encoder.update(SMALL['encoder'])
+    cfg.space.fusion.update(SMALL['fusion'])
+    data = small_data('dialogue')
+    seen = {}
+
+    def recording(space, train_loader, arch_loader, val_loader, **kwargs):
+        seen.update(train=train_loader.dataset.split, arch=arch_loader.dataset.split, val=val_loader.dataset.split)
+        return pipeline_run_search(space, train_loader, arch_loader, val_loader, **kwargs)
+
+    pipeline_run_search = pipeline.run_search
+    monkeypatch.setattr(pipeline, 'run_search', recording)
+    search(cfg, data, tmp_path, printer=lambda s: None)
+    train = data.splits['train']
+    assert len(set(train.ids.tolist())) == len(train)
+    weight_ids, arch_ids = set(seen['train'].ids.tolist()), set(seen['arch'].ids.tolist())
+    assert weight_ids and arch_ids and not weight_ids & arch_ids
+    assert weight_ids | arch_ids == set(train.ids.tolist())
+    assert len(weight_ids) - len(arch_ids) in (0, 1)
+    assert seen['val'] is data.splits['valid']
+    # the halves are those of the seed, the same in every run
+    a, b = pipeline.train_halves(len(train), cfg.seed)
+    assert set(train.ids[a].tolist()) == weight_ids and set(train.ids[b].tolist()) == arch_ids
+    # architecture steps happened: the choice weights left uniform
+    probs = json.loads((tmp_path / 'arch_probs.json').read_text())
+    assert max(max(d.values()) - min(d.values()) for d in probs.values()) > 0.05
+    with pytest.raises(ConfigError, match="search.arch_data") as err:
+        load_config(None, {'search': {'arch_data': 'test'}})
+    assert '\n' not in str(err.value)
+
+
+def test_train_half_redraws_each_half_from_the_epochs_training_masks():
+    from rmnas_nni.config import load_run_config
+    from rmnas_nni.data import prepare_data
+    from rmnas_nni.pipeline import _RowsRedraw, train_halves
+    cfg = load_run_config(None, {'data': {'level': 'dialogue', 'missing': {'rate': 0.5, 'redraw_train': True}}})
+    data, _ = prepare_data(cfg.data)
+    redraw, train = data.extra['train_redraw'], data.splits['train']
+    for rows in train_halves(len(train), 3):
+        loader = make_loader(train.subset(rows), data.level, 4, shuffle=True, seed=0, redraw=_RowsRedraw(redraw, rows))
+        for epoch in (0, 2):
+            loader.sampler.set_epoch(epoch)
+            whole = redraw.split(epoch)
+            for m in data.modalities:
+                assert np.array_equal(loader.dataset.split.features[m], whole.features[m][rows])
