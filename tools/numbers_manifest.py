@@ -140,6 +140,14 @@ RESULTS = [
            'python bench/merge_sweeps.py --out {out} defaults={out}/best_nozero:full warmup5={out}/warmup5:full '
            '--paired waf',
            '2 x 24 runs, about 40 minutes on one core; reads data/cmu-mosi-utterances', long=True),
+    Result('mosi_arch_data',
+           f'{MOSI} --variants full --out {{out}}/valid && '
+           f'{MOSI} --variants full --set search.arch_data=train_half --out {{out}}/train_half && '
+           'python bench/tried_table.py valid={out}/valid:full train_half={out}/train_half:full > {out}/tried.md && '
+           'python bench/merge_sweeps.py --out {out} train_half={out}/train_half:full valid={out}/valid:full '
+           '--paired waf',
+           '2 x 24 runs, about 30 minutes on one core; reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_arch_data'),
     Result('mosi_redraw_train',
            f'{MOSI} --rates 0.3 0.5 0.7 --variants full --set data.missing.redraw_train=true --out {{out}}',
            '9 runs, about 10 minutes on one core (6 with --jobs 2); reads data/cmu-mosi-utterances', long=True,
@@ -590,6 +598,18 @@ def src_quality_warmup(ctx):
     return out
 
 
+def src_quality_arch_data(ctx):
+    """docs/quality.md section 3, search.arch_data: the rows of tried.md, the AUILC from table.csv."""
+    d = ctx.path('mosi_arch_data')
+    rows = md_rows((d / 'tried.md').read_text(), ('configuration',))
+    s = Sweep(d / 'table.csv')
+    out = {}
+    for label, v in (('search.arch_data: valid (defaults)', 'valid'), ('search.arch_data: train_half', 'train_half')):
+        row = next(r for k, r in rows.items() if k[0] in (v, label.replace('(defaults)', '(default)')))
+        out[(label,)] = dict(row, **{'test WAF AUILC': s.mean_std(v, 'waf', 'AUILC')})
+    return out
+
+
 def src_quality_3class(ctx):
     s = Sweep(ctx.path('mosi_3class') / 'table.csv')
     out = {}
@@ -680,7 +700,9 @@ def src_quality_diagnosis(ctx):
     """docs/quality.md section 1: one run as landed, and the selection-rules tables."""
     d = ctx.path('mosi_diagnosis')
     with open(d / 'search' / 'metrics.csv', newline='') as fh:
-        waf = [float(r['val_waf']) for r in csv.DictReader(fh) if r.get('val_waf')]
+        rows = [r for r in csv.DictReader(fh) if r.get('val_waf')]
+    waf = [float(r['val_waf']) for r in rows]
+    per_epoch = int(rows[1]['step']) - int(rows[0]['step'])      # Lightning steps: one weight + one α step each
     steps = sorted(abs(b - a) for a, b in zip(waf, waf[1:]))
     median = (steps[(len(steps) - 1) // 2] + steps[len(steps) // 2]) / 2
     m = json.loads((d / 'metrics.json').read_text())
@@ -691,8 +713,8 @@ def src_quality_diagnosis(ctx):
     split = 'the split of examples/mosi_dialogue.yml'
     one_off = 'the landed sweep\'s cells: a one-off reading, not kept'
     return [m['missing_rate'], SETTING, SETTING, SETTING, SETTING, split, split, max(steps), median,
-            *waf[:4], waf[-1], SETTING, kept[0], 'lr 1e-3', kept[1], 'lr 5e-4', SETTING, split,
-            'architecture steps per epoch', SETTING, SETTING, s['best_epoch'], s['epochs_run'],
+            *waf[:4], waf[-1], SETTING, kept[0], 'lr 1e-3', kept[1], 'lr 5e-4', SETTING,
+            per_epoch, split, per_epoch, split, 'a section number', s['best_epoch'], s['epochs_run'],
             s['choices']['entropy'], 'cells of the sweep', one_off, one_off, one_off, one_off, 'minutes: wall time']
 
 
@@ -1322,6 +1344,8 @@ ENTRIES = [
           skip_cells={(('export best, exclude_zero (defaults)',), c): REDERIVED for c in SEARCH_COLS}),
     Entry('quality-warmup-notes', 'docs/quality.md', 'quality-warmup-notes', ('warmup_24_cells',),
           src_quality_warmup_notes, parse='prose'),
+    Entry('quality-arch-data', 'docs/quality.md', 'quality-arch-data', ('mosi_arch_data',), src_quality_arch_data,
+          keys=('configuration',), complete=True),
     Entry('quality-3class', 'docs/quality.md', 'quality-3class', ('mosi_3class',), src_quality_3class,
           keys=('variant',), complete=True),
     Entry('quality-lst', 'docs/quality.md', 'quality-lst', ('mosi_lst_ablation',), src_quality_lst,
