@@ -34,7 +34,8 @@ Only real samples are passed in (padding is removed by the caller).
 """
 from __future__ import annotations
 
-from typing import Dict, Sequence
+import math
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -247,3 +248,36 @@ def auilc(rates: Sequence[float], values: Sequence[float]) -> float:
 def mean_over_rates(values: Sequence[float]) -> float:
     """Plain mean over missing rates (the paper's dialogue-level summary)."""
     return float(np.mean(np.asarray(values, dtype=np.float64)))
+
+
+def choice_summary(probs: Dict[str, Dict[str, float]]) -> Dict[str, float]:
+    """How far the choice weights are from uniform, averaged over the choices.
+
+    ``entropy``: the entropy of each choice's softmax divided by ``log(n)`` (1 =
+    uniform, 0 = one-hot); ``tv_from_uniform``: the total-variation distance from the
+    uniform distribution (0 = uniform, ``1 - 1/n`` = one-hot); ``top_weight``: the
+    weight of the chosen (argmax) candidate. Each is also given per kind of choice:
+    ``mixer``, ``input`` (fusion inputs) and ``op`` (fusion step operations).
+    """
+    groups: Dict[str, List[Tuple[float, float, float]]] = {'all': [], 'mixer': [], 'input': [], 'op': []}
+    for label, dist in probs.items():
+        w = np.asarray(list(dist.values()), dtype=np.float64)
+        if len(w) < 2:
+            continue
+        w = w / w.sum()
+        ent = float(-(w * np.log(np.clip(w, 1e-12, None))).sum() / math.log(len(w)))
+        tv = float(0.5 * np.abs(w - 1.0 / len(w)).sum())
+        kind = label.rsplit('/', 1)[-1].rstrip('0123456789')
+        entry = (ent, tv, float(w.max()))
+        groups['all'].append(entry)
+        if kind in groups:
+            groups[kind].append(entry)
+    out: Dict[str, float] = {}
+    for kind, entries in groups.items():
+        if not entries:
+            continue
+        prefix = '' if kind == 'all' else f'{kind}_'
+        arr = np.asarray(entries)
+        out[f'{prefix}entropy'], out[f'{prefix}tv_from_uniform'], out[f'{prefix}top_weight'] = \
+            (float(v) for v in arr.mean(0))
+    return out

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .errors import ConfigError, RMNASError
+from .metrics import choice_summary
 from .nni_compat import (LAUNCHER_CONFIG_GLOB, quiet_libraries, set_trial_parameters, trial_parameter_id,
                          trial_parameters)
 from .rundir import atomic_write_json
@@ -101,8 +102,11 @@ class TrialReporter:
     """Sends a trial's results to NNI (or only prints them when running outside NNI).
 
     Intermediate results are ``{'default': sign * value, '<stage>_epoch': epoch}``
-    with stage ``search`` or ``retrain``; the x axis of the web UI's curve is their
-    order. ``history`` keeps the plain values.
+    with stage ``search`` or ``retrain`` (the web UI's curve is their order; the
+    key says the phase), plus ``extra``: a search epoch adds how far its choice
+    weights are from uniform (``choice_entropy``, ``choice_tv_from_uniform``,
+    ``choice_top_weight``, each also per kind: ``choice_mixer_entropy`` ...; see
+    :func:`~rmnas_nni.metrics.choice_summary`). ``history`` keeps the plain values.
     """
 
     def __init__(self, select_metric: str, under_nni: bool, printer: Callable[[str], None] = print,
@@ -113,13 +117,13 @@ class TrialReporter:
         self.sign = sign
         self.history: List[Tuple[str, int, float]] = []
 
-    def intermediate(self, stage: str, epoch: int, value: float) -> None:
+    def intermediate(self, stage: str, epoch: int, value: float, extra: Optional[Dict[str, float]] = None) -> None:
         value = float(value)
         self.history.append((stage, epoch, value))
         if not math.isfinite(value):
             self.printer(f'nni: {stage} epoch {epoch}: validation {self.select_metric} is {value}; not reported')
             return
-        result = {'default': self.sign * value, f'{stage}_epoch': int(epoch)}
+        result = {'default': self.sign * value, f'{stage}_epoch': int(epoch), **_finite(extra or {})}
         if self.under_nni:
             import nni      # deferred: NNI takes seconds to import
             nni.report_intermediate_result(result)
@@ -140,14 +144,17 @@ class TrialReporter:
 
 
 def search_epoch_reporter(reporter: TrialReporter):
-    """A Lightning callback reporting the search's per-epoch validation metric."""
+    """A Lightning callback reporting the search's per-epoch validation metric and choice weights' spread."""
     from pytorch_lightning.callbacks import Callback     # deferred: Lightning takes seconds to import
 
     class SearchEpochReporter(Callback):
         def on_train_epoch_end(self, trainer, pl_module):
             value = trainer.callback_metrics.get('val_select')
             if value is not None and not trainer.sanity_checking:
-                reporter.intermediate('search', trainer.current_epoch + 1, float(value))
+                probs = {str(label): {str(k): float(v) for k, v in dist.items()}
+                         for label, dist in pl_module.export_probs().items()}
+                spread = {f'choice_{k}': v for k, v in choice_summary(probs).items()}
+                reporter.intermediate('search', trainer.current_epoch + 1, float(value), spread)
 
     return SearchEpochReporter()
 

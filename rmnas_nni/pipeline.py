@@ -33,13 +33,13 @@ from .data import prepare_data as _prepare_data
 from .derivation import derive_architecture, is_gate
 from .errors import ArchitectureError, ConfigError, read_input
 from .figures import run_architecture_figure
-from .metrics import (DISPLAY_NAMES, compute_metrics, constant_prediction, default_select_metric, metric_direction,
+from .metrics import (DISPLAY_NAMES, choice_summary, compute_metrics, constant_prediction, default_select_metric, metric_direction,
                       metric_functions, metric_kind)
 from .nni_compat import quiet_libraries
 from .run_plots import plot_run
 from .rundir import (Tee, atomic_torch_save, atomic_write_bytes, atomic_write_json, atomic_write_text,
                      environment_record, file_checksum, load_run, prepare_run_dir)
-from .search_strategy import build_strategy, choice_summary, run_search, seed_epoch
+from .search_strategy import build_strategy, run_search, seed_epoch
 from .space import RMNASSpace
 from .trainer import device_of, evaluate, predict
 from .trainer import retrain as train_fixed

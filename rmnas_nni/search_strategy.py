@@ -46,7 +46,7 @@ from pytorch_lightning.plugins.io import TorchCheckpointIO
 from .config import OptimizerConfig, StrategyConfig
 from .errors import NonFiniteLossError
 from .losses import rmnas_loss
-from .metrics import compute_metrics, metric_direction
+from .metrics import choice_summary, compute_metrics, metric_direction
 from .nni_compat import batches_that_stepped
 from .registry import STRATEGIES
 from .rundir import atomic_torch_save, atomic_write_text, format_duration
@@ -401,39 +401,6 @@ class EpochProgress(Callback):
         parts.append(f'{per:.1f}s/epoch, elapsed {format_duration(time.perf_counter() - self._t0)}, '
                      f'at most {format_duration(per * (total - epoch))} left')
         self.printer('  '.join(parts))
-
-
-def choice_summary(probs: Dict[str, Dict[str, float]]) -> Dict[str, float]:
-    """How far the choice weights are from uniform, averaged over the choices.
-
-    ``entropy``: the entropy of each choice's softmax divided by ``log(n)`` (1 =
-    uniform, 0 = one-hot); ``tv_from_uniform``: the total-variation distance from the
-    uniform distribution (0 = uniform, ``1 - 1/n`` = one-hot); ``top_weight``: the
-    weight of the chosen (argmax) candidate. Each is also given per kind of choice:
-    ``mixer``, ``input`` (fusion inputs) and ``op`` (fusion step operations).
-    """
-    groups: Dict[str, List[Tuple[float, float, float]]] = {'all': [], 'mixer': [], 'input': [], 'op': []}
-    for label, dist in probs.items():
-        w = np.asarray(list(dist.values()), dtype=np.float64)
-        if len(w) < 2:
-            continue
-        w = w / w.sum()
-        ent = float(-(w * np.log(np.clip(w, 1e-12, None))).sum() / math.log(len(w)))
-        tv = float(0.5 * np.abs(w - 1.0 / len(w)).sum())
-        kind = label.rsplit('/', 1)[-1].rstrip('0123456789')
-        entry = (ent, tv, float(w.max()))
-        groups['all'].append(entry)
-        if kind in groups:
-            groups[kind].append(entry)
-    out: Dict[str, float] = {}
-    for kind, entries in groups.items():
-        if not entries:
-            continue
-        prefix = '' if kind == 'all' else f'{kind}_'
-        arr = np.asarray(entries)
-        out[f'{prefix}entropy'], out[f'{prefix}tv_from_uniform'], out[f'{prefix}top_weight'] = \
-            (float(v) for v in arr.mean(0))
-    return out
 
 
 def probs_of(oneshot) -> Dict[str, Dict[str, float]]:

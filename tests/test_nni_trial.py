@@ -101,6 +101,23 @@ def test_reporter_outside_nni_prints_and_remembers_the_best_epoch():
     assert 'not reported' in lines[-1]
 
 
+def test_search_epochs_report_how_far_the_choice_weights_are_from_uniform():
+    """Each search epoch's intermediate result carries the spread of the choice weights (entropy, TV, top weight)."""
+    from types import SimpleNamespace
+    from rmnas_nni.nni_report import search_epoch_reporter
+    lines = []
+    rep = TrialReporter('mae', under_nni=False, printer=lines.append, sign=-1.0)
+    module = SimpleNamespace(export_probs=lambda: {'text/block0/mixer': {'attention': 0.5, 'pool': 0.5},
+                                                   'fusion/cell0/step0/op': {'sum': 0.9, 'zero': 0.1}})
+    trainer = SimpleNamespace(callback_metrics={'val_select': 0.8}, sanity_checking=False, current_epoch=2)
+    search_epoch_reporter(rep).on_train_epoch_end(trainer, module)
+    got = json.loads(lines[0].split('intermediate result ', 1)[1])
+    assert got['default'] == -0.8 and got['search_epoch'] == 3
+    assert got['choice_mixer_entropy'] == pytest.approx(1.0) and got['choice_mixer_tv_from_uniform'] == pytest.approx(0.0)
+    assert got['choice_op_top_weight'] == pytest.approx(0.9) and got['choice_op_tv_from_uniform'] == pytest.approx(0.4)
+    assert got['choice_entropy'] == pytest.approx((1.0 + 0.4690) / 2, abs=1e-3)
+
+
 @pytest.mark.parametrize('name', ['rmnas_experiment.yml', 'rmnas_experiment_tiny.yml', 'rmnas_experiment_remote.yml'])
 def test_experiment_files_optimise_in_the_direction_of_the_trials_metric(name):
     """The tuner's optimize_mode must match the direction of the run config's select_metric."""
