@@ -347,6 +347,10 @@ class SearchConfig(Section):
     exclude_zero: bool = key(bool, True, doc='DARTS\'s derivation rule: a Cell-Step operation is never derived as '
                                              '`zero`; its strongest other operation is taken (gates keep their '
                                              '`zero`)')
+    # tried on validation, docs/quality.md section 3
+    exclude_identity: bool = key(bool, False, doc='a token mixer is never derived as `identity` (the parameter-free '
+                                                  'skip a DARTS search drifts to); its strongest other mixer is '
+                                                  'taken')
 
 
 @dataclasses.dataclass

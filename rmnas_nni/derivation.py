@@ -105,7 +105,8 @@ def is_gate(values) -> bool:
 
 
 def derive_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float]], method: str = 'argmax',
-                        threshold: float = DEFAULT_THRESHOLD, exclude_zero: bool = False) -> Dict[str, Any]:
+                        threshold: float = DEFAULT_THRESHOLD, exclude_zero: bool = False,
+                        exclude_identity: bool = False) -> Dict[str, Any]:
     """The derived architecture from NNI's ``export()`` (``arch``) and ``export_probs()`` (``probs``).
 
     See the module docstring for the rules. ``argmax`` returns a copy of ``arch``.
@@ -113,17 +114,19 @@ def derive_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float]]
     excluded"), a choice that also offers other candidates never derives to
     ``zero``: argmax keeps the strongest other candidate, threshold drops ``zero``
     from the kept ones (falling back to the strongest other). Eq. 13's input gates
-    are not operations and keep their ``zero``.
+    are not operations and keep their ``zero``. ``exclude_identity`` does the same
+    for the ``identity`` token mixer (the parameter-free skip that DARTS drifts to;
+    P-DARTS limits skip connections for that reason).
     """
     if method not in DERIVATIONS:
         raise ValueError(f'unknown derivation {method!r} (known: {", ".join(DERIVATIONS)})')
     out = {label: (list(v) if isinstance(v, (list, tuple)) else v) for label, v in arch.items()}
-    if exclude_zero:
-        for label, value in arch.items():
-            dist = probs.get(label)
-            if dist and not is_gate(dist) and not isinstance(value, (list, tuple)) and 'zero' in dist \
-                    and len(dist) > 1 and value == 'zero':
-                out[label] = max((n for n in dist if n != 'zero'), key=lambda n: float(dist[n]))
+    excluded = ({'zero'} if exclude_zero else set()) | ({'identity'} if exclude_identity else set())
+    for label, value in arch.items():
+        dist = probs.get(label)
+        if dist and not is_gate(dist) and not isinstance(value, (list, tuple)) and value in excluded \
+                and any(n not in excluded for n in dist):
+            out[label] = max((n for n in dist if n not in excluded), key=lambda n: float(dist[n]))
     if method == 'argmax':
         return out
     for label, value in arch.items():
@@ -134,7 +137,7 @@ def derive_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float]]
             out[label] = 'identity' if float(dist['identity']) >= threshold else 'zero'
             continue
         kept = [str(name) for name, w in dist.items() if float(w) >= threshold
-                and not (exclude_zero and name == 'zero' and len(dist) > 1)]
+                and not (name in excluded and any(n not in excluded for n in dist))]
         if not kept:
             continue                                              # fall back to the argmax
         out[label] = kept[0] if len(kept) == 1 else kept

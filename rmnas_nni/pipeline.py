@@ -295,7 +295,7 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
     val_loader = make_loader(splits['valid'], data.level, s.batch_size, shuffle=False)
     result.val_metrics = evaluate(result.supernet, val_loader, data.task, kind)
     result.arch = derive_architecture(result.arch, result.probs, s.derive, s.derive_threshold,
-                                      exclude_zero=s.exclude_zero)
+                                      exclude_zero=s.exclude_zero, exclude_identity=s.exclude_identity)
     atomic_write_json(run_dir / 'arch.json', result.arch)
     atomic_write_json(run_dir / 'arch_probs.json', result.probs)
     summary = choice_summary(result.probs)

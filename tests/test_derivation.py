@@ -200,3 +200,22 @@ def test_exclude_zero_takes_the_strongest_other_operation_and_leaves_gates():
     out = derive_architecture(arch, probs, 'threshold', 0.25, exclude_zero=True)
     assert out['fusion/cell0/step0/op'] == 'attention' and out['fusion/cell0/step1/op'] == 'sum'
     assert out['fusion/cell0/input0/cand1'] == 'zero'
+
+
+def test_exclude_identity_takes_the_strongest_other_mixer_and_leaves_gates():
+    from rmnas_nni.derivation import derive_architecture
+    arch = {'text/block0/mixer': 'identity', 'audio/block0/mixer': 'pool', 'fusion/cell0/input0/cand0': 'identity',
+            'fusion/cell0/step0/op': 'zero'}
+    probs = {'text/block0/mixer': {'attention': 0.2, 'pool': 0.3, 'identity': 0.5},
+             'audio/block0/mixer': {'pool': 0.6, 'identity': 0.4},
+             'fusion/cell0/input0/cand0': {'identity': 0.9, 'zero': 0.1},
+             'fusion/cell0/step0/op': {'zero': 0.6, 'sum': 0.4}}
+    out = derive_architecture(arch, probs, exclude_identity=True)
+    assert out == {**arch, 'text/block0/mixer': 'pool'}                       # gates and zero untouched
+    both = derive_architecture(arch, probs, exclude_zero=True, exclude_identity=True)
+    assert both == {**arch, 'text/block0/mixer': 'pool', 'fusion/cell0/step0/op': 'sum'}
+    kept = derive_architecture(arch, probs, 'threshold', 0.25, exclude_identity=True)
+    assert kept['text/block0/mixer'] == 'pool' and kept['audio/block0/mixer'] == 'pool'
+    only = derive_architecture({'m/block0/mixer': 'identity'}, {'m/block0/mixer': {'identity': 1.0}},
+                               exclude_identity=True)
+    assert only == {'m/block0/mixer': 'identity'}                              # nothing else to take
