@@ -15,6 +15,13 @@ in the web UI, which
 * writes ``arch.json`` (the sample, NNI's ``{label: choice}``), ``model.pt``,
   ``metrics.json`` and ``figures/`` into its NNI trial directory.
 
+The web UI shows every searched choice: the search space NNI receives names each
+fusion input choice's candidates (:func:`web_ui_search_space`; NNI cannot convert an
+``InputChoice`` itself), and each trial's parameters carry its sample with fusion
+inputs by name (:func:`web_ui_sample`), which the trial table and the hyper-parameter
+chart show. There a label reads with dots (:func:`web_ui_label`); ``arch.json`` keeps
+NNI's labels and choices.
+
 **(decision)** NNI 3.0's multi-trial strategies always maximise the final
 ``default``; for a lower-is-better metric (``mae``) the trials report
 ``default = -mae`` (the plain value is ``valid_mae``).
@@ -36,11 +43,15 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
 from nni.nas.evaluator import FunctionalEvaluator
+from nni.nas.experiment import NasExperiment
+from nni.nas.experiment.config import SimplifiedModelFormatConfig
+from nni.nas.space import SimplifiedModelSpace
 
 from .config import RunConfig, run_config
 from .data import load_data
 from .errors import ConfigError
 from .metrics import metric_direction
+from .nni_compat import WEB_UI_SAMPLE_KEY
 from .nni_report import TrialReporter, adopt_created_parameters, check_port, final_result, finish_trial, under_nni
 from .pipeline import (build_fixed_model, build_space, count_parameters, prepare_data, quiet_libraries, retrain,
                        select_metric_of, start_run)
@@ -48,6 +59,7 @@ from .run_plots import plot_run
 from .rundir import atomic_write_json, atomic_write_text, default_run_dir, prepare_run_dir
 
 __all__ = ['STRATEGIES', 'build_multitrial_strategy', 'ArchitectureEvaluator', 'evaluate_architecture',
+           'web_ui_label', 'web_ui_search_space', 'web_ui_sample', 'ReadableModelSpace', 'MultiTrialExperiment',
            'check_port', 'manager_stopped', 'wait_until_stopped', 'run_multitrial']
 
 STRATEGIES = ('random', 'evolution')
@@ -80,6 +92,73 @@ class ArchitectureEvaluator(FunctionalEvaluator):
             if own is not None and hasattr(own, 'sample'):
                 model = own
         return self.function(model.executable_model(), dict(model.sample), **self.arguments)
+
+
+def web_ui_label(label: str) -> str:
+    """A choice's name in the web UI: its label with dots (``fusion.cell0.step1.input0``).
+
+    **(decision)** The web UI titles a trial-table column by the name up to its first
+    ``/`` (every fusion choice would read "fusion (space)"), so the names it gets have none.
+    """
+    return label.replace('/', '.')
+
+
+def web_ui_search_space(space) -> Dict[str, Dict[str, Any]]:
+    """Every searched choice of ``space`` as NNI's legacy search space, which the web UI shows.
+
+    A fusion input choice (NNI ``CategoricalMultiple(n_chosen=1)``, which NNI does not
+    convert) becomes a ``choice`` over its candidates' names
+    (:meth:`~rmnas_nni.space.RMNASSpace.input_choice_names`). Keys: :func:`web_ui_label`.
+    """
+    names = space.input_choice_names()
+    return {web_ui_label(label): {'_type': 'choice', '_value': list(names[label])} if label in names
+            else mutable.as_legacy_dict() for label, mutable in space.simplify().items()}
+
+
+def web_ui_sample(sample: Dict[str, Any], names: Dict[str, List[str]]) -> Dict[str, Any]:
+    """The sample as the web UI shows it: a fusion input by its candidate's name (``[2]`` -> ``'vision/block0'``)."""
+    return {web_ui_label(label): names[label][value[0]] if label in names and isinstance(value, list)
+            and len(value) == 1 else value for label, value in sample.items()}
+
+
+class ReadableModelSpace(SimplifiedModelSpace):
+    """NNI's simplified model space whose frozen models also carry :func:`web_ui_sample`.
+
+    A trial's parameters are the dumped model; under ``mutation_summary`` the web UI
+    finds the flat ``{label: value}`` it shows in the trial table and the
+    hyper-parameter chart (what NNI 2's NAS sent). Loading ignores the extra key.
+    """
+
+    input_names: Dict[str, List[str]] = {}
+
+    @classmethod
+    def from_model(cls, model_space, evaluator=None, **configs):
+        model = super().from_model(model_space, evaluator, **configs)
+        model.input_names = model_space.input_choice_names()
+        return model
+
+    def freeze(self, sample):
+        model = super().freeze(sample)
+        model.input_names = self.input_names
+        return model
+
+    def _dump(self) -> dict:
+        attrs = super()._dump()
+        if self.sample is not None:
+            attrs[WEB_UI_SAMPLE_KEY] = web_ui_sample(self.sample, self.input_names)
+        return attrs
+
+
+class MultiTrialExperiment(NasExperiment):
+    """NNI's ``NasExperiment`` sending the web UI every searched choice and readable trial parameters."""
+
+    def executable_model_factory(self, config):
+        if isinstance(config, SimplifiedModelFormatConfig):
+            return ReadableModelSpace.from_model(self.model_space, self.evaluator)
+        return super().executable_model_factory(config)
+
+    def _send_space_to_nni_manager(self) -> None:
+        self.update_search_space(web_ui_search_space(self.model_space))
 
 
 def evaluate_architecture(model, sample: Dict[str, Any], config: Dict[str, Any], epochs: int) -> Dict[str, float]:
@@ -155,8 +234,6 @@ def run_multitrial(cfg: RunConfig, *, strategy: str = 'random', max_trials: int 
 
     Returns ``{'out', 'experiment_id', 'trials', 'best'}``.
     """
-    from nni.nas.experiment import NasExperiment
-
     for name, value, least in (('--trials', max_trials, 1), ('--concurrency', concurrency, 1),
                                ('--epochs', epochs if epochs is not None else 1, 1),
                                ('--population', population_size, 1), ('--sample-size', sample_size, 1)):
@@ -171,7 +248,7 @@ def run_multitrial(cfg: RunConfig, *, strategy: str = 'random', max_trials: int 
     out = prepare_run_dir(out or default_run_dir(f'{cfg.name}-multitrial'))
     epochs = int(epochs or cfg.retrain.epochs)
     evaluator = ArchitectureEvaluator(evaluate_architecture, config=_plain(cfg), epochs=epochs)
-    exp = NasExperiment(space, evaluator, search_strategy)
+    exp = MultiTrialExperiment(space, evaluator, search_strategy)
     c = exp.config
     c.experiment_name = f'{cfg.name}-multitrial-{strategy}'
     c.max_trial_number = max_trials

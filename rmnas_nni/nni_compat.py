@@ -13,6 +13,9 @@ the package reaches into NNI's or Lightning's private attributes.
 | ``nni.trial._params`` | the parameters NNI handed this trial | :mod:`rmnas_nni.nni_trial`, :mod:`rmnas_nni.multitrial` |
 | ``FunctionalEvaluator._execute`` | a multi-trial evaluator that also gets the sample | :mod:`rmnas_nni.multitrial` |
 | ``trial_keeper*/launcher_config.json`` | a remote trial's manager address | :mod:`rmnas_nni.nni_trial` |
+| ``NasExperiment._send_space_to_nni_manager`` | the search space the web UI shows | :mod:`rmnas_nni.multitrial` |
+| ``SimplifiedModelSpace._dump`` | what a trial's parameters hold | :mod:`rmnas_nni.multitrial` |
+| ``'mutation_summary'`` | the key of the web UI's flat trial parameters | :mod:`rmnas_nni.multitrial` |
 
 NNI and Lightning are imported inside the functions that need them: both take
 seconds to import, and configs, help and one-line errors answer without them.
@@ -26,7 +29,8 @@ import warnings
 from typing import Any, Optional
 
 __all__ = ['NNI_CHECKED', 'LIGHTNING_CHECKED', 'DARTS_TRAINING_STEP_SHA1', 'SUPERNET_STATE_PREFIX',
-           'ARCH_LOGIT_NAMES', 'LAUNCHER_CONFIG_GLOB', 'is_choice_module', 'is_arch_logit', 'batches_that_stepped',
+           'ARCH_LOGIT_NAMES', 'LAUNCHER_CONFIG_GLOB', 'WEB_UI_SAMPLE_KEY', 'is_choice_module', 'is_arch_logit',
+           'batches_that_stepped',
            'trial_parameters', 'set_trial_parameters', 'trial_parameter_id', 'darts_training_step_digest',
            'quiet_libraries']
 
@@ -47,6 +51,10 @@ ARCH_LOGIT_NAMES = ('_arch_alpha', '_arch_beta')
 
 # where a trial keeper on a remote worker writes the manager's address
 LAUNCHER_CONFIG_GLOB = 'trial_keeper*/launcher_config.json'
+
+# the web UI shows a trial's parameters[WEB_UI_SAMPLE_KEY] ({label: value}, a legacy
+# NNI 2 NAS trial's sample) instead of its parameters, when the key is there
+WEB_UI_SAMPLE_KEY = 'mutation_summary'
 
 
 def is_choice_module(module: Any) -> bool:

@@ -5,7 +5,7 @@ from typing import Dict, List, Mapping, Sequence
 
 import torch
 import torch.nn as nn
-from nni.mutable import label_scope
+from nni.mutable import CategoricalMultiple, label_scope
 from nni.nas.nn.pytorch import ModelSpace
 
 from .encoder import ModalityEncoder
@@ -89,6 +89,23 @@ class RMNASSpace(ModelSpace):
     def candidate_names(self) -> List[str]:
         """Names of the fusion candidates, in the order the input choices index them."""
         return [f'{m}/block{i}' for m in self.modalities for i in range(self.n_blocks)]
+
+    def input_choice_names(self) -> Dict[str, List[str]]:
+        """``{label: candidate names}`` of every one-of-N fusion input choice, in the order its indices count.
+
+        A Cell input picks one of :meth:`candidate_names` or an earlier Cell (``cell{k}``);
+        a Cell-Step input one of the Cell's inputs (``input0``, ``input1``) or an earlier
+        Step (``step{k}``). Gated inputs (``fusion_input_selection='gates'``) are no such choice.
+        """
+        names: Dict[str, List[str]] = {}
+        for i, cell in enumerate(self.fusion.cells):
+            for s in (0, 1):
+                names[f'fusion/cell{i}/input{s}'] = self.candidate_names() + [f'cell{k}' for k in range(i)]
+            for j in range(len(cell.steps)):
+                for s in (0, 1):
+                    names[f'fusion/cell{i}/step{j}/input{s}'] = ['input0', 'input1'] + [f'step{k}' for k in range(j)]
+        mutables = self.simplify()
+        return {label: n for label, n in names.items() if isinstance(mutables.get(label), CategoricalMultiple)}
 
     def forward(self, inputs: Mapping[str, torch.Tensor], masks: Mapping[str, torch.Tensor]) -> Dict:
         """Predict from padded inputs.

@@ -29,6 +29,13 @@ def end_marked_processes(marker):
     return left
 
 
+def manager_get(port, what):
+    """GET /api/v1/nni/WHAT from the NNI manager (the web UI's REST API)."""
+    import urllib.request
+    with urllib.request.urlopen(f'http://127.0.0.1:{port}/api/v1/nni/{what}', timeout=30) as resp:
+        return json.loads(resp.read().decode('utf-8'))
+
+
 def multitrial_command(tmp_path, sizes, *options):
     """``rmnas multitrial`` on the micro space, isolated: (command, environment, marker, port, out)."""
     space = tmp_path / 'micro.yml'
@@ -44,6 +51,45 @@ def multitrial_command(tmp_path, sizes, *options):
            '--set', f'data.options={{sizes: {sizes}}}', *options, '--port', str(port), '--out', str(out),
            '--experiment-dir', str(tmp_path / 'experiments')]
     return cmd, env, marker, port, out
+
+
+def micro_space():
+    from rmnas_nni.data.synthetic import make_synthetic
+    from rmnas_nni.space import RMNASSpace
+    data = make_synthetic('sentence', sizes={'train': 8, 'valid': 4, 'test': 4})
+    return RMNASSpace(data.dims, data.max_lengths, level=data.level, d_model=16, n_blocks=1, n_heads=2,
+                      ffn_ratio=2, fusion_width=8, n_cells=2, attention_chunks=2)
+
+
+def test_the_web_ui_gets_every_searched_choice(caplog):
+    """The search space NNI's manager receives holds every label of space.simplify(), without NNI's warning."""
+    import nni
+    from rmnas_nni.multitrial import (ArchitectureEvaluator, MultiTrialExperiment, ReadableModelSpace,
+                                      build_multitrial_strategy, evaluate_architecture, web_ui_label)
+    space = micro_space()
+    exp = MultiTrialExperiment(space, ArchitectureEvaluator(evaluate_architecture, config={}, epochs=1),
+                               build_multitrial_strategy('random', seed=0))
+    sent = []
+    exp.update_search_space = sent.append
+    with caplog.at_level('WARNING'):
+        exp._send_space_to_nni_manager()
+    assert 'Cannot convert' not in caplog.text
+    mutables = space.simplify()
+    assert list(sent[0]) == [web_ui_label(label) for label in mutables]
+    assert not any('/' in name for name in sent[0])                  # the web UI titles columns up to a slash
+    for label, mutable in mutables.items():
+        legacy = sent[0][web_ui_label(label)]
+        assert legacy['_type'] == 'choice' and len(legacy['_value']) == len(mutable.values), label
+    assert sent[0]['fusion.cell1.input1']['_value'] == ['text/block0', 'audio/block0', 'vision/block0', 'cell0']
+    assert sent[0]['fusion.cell0.step1.input0']['_value'] == ['input0', 'input1', 'step0']
+
+    model = exp.executable_model_factory(exp.config.canonical_copy().model_format)
+    assert isinstance(model, ReadableModelSpace)
+    frozen = model.freeze({**{label: m.default() for label, m in mutables.items()}, 'fusion/cell1/input0': [3]})
+    shown = json.loads(nni.dump(frozen))['mutation_summary']
+    assert shown['fusion.cell1.input0'] == 'cell0' and set(shown) == set(sent[0])
+    for name, value in shown.items():
+        assert value in sent[0][name]['_value'], name
 
 
 def test_multitrial_random_search_runs_each_architecture_as_a_trial(tmp_path):
@@ -96,6 +142,12 @@ def test_keep_open_writes_outputs_first_and_ends_on_nnictl_stop(tmp_path):
             assert (out / name).is_file(), name
         with socket.socket() as s:
             assert s.connect_ex(('127.0.0.1', port)) == 0, 'the web UI is not up'
+        shown_space = manager_get(port, 'experiment')['params']['searchSpace']
+        shown_space = json.loads(shown_space) if isinstance(shown_space, str) else shown_space
+        assert 'fusion.cell0.step1.input0' in shown_space and len(shown_space) == 11, list(shown_space)
+        [job] = manager_get(port, 'trial-jobs')
+        shown = json.loads(job['hyperParameters'][0])['parameters']['mutation_summary']
+        assert set(shown) == set(shown_space) and all(v in shown_space[k]['_value'] for k, v in shown.items())
         r = subprocess.run([sys.executable, '-m', 'nni.tools.nnictl.nnictl', 'stop', '--port', str(port)],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
@@ -108,6 +160,7 @@ def test_keep_open_writes_outputs_first_and_ends_on_nnictl_stop(tmp_path):
     text = (tmp_path / 'multitrial.log').read_text()
     assert rc == 0, text[-3000:]
     assert 'Traceback' not in text, text[-3000:]
+    assert 'Cannot convert' not in text, text[-3000:]
     assert not left, f'processes left behind: {[p.pid for p in left]}'
     with socket.socket() as s:
         assert s.connect_ex(('127.0.0.1', port)) != 0, 'the NNI manager still listens'

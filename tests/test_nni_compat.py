@@ -75,3 +75,33 @@ def test_supernet_choices_logits_and_checkpoint_keys(strategy_file):
     oneshot = build_strategy(cfg, 0).configure_oneshot_module(training)
     keys = list(oneshot.state_dict())
     assert keys and all(k.startswith(nni_compat.SUPERNET_STATE_PREFIX) for k in keys), keys[:3]
+
+
+def test_nas_experiment_sends_its_space_through_send_space_to_nni_manager():
+    from nni.nas.experiment import NasExperiment
+    assert list(inspect.signature(NasExperiment._send_space_to_nni_manager).parameters) == ['self']
+    assert 'self._send_space_to_nni_manager()' in inspect.getsource(NasExperiment._start_engine_and_strategy)
+    assert 'self.executable_model_factory(' in inspect.getsource(NasExperiment._start_engine_and_strategy)
+
+
+def test_a_frozen_simplified_model_space_dumps_through_dump():
+    import json
+    from rmnas_nni.multitrial import ArchitectureEvaluator, ReadableModelSpace, evaluate_architecture
+    data = make_synthetic('sentence', sizes={'train': 8, 'valid': 4, 'test': 4})
+    space = RMNASSpace(data.dims, data.max_lengths, level=data.level, d_model=16, n_blocks=1, n_heads=2,
+                       ffn_ratio=2, fusion_width=8, n_cells=1, attention_chunks=2)
+    evaluator = ArchitectureEvaluator(evaluate_architecture, config={}, epochs=1)
+    model = ReadableModelSpace.from_model(space, evaluator).random()
+    dumped = json.loads(nni.dump(model))
+    assert nni_compat.WEB_UI_SAMPLE_KEY in dumped and dumped['sample'] == json.loads(json.dumps(model.sample))
+    loaded = nni.load(nni.dump(model))
+    assert type(loaded) is ReadableModelSpace and loaded.sample == model.sample
+
+
+def test_the_web_ui_reads_the_flat_sample_key_and_titles_columns_up_to_a_slash():
+    import nni_node
+    bundle = '\n'.join(p.read_text(errors='replace')
+                       for p in (Path(nni_node.__path__[0]) / 'static' / 'static' / 'js').glob('main.*.js'))
+    assert f'"{nni_compat.WEB_UI_SAMPLE_KEY}"' in bundle, 'the web UI no longer reads mutation_summary'
+    assert 'e.split("/",2)[1]+" (space)"' in bundle, (
+        'the web UI titles its search-space columns differently: check rmnas_nni.multitrial.web_ui_label')
