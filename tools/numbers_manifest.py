@@ -148,6 +148,16 @@ RESULTS = [
            '--paired waf',
            '2 x 24 runs, about 30 minutes on one core; reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_arch_data'),
+    Result('mosi_exclude_identity',
+           f'{MOSI} --variants full --out {{out}}/valid && '
+           f'{MOSI} --variants full --set search.exclude_identity=true --out {{out}}/exclude_identity && '
+           'python bench/tried_table.py defaults={out}/valid:full exclude_identity={out}/exclude_identity:full '
+           '> {out}/tried.md && '
+           'python bench/merge_sweeps.py --out {out} exclude_identity={out}/exclude_identity:full '
+           'defaults={out}/valid:full --paired waf && '
+           'python bench/paired_cells.py --out {out} exclude_identity={out}/exclude_identity defaults={out}/valid',
+           '2 x 24 runs, about 30 minutes on one core; reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_exclude_identity'),
     Result('mosi_redraw_train',
            f'{MOSI} --rates 0.3 0.5 0.7 --variants full --set data.missing.redraw_train=true --out {{out}}',
            '9 runs, about 10 minutes on one core (6 with --jobs 2); reads data/cmu-mosi-utterances', long=True,
@@ -608,6 +618,38 @@ def src_quality_arch_data(ctx):
         row = next(r for k, r in rows.items() if k[0] in (v, label.replace('(defaults)', '(default)')))
         out[(label,)] = dict(row, **{'test WAF AUILC': s.mean_std(v, 'waf', 'AUILC')})
     return out
+
+
+def src_quality_exclude_identity(ctx):
+    """docs/quality.md section 3, search.exclude_identity: tried.md's rows, the AUILC from table.csv."""
+    d = ctx.path('mosi_exclude_identity')
+    rows = md_rows((d / 'tried.md').read_text(), ('configuration',))
+    s = Sweep(d / 'table.csv')
+    return {(label,): dict(rows[(v,)], **{'test WAF AUILC': s.mean_std(v, 'waf', 'AUILC')})
+            for label, v in (('defaults', 'defaults'), ('search.exclude_identity: true', 'exclude_identity'))}
+
+
+def src_quality_exclude_identity_notes(ctx):
+    """The paragraph under it: paired validation figures per seed (cells.csv), the test AUILC pairs (table.csv)."""
+    import statistics
+    d = ctx.path('mosi_exclude_identity')
+    with open(d / 'cells.csv', newline='') as fh:
+        cells = list(csv.DictReader(fh))
+    by = {(c['configuration'], c['rate'], c['seed']): c for c in cells}
+    keys = sorted({(r, s) for _, r, s in by}, key=lambda k: (int(k[1]), float(k[0])))
+    seeds = sorted({s for _, s in keys}, key=int)
+
+    def per_seed(q):
+        per = [statistics.mean(float(by[('exclude_identity', r, s)][q]) - float(by[('defaults', r, s)][q])
+                               for r, s2 in keys if s2 == s) for s in seeds]
+        return [statistics.mean(per), statistics.stdev(per), *per]
+
+    changed = [k for k in keys if by[('exclude_identity', *k)]['identity_mixers'] != by[('defaults', *k)]['identity_mixers']]
+    lower = sum(float(by[('exclude_identity', *k)]['valid_mae']) < float(by[('defaults', *k)]['valid_mae'])
+                for k in changed)
+    mean, sd, per = paired(Sweep(d / 'table.csv'), 'exclude_identity', 'defaults', 'waf')
+    return [len(changed), len(keys), *per_seed('valid_mae'), lower, len(changed), *per_seed('valid_waf'),
+            mean, sd, *per, 'the hand-designed test WAF AUILC of section 4', 'a section number']
 
 
 def src_quality_3class(ctx):
@@ -1346,6 +1388,10 @@ ENTRIES = [
           src_quality_warmup_notes, parse='prose'),
     Entry('quality-arch-data', 'docs/quality.md', 'quality-arch-data', ('mosi_arch_data',), src_quality_arch_data,
           keys=('configuration',), complete=True),
+    Entry('quality-exclude-identity', 'docs/quality.md', 'quality-exclude-identity', ('mosi_exclude_identity',),
+          src_quality_exclude_identity, keys=('configuration',), complete=True),
+    Entry('quality-exclude-identity-notes', 'docs/quality.md', 'quality-exclude-identity-notes',
+          ('mosi_exclude_identity',), src_quality_exclude_identity_notes, parse='prose'),
     Entry('quality-3class', 'docs/quality.md', 'quality-3class', ('mosi_3class',), src_quality_3class,
           keys=('variant',), complete=True),
     Entry('quality-lst', 'docs/quality.md', 'quality-lst', ('mosi_lst_ablation',), src_quality_lst,
