@@ -158,6 +158,15 @@ RESULTS = [
            'python bench/paired_cells.py --out {out} exclude_identity={out}/exclude_identity defaults={out}/valid',
            '2 x 24 runs, about 30 minutes on one core; reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_exclude_identity'),
+    Result('mosi_gumbel_darts',
+           f'{MOSI} --variants full --out {{out}}/valid && '
+           f'{MOSI} --variants full --set strategy=gumbel_darts --out {{out}}/gumbel_darts && '
+           'python bench/tried_table.py defaults={out}/valid:full gumbel_darts={out}/gumbel_darts:full '
+           '> {out}/tried.md && '
+           'python bench/merge_sweeps.py --out {out} gumbel_darts={out}/gumbel_darts:full '
+           'defaults={out}/valid:full --paired waf',
+           '2 x 24 runs, about 30 minutes on one core; reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_gumbel_darts'),
     Result('mosi_redraw_train',
            f'{MOSI} --rates 0.3 0.5 0.7 --variants full --set data.missing.redraw_train=true --out {{out}}',
            '9 runs, about 10 minutes on one core (6 with --jobs 2); reads data/cmu-mosi-utterances', long=True,
@@ -650,6 +659,24 @@ def src_quality_exclude_identity_notes(ctx):
     mean, sd, per = paired(Sweep(d / 'table.csv'), 'exclude_identity', 'defaults', 'waf')
     return [len(changed), len(keys), *per_seed('valid_mae'), lower, len(changed), *per_seed('valid_waf'),
             mean, sd, *per, 'the hand-designed test WAF AUILC of section 4', 'a section number']
+
+
+def src_quality_gumbel(ctx):
+    """docs/quality.md section 3, GumbelDARTS: tried.md's rows, the AUILC from table.csv."""
+    d = ctx.path('mosi_gumbel_darts')
+    rows = md_rows((d / 'tried.md').read_text(), ('configuration',))
+    s = Sweep(d / 'table.csv')
+    return {(label,): dict(rows[(v,)], **{'test WAF AUILC': s.mean_std(v, 'waf', 'AUILC')})
+            for label, v in (('DARTS (defaults)', 'defaults'), ('GumbelDARTS', 'gumbel_darts'))}
+
+
+def src_quality_gumbel_notes(ctx):
+    """The paragraph under it, from the same rows."""
+    g, d = (src_quality_gumbel(ctx)[(k,)] for k in ('GumbelDARTS', 'DARTS (defaults)'))
+    return [g['val WAF'][0], d['val WAF'][0], g['val MAE'][0], d['val MAE'][0], g['entropy at export'][0],
+            g['chosen weight'][0], d['entropy at export'][0], d['chosen weight'][0],
+            'the training videos of examples/mosi_dialogue.yml',
+            'a section number']
 
 
 def src_quality_3class(ctx):
@@ -1392,6 +1419,10 @@ ENTRIES = [
           src_quality_exclude_identity, keys=('configuration',), complete=True),
     Entry('quality-exclude-identity-notes', 'docs/quality.md', 'quality-exclude-identity-notes',
           ('mosi_exclude_identity',), src_quality_exclude_identity_notes, parse='prose'),
+    Entry('quality-gumbel', 'docs/quality.md', 'quality-gumbel', ('mosi_gumbel_darts',), src_quality_gumbel,
+          keys=('configuration',), complete=True),
+    Entry('quality-gumbel-notes', 'docs/quality.md', 'quality-gumbel-notes', ('mosi_gumbel_darts',),
+          src_quality_gumbel_notes, parse='prose'),
     Entry('quality-3class', 'docs/quality.md', 'quality-3class', ('mosi_3class',), src_quality_3class,
           keys=('variant',), complete=True),
     Entry('quality-lst', 'docs/quality.md', 'quality-lst', ('mosi_lst_ablation',), src_quality_lst,
