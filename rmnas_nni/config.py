@@ -270,8 +270,9 @@ class Section:
             if f.name not in values:
                 continue
             value = values[f.name]
-            if 'section' in f.metadata and isinstance(value, dict):
-                value = f.metadata['section'].build(value)
+            section_cls = f.metadata.get('section') or f.metadata.get('loaded')
+            if section_cls is not None and isinstance(value, dict):
+                value = section_cls.build(value)
             kwargs[f.name] = value
         return cls(**kwargs)
 
@@ -495,15 +496,6 @@ class RunConfig(Section):
     space: SpaceConfig = dataclasses.field(default_factory=SpaceConfig, metadata={'loaded': SpaceConfig})
     strategy_config: StrategyConfig = dataclasses.field(default_factory=StrategyConfig,
                                                         metadata={'loaded': StrategyConfig})
-
-    @classmethod
-    def build(cls, values: Dict[str, Any]) -> 'RunConfig':
-        cfg = super().build({k: v for k, v in values.items() if k not in ('space', 'strategy_config')})
-        if 'space' in values:
-            cfg.space = SpaceConfig.build(values['space'])
-        if 'strategy_config' in values:
-            cfg.strategy_config = StrategyConfig.build(values['strategy_config'])
-        return cfg
 
 
 #: ``threads`` and ``device`` say where a run computes, not what: ``--resume`` may change them

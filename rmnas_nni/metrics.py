@@ -281,3 +281,9 @@ def choice_summary(probs: Dict[str, Dict[str, float]]) -> Dict[str, float]:
         out[f'{prefix}entropy'], out[f'{prefix}tv_from_uniform'], out[f'{prefix}top_weight'] = \
             (float(v) for v in arr.mean(0))
     return out
+
+
+def probs_of(oneshot) -> Dict[str, Dict[str, float]]:
+    """The softmax weight of every choice of a one-shot module, as plain floats."""
+    return {str(label): {str(k): float(v) for k, v in dist.items()}
+            for label, dist in oneshot.export_probs().items()}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .errors import ConfigError, RMNASError
-from .metrics import choice_summary
+from .metrics import choice_summary, probs_of
 from .nni_compat import (LAUNCHER_CONFIG_GLOB, quiet_libraries, set_trial_parameters, trial_parameter_id,
                          trial_parameters)
 from .rundir import atomic_write_json
@@ -151,9 +151,7 @@ def search_epoch_reporter(reporter: TrialReporter):
         def on_train_epoch_end(self, trainer, pl_module):
             value = trainer.callback_metrics.get('val_select')
             if value is not None and not trainer.sanity_checking:
-                probs = {str(label): {str(k): float(v) for k, v in dist.items()}
-                         for label, dist in pl_module.export_probs().items()}
-                spread = {f'choice_{k}': v for k, v in choice_summary(probs).items()}
+                spread = {f'choice_{k}': v for k, v in choice_summary(probs_of(pl_module)).items()}
                 reporter.intermediate('search', trainer.current_epoch + 1, float(value), spread)
 
     return SearchEpochReporter()

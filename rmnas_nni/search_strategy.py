@@ -46,7 +46,7 @@ from pytorch_lightning.plugins.io import TorchCheckpointIO
 from .config import OptimizerConfig, StrategyConfig
 from .errors import NonFiniteLossError
 from .losses import rmnas_loss
-from .metrics import choice_summary, compute_metrics, metric_direction
+from .metrics import choice_summary, compute_metrics, metric_direction, probs_of
 from .nni_compat import batches_that_stepped
 from .registry import STRATEGIES
 from .rundir import atomic_torch_save, atomic_write_text, format_duration
@@ -401,12 +401,6 @@ class EpochProgress(Callback):
         parts.append(f'{per:.1f}s/epoch, elapsed {format_duration(time.perf_counter() - self._t0)}, '
                      f'at most {format_duration(per * (total - epoch))} left')
         self.printer('  '.join(parts))
-
-
-def probs_of(oneshot) -> Dict[str, Dict[str, float]]:
-    """The softmax weight of every choice of a one-shot module, as plain floats."""
-    return {str(label): {str(k): float(v) for k, v in dist.items()}
-            for label, dist in oneshot.export_probs().items()}
 
 
 class ChoiceHistory(Callback):

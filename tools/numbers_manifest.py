@@ -608,66 +608,56 @@ def src_quality_mid(ctx):
         'random_arch: best of 3 on validation': 'random_arch', 'random_arch: median of 3': 'random_arch (median)'})
 
 
+def tried_rows(ctx, result: str, rows) -> Dict[Tuple[str], Dict[str, object]]:
+    """A "configurations tried" table: ``bench/tried_table.py``'s rows of ``result``'s tried.md, with each
+    configuration's test WAF AUILC from its table.csv. ``rows``: ``(label in the document, the labels the row
+    may have in tried.md, variant in table.csv)``."""
+    d = ctx.path(result)
+    got = md_rows((d / 'tried.md').read_text(), ('configuration',))
+    s = Sweep(d / 'table.csv')
+    return {(label,): dict(next(r for k, r in got.items() if k[0] in names),
+                           **{'test WAF AUILC': s.mean_std(v, 'waf', 'AUILC')})
+            for label, names, v in rows}
+
+
 def src_quality_warmup(ctx):
-    out = md_rows((ctx.path('warmup_24_cells') / 'tried.md').read_text(), ('configuration',))
-    s = Sweep(ctx.path('warmup_24_cells') / 'table.csv')
-    for label, v in (('export best, exclude_zero (defaults)', 'defaults'),
-                     ('defaults + 5 warm-up epochs (options.warmup_epochs 5)', 'warmup5')):
-        out[(label,)]['test WAF AUILC'] = s.mean_std(v, 'waf', 'AUILC')
-    return out
+    return tried_rows(ctx, 'warmup_24_cells', [
+        ('export best, exclude_zero (defaults)', ('export best, exclude_zero (defaults)',), 'defaults'),
+        ('defaults + 5 warm-up epochs (options.warmup_epochs 5)',
+         ('defaults + 5 warm-up epochs (options.warmup_epochs 5)',), 'warmup5')])
 
 
 def src_quality_arch_data(ctx):
-    """docs/quality.md section 3, search.arch_data: the rows of tried.md, the AUILC from table.csv."""
-    d = ctx.path('mosi_arch_data')
-    rows = md_rows((d / 'tried.md').read_text(), ('configuration',))
-    s = Sweep(d / 'table.csv')
-    out = {}
-    for label, v in (('search.arch_data: valid (defaults)', 'valid'), ('search.arch_data: train_half', 'train_half')):
-        row = next(r for k, r in rows.items() if k[0] in (v, label.replace('(defaults)', '(default)')))
-        out[(label,)] = dict(row, **{'test WAF AUILC': s.mean_std(v, 'waf', 'AUILC')})
-    return out
+    """docs/quality.md section 3, search.arch_data (tried.md as committed, or as the command writes it)."""
+    return tried_rows(ctx, 'mosi_arch_data', [
+        ('search.arch_data: valid (defaults)', ('search.arch_data: valid (default)', 'valid'), 'valid'),
+        ('search.arch_data: train_half', ('search.arch_data: train_half', 'train_half'), 'train_half')])
 
 
 def src_quality_exclude_identity(ctx):
-    """docs/quality.md section 3, search.exclude_identity: tried.md's rows, the AUILC from table.csv."""
-    d = ctx.path('mosi_exclude_identity')
-    rows = md_rows((d / 'tried.md').read_text(), ('configuration',))
-    s = Sweep(d / 'table.csv')
-    return {(label,): dict(rows[(v,)], **{'test WAF AUILC': s.mean_std(v, 'waf', 'AUILC')})
-            for label, v in (('defaults', 'defaults'), ('search.exclude_identity: true', 'exclude_identity'))}
+    """docs/quality.md section 3, search.exclude_identity."""
+    return tried_rows(ctx, 'mosi_exclude_identity', [
+        ('defaults', ('defaults',), 'defaults'),
+        ('search.exclude_identity: true', ('exclude_identity',), 'exclude_identity')])
 
 
 def src_quality_exclude_identity_notes(ctx):
-    """The paragraph under it: paired validation figures per seed (cells.csv), the test AUILC pairs (table.csv)."""
-    import statistics
+    """The paragraph under it: paired.md of bench/paired_cells.py (per-seed validation differences, the cells
+    that derived another network), the test AUILC pairs from table.csv."""
     d = ctx.path('mosi_exclude_identity')
-    with open(d / 'cells.csv', newline='') as fh:
-        cells = list(csv.DictReader(fh))
-    by = {(c['configuration'], c['rate'], c['seed']): c for c in cells}
-    keys = sorted({(r, s) for _, r, s in by}, key=lambda k: (int(k[1]), float(k[0])))
-    seeds = sorted({s for _, s in keys}, key=int)
-
-    def per_seed(q):
-        per = [statistics.mean(float(by[('exclude_identity', r, s)][q]) - float(by[('defaults', r, s)][q])
-                               for r, s2 in keys if s2 == s) for s in seeds]
-        return [statistics.mean(per), statistics.stdev(per), *per]
-
-    changed = [k for k in keys if by[('exclude_identity', *k)]['identity_mixers'] != by[('defaults', *k)]['identity_mixers']]
-    lower = sum(float(by[('exclude_identity', *k)]['valid_mae']) < float(by[('defaults', *k)]['valid_mae'])
-                for k in changed)
+    text = (d / 'paired.md').read_text()
+    q = md_rows(text, ('quantity',))
+    changed, cells, lower = (n.value for n in numbers(text.split('Cells that derived', 1)[1]))
     mean, sd, per = paired(Sweep(d / 'table.csv'), 'exclude_identity', 'defaults', 'waf')
-    return [len(changed), len(keys), *per_seed('valid_mae'), lower, len(changed), *per_seed('valid_waf'),
+    return [changed, cells, *q[('val MAE',)]['mean ± std'], *q[('val MAE',)]['per seed'], lower, changed,
+            *q[('val WAF',)]['mean ± std'], *q[('val WAF',)]['per seed'],
             mean, sd, *per, 'the hand-designed test WAF AUILC of section 4', 'a section number']
 
 
 def src_quality_gumbel(ctx):
-    """docs/quality.md section 3, GumbelDARTS: tried.md's rows, the AUILC from table.csv."""
-    d = ctx.path('mosi_gumbel_darts')
-    rows = md_rows((d / 'tried.md').read_text(), ('configuration',))
-    s = Sweep(d / 'table.csv')
-    return {(label,): dict(rows[(v,)], **{'test WAF AUILC': s.mean_std(v, 'waf', 'AUILC')})
-            for label, v in (('DARTS (defaults)', 'defaults'), ('GumbelDARTS', 'gumbel_darts'))}
+    """docs/quality.md section 3, GumbelDARTS."""
+    return tried_rows(ctx, 'mosi_gumbel_darts', [
+        ('DARTS (defaults)', ('defaults',), 'defaults'), ('GumbelDARTS', ('gumbel_darts',), 'gumbel_darts')])
 
 
 def src_quality_gumbel_notes(ctx):
