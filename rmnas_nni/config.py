@@ -366,6 +366,10 @@ class RetrainConfig(Section):
     weight_decay: float = key(NUMBER, 0.01, _non_negative, doc='AdamW weight decay of the retraining')
     grad_clip: Optional[float] = key(NUMBER, 1.0, _non_negative, nullable=True,
                                      doc='gradient norm clip of the retraining; null: none')
+    ensemble: int = key(int, 1, _positive,
+                        doc='networks of the architecture retrained from scratch, member k from seed '
+                            '`seed + 1000 k` (k = 0 is the single network of `1`); the model is their mean '
+                            'prediction (a seed ensemble; classification: mean logits); 1: one network (the paper)')
     weights: str = key(str, 'scratch', _one_of('scratch', 'supernet'),
                        doc='`scratch`: train the fixed network from scratch (the paper); `supernet`: no training, '
                            'it takes the supernet\'s search weights (Table 7, w/o retraining)')
@@ -767,6 +771,9 @@ def check_run(cfg: RunConfig, source: str, machine: bool = True) -> RunConfig:
     if cfg.metrics != 'auto' and (cfg.metrics == 'classification') != (data.task == 'classification'):
         raise ConfigError(f"{source}: key 'metrics': the {cfg.metrics} metrics do not apply to data.task "
                           f"{data.task}")
+    if cfg.retrain.ensemble > 1 and cfg.retrain.weights != 'scratch':
+        raise ConfigError(f"{source}: key 'retrain.ensemble': an ensemble is retrained from scratch; "
+                          f"retrain.weights is {cfg.retrain.weights!r}")
     if cfg.select_metric is not None and cfg.select_metric not in METRICS:
         raise ConfigError(f"{source}: key 'select_metric': unknown metric {cfg.select_metric!r}")
     return cfg

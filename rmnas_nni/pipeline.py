@@ -41,7 +41,7 @@ from .rundir import (Tee, atomic_torch_save, atomic_write_bytes, atomic_write_js
                      environment_record, file_checksum, load_run, prepare_run_dir)
 from .search_strategy import build_strategy, run_search, seed_epoch
 from .space import RMNASSpace
-from .trainer import device_of, evaluate, predict
+from .trainer import SeedEnsemble, device_of, evaluate, member_seed, predict
 from .trainer import retrain as train_fixed
 from .weight_transfer import supernet_state_from_checkpoint, transfer_supernet_weights
 
@@ -166,6 +166,15 @@ def build_fixed_model(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any]
         torch.manual_seed(cfg.seed if seed is None else seed)
         return RMNASSpace(data.dims, data.max_lengths, level=data.level, out_dim=data.out_dim,
                           **space_kwargs(cfg.space))
+
+
+def build_retrained_model(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any]):
+    """The retrained model's shape: the fixed network, or a :class:`SeedEnsemble` of
+    ``retrain.ensemble`` of them (weights to be loaded)."""
+    k = cfg.retrain.ensemble
+    if k == 1:
+        return build_fixed_model(cfg, data, arch)
+    return SeedEnsemble([build_fixed_model(cfg, data, arch, member_seed(cfg.seed, i)) for i in range(k)])
 
 
 def _data_checksum(cfg: RunConfig, data: MultimodalData) -> Tuple[str, str]:
@@ -312,21 +321,42 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
 
 def retrain(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any], run_dir: os.PathLike | str, *,
             resume: bool = False, printer: Printer = print, on_epoch=None) -> Dict:
-    """Retrain ``arch`` from scratch, evaluate on test; writes ``model.pt`` and ``metrics.json``."""
+    """Retrain ``arch`` from scratch, evaluate on test; writes ``model.pt`` and ``metrics.json``.
+
+    With ``retrain.ensemble`` K > 1, K networks are trained one after the other (member
+    k from seed ``seed + 1000 k``, into ``retrain/`` for k = 0 and ``retrain/member<k>/``
+    after), each selecting its own epoch; the model is their mean prediction
+    (:class:`~rmnas_nni.trainer.SeedEnsemble`) and its validation metrics are the
+    ensemble's. ``on_epoch`` hears member 0's epochs.
+    """
     run_dir, kind, select = _start_phase(cfg, data, run_dir)
     r, seed = cfg.retrain, cfg.seed
-    model = build_fixed_model(cfg, data, arch, seed)
-    printer(f'retrain: fixed network, {count_parameters(model) / 1e6:.2f}M parameters, up to {r.epochs} epochs')
     splits = data.splits
-    train_loader = make_loader(splits['train'], data.level, r.batch_size, shuffle=True, seed=seed,
-                               redraw=data.extra.get('train_redraw'))
     val_loader = make_loader(splits['valid'], data.level, r.batch_size, shuffle=False)
     test_loader = make_loader(splits['test'], data.level, r.batch_size, shuffle=False)
-    summary = train_fixed(model, train_loader, val_loader, task=data.task, kind=kind, select_metric=select,
-                          epochs=r.epochs, patience=r.patience, lr=r.lr, weight_decay=r.weight_decay,
-                          grad_clip=r.grad_clip, seed=seed, out_dir=run_dir / 'retrain',
-                          min_epochs=r.min_epochs, resume=resume,
-                          device=cfg.device, printer=printer, on_epoch=on_epoch)
+    members, summaries = [], []
+    for k in range(r.ensemble):
+        mseed = member_seed(seed, k)
+        out_dir = run_dir / 'retrain' / (f'member{k}' if k else '')
+        model = build_fixed_model(cfg, data, arch, mseed)
+        which = f' {k + 1}/{r.ensemble} (seed {mseed})' if r.ensemble > 1 else ''
+        printer(f'retrain{which}: fixed network, {count_parameters(model) / 1e6:.2f}M parameters, '
+                f'up to {r.epochs} epochs')
+        train_loader = make_loader(splits['train'], data.level, r.batch_size, shuffle=True, seed=mseed,
+                                   redraw=data.extra.get('train_redraw'))
+        summary = train_fixed(model, train_loader, val_loader, task=data.task, kind=kind, select_metric=select,
+                              epochs=r.epochs, patience=r.patience, lr=r.lr, weight_decay=r.weight_decay,
+                              grad_clip=r.grad_clip, seed=mseed, out_dir=out_dir,
+                              min_epochs=r.min_epochs, resume=resume and (out_dir / 'last.pt').is_file(),
+                              device=cfg.device, printer=printer, on_epoch=on_epoch if k == 0 else None)
+        members.append(model)
+        summaries.append(summary)
+    summary = summaries[0]
+    model = members[0] if r.ensemble == 1 else SeedEnsemble(members)
+    valid = summary['best_val'] if r.ensemble == 1 else evaluate(model, val_loader, data.task, kind)
+    if r.ensemble > 1:
+        printer(f'retrain: ensemble of {r.ensemble}, val {select} {valid[select]:.4f} (members: '
+                + ', '.join(f'{s["best_val"][select]:.4f}' for s in summaries) + ')')
     pred, label = predict(model, test_loader, data.task)
     test = compute_metrics(pred, label, kind)
     constant = constant_prediction(pred, label, data.task)
@@ -335,11 +365,16 @@ def retrain(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any], run_dir:
                 '(it learned nothing from its inputs); its metrics are those of a constant predictor')
     atomic_torch_save(model.state_dict(), run_dir / 'model.pt')
     import pandas as pd
-    atomic_write_text(run_dir / 'retrain' / 'history.csv', pd.DataFrame(summary['history']).to_csv(index=False))
-    out = {'test': test, 'valid': summary['best_val'], 'select_metric': select, 'metric_kind': kind,
+    for k, s in enumerate(summaries):
+        atomic_write_text(run_dir / 'retrain' / (f'member{k}' if k else '') / 'history.csv',
+                          pd.DataFrame(s['history']).to_csv(index=False))
+    out = {'test': test, 'valid': valid, 'select_metric': select, 'metric_kind': kind,
            'best_epoch': summary['best_epoch'], 'epochs_run': summary['epochs_run'],
            'constant_prediction': constant,
            'missing_rate': cfg.data.missing.rate, 'parameters': count_parameters(model)}
+    if r.ensemble > 1:
+        out['members'] = [{'seed': member_seed(seed, k), 'best_epoch': s['best_epoch'], 'epochs_run': s['epochs_run'],
+                           'valid': s['best_val']} for k, s in enumerate(summaries)]
     atomic_write_json(run_dir / 'metrics.json', out)
     return out
 
@@ -555,7 +590,7 @@ def load_retrained(run_dir: os.PathLike | str, rate=None, *, rate_source: str = 
         raise ConfigError(f'{weights}: file not found (the run has not finished retraining)')
     space = build_space(cfg, data)
     arch = load_architecture(Path(run_dir) / 'arch.json', space)
-    model = build_fixed_model(cfg, data, arch)
+    model = build_retrained_model(cfg, data, arch)
     model.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True))
     return cfg, data, model, kind
 

@@ -25,7 +25,29 @@ from .metrics import compute_metrics, metric_direction
 from .rundir import atomic_torch_save, format_duration
 from .search_strategy import batch_predictions, rng_states, seed_epoch, set_rng_states
 
-__all__ = ['predict', 'evaluate', 'retrain', 'device_of', 'to_device']
+__all__ = ['predict', 'evaluate', 'retrain', 'device_of', 'to_device', 'SeedEnsemble', 'member_seed']
+
+
+def member_seed(seed: int, member: int) -> int:
+    """The seed of a seed ensemble's member ``member``: member 0 is the run's own seed."""
+    return seed + 1000 * member
+
+
+class SeedEnsemble(torch.nn.Module):
+    """Networks of one architecture trained from different seeds; predicts their mean.
+
+    Every head (fused and unimodal) is the mean of the members' outputs: the
+    regression value, or the logits for classification.
+    """
+
+    def __init__(self, members):
+        super().__init__()
+        self.members = torch.nn.ModuleList(members)
+
+    def forward(self, inputs, masks) -> Dict:
+        outs = [m(inputs, masks) for m in self.members]
+        return {'fused': torch.stack([o['fused'] for o in outs]).mean(0),
+                'unimodal': {k: torch.stack([o['unimodal'][k] for o in outs]).mean(0) for k in outs[0]['unimodal']}}
 
 
 def device_of(name: str) -> torch.device:

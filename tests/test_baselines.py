@@ -152,3 +152,30 @@ def test_retrain_min_epochs_overrides_patience(tmp_path):
     assert runs[0]['epochs_run'] == 2                          # lr 0: nothing improves after epoch 1
     assert runs[5]['epochs_run'] == 5
     assert {'train_mae', 'train_corr', 'val_mae'} <= set(runs[5]['history'][0])
+
+
+def test_seed_ensemble_member_zero_is_the_single_run_and_the_model_predicts_their_mean(tmp_path):
+    from rmnas_nni.errors import ConfigError
+    from rmnas_nni.pipeline import evaluate_run, load_retrained
+    from rmnas_nni.trainer import predict
+    from rmnas_nni.data import make_loader
+    base = {**SMALL, 'search': {**SMALL['search'], 'method': 'hand_designed'}}
+    single = run(load_config(None, base), tmp_path / 'one', quiet=True)
+    run(load_config(None, {**base, 'retrain': {**SMALL['retrain'], 'ensemble': 2}}), tmp_path / 'two', quiet=True)
+    one_hist = (tmp_path / 'one' / 'retrain' / 'history.csv').read_text()
+    assert (tmp_path / 'two' / 'retrain' / 'history.csv').read_text() == one_hist     # member 0 = the single run
+    assert (tmp_path / 'two' / 'retrain' / 'member1' / 'history.csv').read_text() != one_hist
+    metrics = json.loads((tmp_path / 'two' / 'metrics.json').read_text())
+    assert [m['seed'] for m in metrics['members']] == [0, 1000]
+    assert metrics['members'][0]['valid'] == single['valid']
+    assert metrics['parameters'] == 2 * single['parameters']
+    cfg, data, model, kind = load_retrained(tmp_path / 'two')
+    loader = make_loader(data.splits['test'], data.level, 32, shuffle=False)
+    pred, _ = predict(model, loader, data.task)
+    member_preds = [predict(m, loader, data.task)[0] for m in model.members]
+    np.testing.assert_allclose(pred, np.mean(member_preds, axis=0), rtol=1e-5, atol=1e-6)
+    _, _, first, _ = load_retrained(tmp_path / 'one')
+    np.testing.assert_allclose(member_preds[0], predict(first, loader, data.task)[0], rtol=1e-6)
+    assert evaluate_run(tmp_path / 'two') == pytest.approx(metrics['test'])
+    with pytest.raises(ConfigError, match="retrain.ensemble"):
+        load_config(None, {**base, 'retrain': {'ensemble': 2, 'weights': 'supernet'}})
