@@ -8,6 +8,7 @@
     rmnas sweep     robustness sweep: every missing rate x seed x ablation variant, AUILC table and plots
     rmnas figure    print and draw a run's architecture (the paper's Figure 4)
     rmnas multitrial  multi-trial NAS: NNI's Random / RegularizedEvolution, one NNI trial per architecture
+    rmnas nni-best  the best trial of a running NNI experiment: its directory and architecture
 
 Errors in the user's files or arguments print one line and exit with status 2.
 """
@@ -25,6 +26,7 @@ from .config import MACHINE_KEYS, RUN_SCHEMA, RunConfig, load_run_config, parse_
 from .errors import ConfigError, RMNASError
 from .figures import run_architecture_figure
 from .nni_compat import quiet_libraries
+from .nni_report import best_trial
 from .rundir import atomic_write_json, default_run_dir, load_run
 from .sweep import load_baseline, load_sweep, plan_cells, resolve_sweep, run_sweep
 from .sweep_nni import collect_cells, nni_cell_runner
@@ -163,6 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--keep-open', action='store_true',
                    help='after the search (its outputs written), keep the web UI up until Ctrl-C or '
                         '`nnictl stop --port PORT`')
+    p = sub.add_parser('nni-best', help='the best trial of a running NNI experiment: its directory and architecture',
+                       description='Ask the NNI manager on 127.0.0.1:PORT for its trials and print the best one by '
+                                   'the final result\'s default: trial id, trial directory and architecture '
+                                   '(NNI {label: choice}, the trial\'s arch.json). Works for experiments of '
+                                   'nnictl create, rmnas sweep --nni and rmnas multitrial while their manager runs '
+                                   '(nnictl view EXPERIMENT_ID --port PORT opens a stopped one).')
+    p.add_argument('--port', type=int, default=8080, help='port of the NNI manager (default: 8080)')
+    p.add_argument('--mode', choices=['minimize', 'maximize'],
+                   help="which default is best (default: the tuner's optimize_mode; maximize for rmnas multitrial)")
+    p.add_argument('--out', '-o', help='also write the architecture to this JSON file (as arch.json, for '
+                                       'rmnas retrain --arch)')
+    p.add_argument('--json', action='store_true', help='print one JSON object instead of lines')
     return parser
 
 
@@ -364,13 +378,33 @@ def cmd_multitrial(args) -> int:
     return 0
 
 
+def cmd_nni_best(args) -> int:
+    best = best_trial(args.port, args.mode)
+    if best['arch'] is None:
+        raise ConfigError(f"trial {best['trial']}: neither its final result nor its directory holds an "
+                          f"architecture")
+    if args.out:
+        atomic_write_json(Path(args.out), best['arch'])
+    if args.json:
+        print(json.dumps({k: v for k, v in best.items() if k != 'final'}, indent=2))
+    else:
+        print(f"experiment {best['experiment']}: best of {best['ranked']} finished trials ({best['mode']} default): "
+              f"trial {best['trial']}, default {best['default']:.6g}")
+        print(f"trial directory: {best['trial_dir']}")
+        print('architecture: {\n' + ',\n'.join(f'  {json.dumps(k)}: {json.dumps(v)}' for k, v in best['arch'].items())
+              + '\n}')
+    if args.out:
+        print(f'architecture -> {args.out}', file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
 def load_config_checked(args) -> RunConfig:
     return load_run_config(args.config, _parse_sets(args.sets))
 
 
 COMMANDS = {'run': cmd_run, 'search': cmd_search, 'retrain': cmd_retrain, 'evaluate': cmd_evaluate,
             'space': cmd_space, 'sweep': cmd_sweep, 'figure': cmd_figure,
-            'multitrial': cmd_multitrial}
+            'multitrial': cmd_multitrial, 'nni-best': cmd_nni_best}
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -283,13 +283,18 @@ def run_multitrial(cfg: RunConfig, *, strategy: str = 'random', max_trials: int 
 
 def _write_outputs(out: Path, rows: List[Dict[str, Any]], top: List[Dict[str, Any]], seconds: float,
                    printer: Callable[[str], None]) -> Optional[Dict[str, Any]]:
-    """``trials.csv`` / ``trials.md`` (best first), ``top_architectures.json`` and the best ``arch.json``."""
+    """``trials.csv`` / ``trials.md`` (best first), ``top_architectures.json`` and the best ``arch.json``.
+
+    ``trials.csv`` keeps each trial's ``arch`` (its architecture as one JSON string);
+    ``trials.md``, a table to read, leaves it out.
+    """
     import pandas as pd
     df = pd.DataFrame(rows)
     if 'default' in df:
         df = df.sort_values('default', ascending=False, na_position='last')
     atomic_write_text(out / 'trials.csv', df.to_csv(index=False))
-    atomic_write_text(out / 'trials.md', df.to_markdown(index=False) if _has_tabulate() else df.to_string(index=False))
+    md = df.drop(columns=['arch'], errors='ignore')
+    atomic_write_text(out / 'trials.md', md.to_markdown(index=False) if _has_tabulate() else md.to_string(index=False))
     atomic_write_json(out / 'top_architectures.json', top)
     best = top[0] if top else None
     if best is not None:

@@ -1,8 +1,9 @@
 """Results to NNI: what a trial reports, and which parameters it was created for.
 
 Shared by the trials of ``nni_trial`` (search + retrain per tuner parameters) and
-``multitrial`` (one sampled architecture per trial). NNI and Lightning are imported
-inside the functions that talk to them: both take seconds to import.
+``multitrial`` (one sampled architecture per trial); :func:`best_trial` reads
+them back from a running NNI manager (``rmnas nni-best``). NNI and Lightning are
+imported inside the functions that talk to them: both take seconds to import.
 """
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from .nni_compat import (LAUNCHER_CONFIG_GLOB, quiet_libraries, set_trial_parame
                          trial_parameters)
 from .rundir import atomic_write_json
 
-__all__ = ['architecture_summary', 'final_result', 'TrialReporter', 'search_epoch_reporter', 'manager_api',
-           'adopt_created_parameters', 'own_parameters', 'under_nni', 'finish_trial', 'check_port', 'trial_main']
+__all__ = ['architecture_summary', 'architecture_text', 'final_result', 'TrialReporter', 'search_epoch_reporter',
+           'manager_api', 'adopt_created_parameters', 'own_parameters', 'under_nni', 'finish_trial', 'check_port',
+           'trial_main', 'final_of', 'best_trial']
 
 
 def architecture_summary(arch: Dict[str, Any], probs: Dict[str, Dict[str, float]]) -> Dict[str, float]:
@@ -72,8 +74,13 @@ def _finite(metrics: Dict[str, Any]) -> Dict[str, float]:
     return out
 
 
+def architecture_text(arch: Dict[str, Any]) -> str:
+    """``arch.json``'s ``{label: choice}`` as one compact JSON string: the final result's ``arch``."""
+    return json.dumps(arch, separators=(',', ':'))
+
+
 def final_result(summary: Dict[str, Any], arch: Dict[str, Any], probs: Optional[Dict[str, Dict[str, float]]],
-                 search_best_epoch: Optional[int] = None, sign: float = 1.0) -> Dict[str, float]:
+                 search_best_epoch: Optional[int] = None, sign: float = 1.0) -> Dict[str, Any]:
     """The final result a trial reports.
 
     ``default`` is ``sign`` times the validation ``select_metric`` of the retrained
@@ -81,7 +88,17 @@ def final_result(summary: Dict[str, Any], arch: Dict[str, Any], probs: Optional[
     to maximise); then ``valid_<metric>`` and ``test_<metric>`` for every metric,
     ``parameters`` (fixed network), ``retrain_best_epoch``, ``search_best_epoch``,
     and :func:`architecture_summary` (without choice weights, ``probs=None``: only the
-    counts). Non-finite values are left out.
+    counts). Non-finite numbers are left out. Last, ``arch``: the architecture
+    itself, ``arch.json`` as one JSON string (:func:`architecture_text`).
+
+    **(decision)** The architecture travels in the final result, as one string, so
+    that what NNI stores holds it: ``nnictl experiment export`` (a JSON string in its
+    ``value``; an ``arch`` column in CSV), ``nnictl trial ls``, the REST API's
+    ``metric-data`` and ``trial-jobs``, and the web UI, whose trial table offers it as
+    the column "arch (metric)". The web UI's default metric, its charts of numbers
+    and the tuners read only ``default`` and the numbers; a string is one more axis
+    of the "Hyper-parameter" chart. One string rather than one key per choice: the
+    paper's space has 34 choices, each of which would be a column and an axis.
     """
     select = summary['select_metric']
     default = float(summary['valid'][select])
@@ -95,7 +112,9 @@ def final_result(summary: Dict[str, Any], arch: Dict[str, Any], probs: Optional[
     if search_best_epoch is not None:
         out['search_best_epoch'] = search_best_epoch
     out.update(architecture_summary(arch, probs or {}))
-    return _finite(out)
+    out = _finite(out)
+    out['arch'] = architecture_text(arch)
+    return out
 
 
 class TrialReporter:
@@ -129,7 +148,7 @@ class TrialReporter:
             nni.report_intermediate_result(result)
         self.printer(f'nni: intermediate result {json.dumps(result)}')
 
-    def final(self, result: Dict[str, float]) -> None:
+    def final(self, result: Dict[str, Any]) -> None:
         if self.under_nni:
             import nni      # deferred: NNI takes seconds to import
             nni.report_final_result(result)
@@ -250,7 +269,7 @@ def under_nni() -> bool:
     return bool(os.environ.get('NNI_PLATFORM')) and bool(os.environ.get('NNI_TRIAL_JOB_ID'))
 
 
-def finish_trial(run_dir: Path, reporter: TrialReporter, result: Dict[str, float], mode: str,
+def finish_trial(run_dir: Path, reporter: TrialReporter, result: Dict[str, Any], mode: str,
                  **extra: Any) -> None:
     """A trial's ending, the same for every kind of trial: ``nni_result.json`` (the final
     and intermediate results, with NNI's experiment, trial and parameter ids under NNI),
@@ -283,3 +302,77 @@ def trial_main(run_trial: Callable[[Any], int], args: Any, prog: str) -> int:
     except RMNASError as exc:
         print(f'{prog}: error: {exc}', file=sys.stderr)
         return exc.exit_code
+
+
+def final_of(job: Dict[str, Any]) -> Any:
+    """The final result of a ``trial-jobs`` record of NNI's REST API, decoded (None before it has one).
+
+    NNI stores a metric as a JSON string of the JSON string the trial sent.
+    """
+    final = None
+    for m in job.get('finalMetricData') or []:
+        value = json.loads(m['data']) if isinstance(m.get('data'), str) else m.get('data')
+        final = json.loads(value) if isinstance(value, str) else value
+    return final
+
+
+def _manager_get(port: int, api: str, raw: bool = False) -> Any:
+    url = f'http://127.0.0.1:{port}/api/v1/nni/{api}'
+    with urllib.request.urlopen(url, timeout=20) as resp:
+        body = resp.read().decode('utf-8')
+    return body if raw else json.loads(body)
+
+
+def best_trial(port: int, mode: Optional[str] = None) -> Dict[str, Any]:
+    """The best finished trial of the experiment whose NNI manager listens on 127.0.0.1:``port``.
+
+    Trials that succeeded with a finite final ``default`` are ranked by it:
+    ``mode`` ``minimize`` / ``maximize``, else the tuner's ``optimize_mode``, else
+    ``maximize`` for a multi-trial NAS experiment (its strategies maximise), else an
+    error asking for one. The architecture is the final result's ``arch``
+    (:func:`final_result`); for a trial that reported none, the manager's copy of
+    the trial's ``arch.json`` (``trial-file``).
+
+    Returns ``{'experiment', 'mode', 'trial', 'default', 'trial_dir', 'arch', 'final', 'ranked'}``
+    (``ranked``: how many trials were compared).
+    """
+    import urllib.error
+    if mode not in (None, 'minimize', 'maximize'):
+        raise ConfigError(f'--mode: minimize or maximize (got {mode!r})')
+    try:
+        profile = _manager_get(port, 'experiment')
+        jobs = _manager_get(port, 'trial-jobs')
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise ConfigError(f'--port {port}: no NNI manager answers on 127.0.0.1:{port} ({exc.__class__.__name__}); '
+                          f'is the experiment running? (`nnictl view EXPERIMENT_ID --port {port}` opens a stopped '
+                          f'one)') from None
+    params = profile.get('params') or {}
+    if mode is None:
+        mode = ((params.get('tuner') or {}).get('classArgs') or {}).get('optimize_mode')
+    if mode is None and params.get('experimentType') == 'nas':
+        mode = 'maximize'
+    if mode not in ('minimize', 'maximize'):
+        raise ConfigError(f'experiment {profile.get("id")}: its tuner names no optimize_mode; pass --mode minimize '
+                          f'or --mode maximize')
+    scored = []
+    for job in jobs:
+        final = final_of(job)
+        value = final.get('default') if isinstance(final, dict) else final
+        if job.get('status') == 'SUCCEEDED' and isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and math.isfinite(value):
+            scored.append((float(value), job, final))
+    if not scored:
+        raise ConfigError(f'experiment {profile.get("id")}: no trial has succeeded with a final result yet '
+                          f'({len(jobs)} trials)')
+    pick = min if mode == 'minimize' else max
+    value, job, final = pick(scored, key=lambda s: s[0])
+    arch = None
+    if isinstance(final, dict) and isinstance(final.get('arch'), str):
+        arch = json.loads(final['arch'])
+    else:
+        try:
+            arch = json.loads(_manager_get(port, f"trial-file/{job['trialJobId']}/arch.json", raw=True))
+        except (urllib.error.URLError, OSError, ValueError):
+            arch = None
+    return {'experiment': profile.get('id'), 'mode': mode, 'trial': job['trialJobId'], 'default': value,
+            'trial_dir': job.get('logPath'), 'arch': arch, 'final': final, 'ranked': len(scored)}

@@ -21,7 +21,9 @@ Each trial
    ``nni_parameters.json`` and ``nni_result.json``;
 3. reports every epoch's validation metric as an NNI intermediate result
    (search epochs through a Lightning callback, then retrain epochs) and at the end
-   one final result (:func:`final_result`).
+   one final result (:func:`final_result`): the numbers and, as ``arch``, the
+   exported architecture, so that NNI's export and web UI hold it
+   (``rmnas nni-best`` reads the best trial's back from the manager).
 
 **(decision)** The final ``default`` is the retrained network's *validation* value of
 the run's ``select_metric`` (at its best epoch), in the metric's own direction

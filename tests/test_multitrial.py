@@ -120,8 +120,12 @@ def test_multitrial_random_search_runs_each_architecture_as_a_trial(tmp_path):
         record = json.loads(open(os.path.join(trial_dir, 'nni_result.json')).read())
         assert record['direction'] == 'min' and len(record['intermediate']) == 2
         assert os.path.isfile(os.path.join(trial_dir, 'model.pt'))
+        # each row's arch is the trial's architecture (the final result's, as NNI stored it)
+        assert json.loads(trials.set_index('trial_dir').loc[trial_dir, 'arch']) == \
+            json.loads(open(os.path.join(trial_dir, 'arch.json')).read())
     assert archs[0] != archs[1]                                          # deduplicated sampling
     assert best == archs[0]                                              # the table is sorted best first
+    assert 'arch' not in (out / 'trials.md').read_text().splitlines()[0]  # the table to read leaves it out
 
 
 def test_keep_open_writes_outputs_first_and_ends_on_nnictl_stop(tmp_path):
@@ -148,6 +152,10 @@ def test_keep_open_writes_outputs_first_and_ends_on_nnictl_stop(tmp_path):
         [job] = manager_get(port, 'trial-jobs')
         shown = json.loads(job['hyperParameters'][0])['parameters']['mutation_summary']
         assert set(shown) == set(shown_space) and all(v in shown_space[k]['_value'] for k, v in shown.items())
+        from rmnas_nni.nni_report import best_trial
+        best = best_trial(port)                          # a NAS experiment has no tuner: its strategies maximise
+        assert (best['mode'], best['trial']) == ('maximize', job['trialJobId'])
+        assert best['arch'] == json.loads((out / 'arch.json').read_text())
         r = subprocess.run([sys.executable, '-m', 'nni.tools.nnictl.nnictl', 'stop', '--port', str(port)],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]

@@ -12,6 +12,7 @@ in ``~/nni-experiments``), the experiment directory is under ``tmp_path``, the
 port is a free one, and every process of the experiment inherits a marker
 environment variable by which the test finds (and, failing, ends) exactly its own.
 """
+import csv
 import json
 import os
 import shlex
@@ -135,7 +136,7 @@ def stop_experiment(tmp_path, nni_env, exp_id: str, port: int) -> None:
         assert s.connect_ex(('127.0.0.1', port)) != 0, 'the NNI manager still listens'
 
 
-def test_tiny_experiment_through_nnictl(tmp_path, nni_env):
+def test_tiny_experiment_through_nnictl(tmp_path, nni_env, capsys):
     from rmnas_nni.data import make_loader
     from rmnas_nni.pipeline import build_fixed_model, build_space, load_architecture, load_run, prepare_data
     import torch
@@ -175,6 +176,8 @@ def test_tiny_experiment_through_nnictl(tmp_path, nni_env):
                     'mixer_weight_audio', 'mixer_weight_vision', 'fusion_op_weight'}
         assert expected <= set(result), sorted(expected - set(result))
         assert result['default'] == result['valid_mae'] == min(i['default'] for i in inter[trial_cfg['search']['epochs']:])
+        # the final result NNI stores holds the architecture the trial exported
+        assert json.loads(result['arch']) == json.loads((trial_dir / 'arch.json').read_text())
         # the parameters the web UI shows for the trial are the ones it ran with
         shown = json.loads(t['hyperParameters'][0])
         assert json.loads((trial_dir / 'nni_parameters.json').read_text()) == shown['parameters']
@@ -195,6 +198,30 @@ def test_tiny_experiment_through_nnictl(tmp_path, nni_env):
         batch = next(iter(make_loader(data.splits['test'], data.level, 4, shuffle=False)))
         with torch.no_grad():
             assert model(batch['inputs'], batch['masks'])['fused'].shape == (4,)
+
+    # nnictl experiment export carries each trial's architecture: a JSON string in JSON, an arch column in CSV
+    arch_of = {t['trialJobId']: json.loads((Path(t['logPath']) / 'arch.json').read_text()) for t in trials}
+    env, nnictl, _ = nni_env
+    for kind in ('json', 'csv'):
+        path = tmp_path / f'export.{kind}'
+        r = subprocess.run(nnictl + ['experiment', 'export', exp_id, '--type', kind, '--filename', str(path)],
+                           env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0 and path.is_file(), r.stdout[-2000:] + r.stderr[-2000:]
+        if kind == 'json':
+            rows = [dict(json.loads(e['value']), trialJobId=e['trialJobId']) for e in json.loads(path.read_text())]
+        else:
+            rows = list(csv.DictReader(path.open()))
+        assert {row['trialJobId']: json.loads(row['arch']) for row in rows} == arch_of
+    # rmnas nni-best: the trial with the lowest validation MAE (the tuner minimises), its directory and architecture
+    from rmnas_nni.cli import main
+    best_file = tmp_path / 'best_arch.json'
+    assert main(['nni-best', '--port', str(port), '--out', str(best_file)]) == 0
+    finals = {m['trialJobId']: metric_value(m)['default'] for m in metrics if m['type'] == 'FINAL'}
+    best_id = min(finals, key=finals.get)
+    assert json.loads(best_file.read_text()) == arch_of[best_id]
+    best_dir = next(t['logPath'] for t in trials if t['trialJobId'] == best_id)
+    printed = capsys.readouterr().out
+    assert f'trial {best_id}, default' in printed and f'trial directory: {best_dir}' in printed
 
     stop_experiment(tmp_path, nni_env, exp_id, port)
 

@@ -80,13 +80,17 @@ def test_architecture_summary_reads_the_chosen_weights():
     assert s['fusion_op_weight'] == pytest.approx(0.7) and s['fusion_zero_steps'] == 1
 
 
-def test_final_result_has_default_metrics_and_no_nan():
+def test_final_result_has_default_metrics_no_nan_and_the_architecture():
     summary = {'select_metric': 'mae', 'valid': {'mae': 0.5, 'corr': 0.7, 'acc2_non0': float('nan')},
                'test': {'mae': 0.6, 'corr': 0.65, 'acc7': 30.0}, 'parameters': 1000, 'best_epoch': 4}
     r = final_result(summary, ARCH, PROBS, search_best_epoch=2)
     assert r['default'] == 0.5 == r['valid_mae']
     assert r['test_mae'] == 0.6 and r['test_acc7'] == 30.0 and r['search_best_epoch'] == 2
-    assert 'valid_acc2_non0' not in r and all(math.isfinite(v) for v in r.values())
+    assert 'valid_acc2_non0' not in r
+    # numbers are finite; the one string is the architecture, arch.json as JSON
+    assert [k for k, v in r.items() if not isinstance(v, float)] == ['arch']
+    assert all(math.isfinite(v) for k, v in r.items() if k != 'arch')
+    assert json.loads(r['arch']) == ARCH and list(json.loads(r['arch'])) == list(ARCH)
     json.dumps(r, allow_nan=False)
 
 
@@ -197,3 +201,79 @@ def test_manager_api_local_channel_and_remote_worker(tmp_path, monkeypatch):
     assert manager_api() == 'http://10.0.0.1:8080/api/v1/nni'
     monkeypatch.delenv('NNI_OUTPUT_DIR')
     assert manager_api() is None
+
+
+def _job(tid, status, final=None):
+    job = {'trialJobId': tid, 'status': status, 'logPath': f'/exp/trials/{tid}'}
+    if final is not None:       # as NNI stores it: a JSON string of the JSON string the trial sent
+        job['finalMetricData'] = [{'type': 'FINAL', 'data': json.dumps(json.dumps(final))}]
+    return job
+
+
+class _Experiment(BaseHTTPRequestHandler):
+    """A stand-in NNI manager: an experiment profile, trial records and trial files."""
+    profile = {}
+    jobs = []
+    files = {}
+
+    def do_GET(self):
+        api = self.path[len('/api/v1/nni/'):]
+        if api == 'experiment':
+            body = json.dumps(self.profile)
+        elif api == 'trial-jobs':
+            body = json.dumps(self.jobs)
+        elif api in self.files:
+            body = self.files[api]
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+def test_nni_best_picks_the_best_trial_and_its_architecture(tmp_path, monkeypatch, capsys):
+    """rmnas nni-best: the best finished trial in the tuner's direction, its directory and architecture."""
+    from rmnas_nni.cli import main
+    from rmnas_nni.nni_report import architecture_text, best_trial
+    other = dict(ARCH, **{'text/block0/mixer': 'pool'})
+    _Experiment.profile = {'id': 'EXP', 'params': {'experimentType': 'hpo',
+                                                   'tuner': {'classArgs': {'optimize_mode': 'minimize'}}}}
+    _Experiment.jobs = [_job('A', 'SUCCEEDED', {'default': 0.7, 'arch': architecture_text(other)}),
+                        _job('B', 'SUCCEEDED', {'default': 0.4, 'arch': architecture_text(ARCH)}),
+                        _job('C', 'FAILED'), _job('D', 'RUNNING'),
+                        _job('E', 'SUCCEEDED', {'default': 0.9})]                # no arch: read from its directory
+    _Experiment.files = {'trial-file/E/arch.json': json.dumps(other)}
+    server = HTTPServer(('127.0.0.1', 0), _Experiment)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_port
+    try:
+        best = best_trial(port)
+        assert (best['trial'], best['default'], best['mode'], best['ranked']) == ('B', 0.4, 'minimize', 3)
+        assert best['arch'] == ARCH and best['trial_dir'] == '/exp/trials/B'
+        best = best_trial(port, 'maximize')
+        assert best['trial'] == 'E' and best['arch'] == other
+        out = tmp_path / 'best.json'
+        assert main(['nni-best', '--port', str(port), '--out', str(out)]) == 0
+        printed = capsys.readouterr().out
+        assert 'trial B' in printed and '/exp/trials/B' in printed and str(out) in printed
+        assert json.loads(out.read_text()) == ARCH
+        assert main(['nni-best', '--port', str(port), '--json']) == 0
+        assert json.loads(capsys.readouterr().out)['arch'] == ARCH
+        # a multi-trial NAS experiment has no tuner: its strategies maximise
+        _Experiment.profile = {'id': 'EXP', 'params': {'experimentType': 'nas'}}
+        assert best_trial(port)['trial'] == 'E'
+        # a grid search names no direction
+        _Experiment.profile = {'id': 'EXP', 'params': {'experimentType': 'hpo', 'tuner': {'name': 'GridSearch'}}}
+        with pytest.raises(ConfigError, match='--mode'):
+            best_trial(port)
+    finally:
+        server.shutdown()
+        server.server_close()
+    # nothing listening: one line naming the port
+    assert main(['nni-best', '--port', str(port)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f'--port {port}' in err[0]
