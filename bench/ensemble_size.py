@@ -1,0 +1,141 @@
+"""Seed ensembles of 1, 2, …, K networks, read from a finished sweep run with ``retrain.ensemble: K``.
+
+Every cell of such a sweep holds K retrained networks of its architecture (member k
+from seed ``seed + 1000 k``; member 0 is the network a single run trains, bit for
+bit). Their saved weights are loaded as ``rmnas evaluate`` loads the run
+(:func:`rmnas_nni.pipeline.load_retrained`, masks redrawn from the cell's config and
+checked against its ``masks.npz``), each member predicts the validation and test
+splits, and the ensemble of the first k members (equal-weight mean) is scored for
+k = 1 … K. Nothing is trained again; the K-member row reproduces the cell's own
+``metrics.json`` (checked).
+
+    python bench/ensemble_size.py --sweep runs/ens3 --out docs/results/mosi_seed_ensemble
+
+Writes ``ensemble_size.csv`` (long-form test table, as ``table.csv``: variant
+``<variant> x<k>``), ``ensemble_size_cells.csv`` (validation and test of every cell
+and size) and ``ensemble_size.md`` (validation beside test per size, and the paired
+test WAF AUILC gain of each size over one network). Cost: one forward pass per
+member and split per cell, on CPU.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / 'bench'))
+
+from validation_policies import _pm, ensemble_metrics, paired_auilc  # noqa: E402
+
+
+def member_predictions(run_dir: Path, splits=('valid', 'test')):
+    """``({split: ([pred of each member], label)}, metric kind, select metric)`` of a finished run."""
+    import torch
+    from rmnas_nni.data import make_loader
+    from rmnas_nni.pipeline import load_retrained, prepare_data
+    from rmnas_nni.trainer import predict
+    torch.set_num_threads(1)
+    cfg, data, model, kind = load_retrained(run_dir)
+    saved = np.load(run_dir / 'masks.npz')
+    _, masks = prepare_data(cfg)
+    for split, by_mod in masks.items():
+        for m, mask in by_mod.items():
+            if not np.array_equal(saved[f'{split}/{m}'], mask):
+                raise SystemExit(f'{run_dir}: the masks drawn from its config differ from masks.npz ({split}/{m})')
+    members = list(getattr(model, 'members', [model]))
+    out = {}
+    with torch.no_grad():
+        for split in splits:
+            loader = make_loader(data.splits[split], data.level, cfg.retrain.batch_size, shuffle=False)
+            got = [predict(m, loader, data.task) for m in members]
+            out[split] = ([p for p, _ in got], got[0][1])
+    return out, kind
+
+
+def collect(sweep: Path, printer=print) -> List[Dict]:
+    """One record per (variant, size, rate, seed): ``valid_<m>`` and ``<m>`` (test)."""
+    rows: List[Dict] = []
+    for path in sorted(sweep.glob('cells/*/r*-s*/metrics.json')):
+        run_dir = path.parent
+        metrics = json.loads(path.read_text())
+        variant = run_dir.parent.name
+        rate, seed = run_dir.name[1:].split('-s')
+        preds, kind = member_predictions(run_dir)
+        k_all = len(preds['test'][0])
+        select = metrics['select_metric']
+        for split in ('valid', 'test'):
+            again = ensemble_metrics(preds[split][0], preds[split][1], kind)[select]
+            if not np.isclose(again, metrics[split][select], rtol=1e-5, atol=1e-6):
+                raise SystemExit(f'{run_dir}: {split} {select} {again} reloaded, {metrics[split][select]} in '
+                                 f'metrics.json')
+        for k in range(1, k_all + 1):
+            rec = {s: ensemble_metrics(preds[s][0][:k], preds[s][1], kind) for s in ('valid', 'test')}
+            rows.append({'variant': f'{variant} x{k}', 'rate': float(rate), 'seed': int(seed),
+                         **{f'valid_{m}': v for m, v in rec['valid'].items()}, **rec['test']})
+        printer(f'{variant} r={float(rate):g} seed {seed}: test {select} by size '
+                + ', '.join(f"{r[select]:.4f}" for r in rows[-k_all:]))
+    return rows
+
+
+def report(cells, table, sweep: str) -> str:
+    import pandas as pd
+    from rmnas_nni.sweep import markdown_table, summary_frame
+    from rmnas_nni.metrics import DISPLAY_NAMES
+    shown = [m for m in ('waf', 'acc2', 'mae', 'acc') if m in cells.columns][:2]
+    key = shown[0]
+    name = DISPLAY_NAMES.get(key, key)
+    tried, paired = [], []
+    for v in dict.fromkeys(cells['variant']):
+        sub = cells[cells['variant'] == v]
+        auc = table[(table['variant'] == v) & (table['stat'].isin(['AUILC', 'AUILC std']))][key].tolist()
+        row = {'configuration': v, 'cells': len(sub)}
+        for split, prefix in (('val', 'valid_'), ('test', '')):
+            for m in shown:
+                fmt = '.4f' if m == 'mae' else '.2f'
+                row[f'{split} {DISPLAY_NAMES.get(m, m)}'] = f"{sub[prefix + m].mean():{fmt}}"
+        row[f'test {name} AUILC'] = f'{auc[0]:.2f} ± {auc[1]:.2f}'
+        tried.append(row)
+        base = v.rsplit(' x', 1)[0] + ' x1'
+        if v != base:
+            d = paired_auilc(cells, v, base, key)
+            paired.append({'row': v, 'minus': base, 'seeds': len(d), 'mean ± std': _pm(d),
+                           'per seed': ', '.join(f'{x:+.2f}' for x in d)})
+    return (f'Seed ensembles of the first k members of every cell of {sweep} (bench/ensemble_size.py); '
+            'test metrics, mean ± std over seeds; AUILC per seed, then mean ± std.\n\n'
+            + markdown_table(summary_frame(table))
+            + '\n\nValidation (what chooses) beside test, mean over the cells:\n\n' + markdown_table(pd.DataFrame(tried))
+            + f'\n\nPaired test {name} AUILC differences, k members minus one (same seeds and masks):\n\n'
+            + markdown_table(pd.DataFrame(paired)) + '\n')
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--sweep', type=Path, required=True, help='sweep directory run with retrain.ensemble > 1')
+    p.add_argument('--out', type=Path, required=True)
+    args = p.parse_args(argv)
+    import pandas as pd
+    from rmnas_nni.pipeline import quiet_libraries
+    from rmnas_nni.sweep import aggregate
+    quiet_libraries()
+    rows = collect(args.sweep)
+    if not rows:
+        raise SystemExit(f'{args.sweep}: no finished cell')
+    cells = pd.DataFrame(rows)
+    metrics = [c for c in cells.columns if c not in ('variant', 'rate', 'seed') and not c.startswith('valid_')]
+    table = aggregate(cells[['variant', 'rate', 'seed', *metrics]], sorted(set(cells['rate'])))
+    args.out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out / 'ensemble_size.csv', index=False)
+    cells.to_csv(args.out / 'ensemble_size_cells.csv', index=False)
+    text = report(cells, table, args.sweep.name)
+    (args.out / 'ensemble_size.md').write_text(text)
+    print(text)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,79 @@
+"""bench/ensemble_size.py and bench/weight_sharing_rank.py on a finished micro sweep with retrain.ensemble 2."""
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from rmnas_nni.pipeline import load_config
+
+sys.path.insert(0, str(ROOT / 'bench'))
+
+import ensemble_size  # noqa: E402
+import weight_sharing_rank as wsr  # noqa: E402
+
+
+def test_kendall_tau_by_hand():
+    assert wsr.kendall_tau([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert wsr.kendall_tau([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # pairs of (1,3,2): (0,1) +, (0,2) +, (1,2) -  ->  (2 - 1) / 3
+    assert wsr.kendall_tau([1, 2, 3], [1, 3, 2]) == pytest.approx(1 / 3)
+    # tau-b with a tie in x: pairs (0,1) tie in x, (0,2) +, (1,2) +  ->  2 / sqrt(2 * 3)
+    assert wsr.kendall_tau([1, 1, 2], [1, 2, 3]) == pytest.approx(2 / np.sqrt(6))
+    assert np.isnan(wsr.kendall_tau([1, 1], [2, 2]))
+
+
+def test_alpha_score_reads_operation_and_input_choices():
+    probs = {'m': {'attention': 0.5, 'pool': 0.25}, 'in': {'0': 0.8, '1': 0.2}}
+    got = wsr.alpha_score({'m': 'pool', 'in': [0]}, probs)
+    assert got == pytest.approx((np.log(0.25) + np.log(0.8)) / 2)
+
+
+@pytest.fixture(scope='module')
+def micro_sweep(tmp_path_factory):
+    from rmnas_nni.sweep import resolve_sweep, run_sweep
+    tmp = tmp_path_factory.mktemp('ens')
+    space = tmp / 'micro.yml'
+    space.write_text('encoder: {d_model: 8, n_blocks: 1, n_heads: 2, ffn_ratio: 1, dropout: 0.0}\n'
+                     'lst: {kernel_size: 3, maxdis: 4}\n'
+                     'fusion: {width: 8, n_cells: 1, n_steps: 1, attention_chunks: 2}\n')
+    cfg = load_config(None, {'threads': 1, 'device': 'cpu', 'search_space': str(space),
+                             'data': {'options': {'sizes': {'train': 32, 'valid': 16, 'test': 16}}},
+                             'search': {'epochs': 2, 'min_epochs': 0, 'batch_size': 16, 'random_k': 2},
+                             'retrain': {'epochs': 2, 'min_epochs': 0, 'batch_size': 16, 'ensemble': 2}})
+    spec = resolve_sweep(cfg, rates=[0.0, 0.5], variants=['full', 'hand_designed', 'random_arch'])
+    result = run_sweep(cfg, spec, tmp / 'sweep', quiet=True, printer=lambda s: None)
+    assert not result.failed
+    return tmp / 'sweep'
+
+
+def test_ensemble_size_reproduces_each_cell_and_scores_every_size(micro_sweep, tmp_path):
+    ensemble_size.main(['--sweep', str(micro_sweep), '--out', str(tmp_path)])
+    cells = pd.read_csv(tmp_path / 'ensemble_size_cells.csv')
+    assert sorted(set(cells['variant'])) == ['full x1', 'full x2', 'hand_designed x1', 'hand_designed x2',
+                                             'random_arch x1', 'random_arch x2']
+    for path in micro_sweep.glob('cells/*/r*-s*/metrics.json'):
+        m = json.loads(path.read_text())
+        rate = float(path.parent.name[1:].split('-s')[0])
+        row = cells[(cells['variant'] == f'{path.parent.parent.name} x2') & (cells['rate'] == rate)].iloc[0]
+        assert row['mae'] == pytest.approx(m['test']['mae']) and row['valid_mae'] == pytest.approx(m['valid']['mae'])
+        one = cells[(cells['variant'] == f'{path.parent.parent.name} x1') & (cells['rate'] == rate)].iloc[0]
+        assert one['valid_mae'] == pytest.approx(m['members'][0]['valid']['mae'])      # member 0 alone
+    assert 'k members minus one' in (tmp_path / 'ensemble_size.md').read_text()
+
+
+def test_weight_sharing_rank_scores_every_architecture_of_a_cell(micro_sweep, tmp_path):
+    wsr.main(['--sweep', str(micro_sweep), '--out', str(tmp_path)])
+    cells = pd.read_csv(tmp_path / 'weight_sharing_cells.csv')
+    assert len(cells) == 2 * 4                                 # 2 rates x (searched, hand, 2 random)
+    assert sorted(set(cells['arch'])) == ['hand_designed', 'random0', 'random1', 'searched']
+    full = json.loads((micro_sweep / 'cells' / 'full' / 'r0-s0' / 'metrics.json').read_text())
+    row = cells[(cells['arch'] == 'searched') & (cells['rate'] == 0.0)].iloc[0]
+    assert row['retrained_val'] == pytest.approx(full['valid']['mae'])
+    assert row['single_val'] == pytest.approx(full['members'][0]['valid']['mae'])
+    assert np.isfinite(cells['inherited_val']).all() and (cells['alpha'] <= 0).all()
+    taus = pd.read_csv(tmp_path / 'weight_sharing_taus.csv')
+    assert len(taus) == 2 and taus.filter(like=' ~ ').abs().max().max() <= 1.0
+    assert 'within (retraining seeds)' in (tmp_path / 'weight_sharing.md').read_text()
