@@ -87,7 +87,7 @@ def report(cells, table, sweep: str) -> str:
     import pandas as pd
     from rmnas_nni.sweep import markdown_table, summary_frame
     from rmnas_nni.metrics import DISPLAY_NAMES
-    shown = [m for m in ('waf', 'acc2', 'mae', 'acc') if m in cells.columns][:2]
+    shown = [m for m in ('waf', 'acc2', 'acc') if m in cells.columns][:1] + (['mae'] if 'mae' in cells.columns else [])
     key = shown[0]
     name = DISPLAY_NAMES.get(key, key)
     tried, paired = [], []
