@@ -103,6 +103,11 @@ class registered:
 _at_least, _one_of = at_least, one_of
 
 
+@_described('in [0, 1)')
+def _below_one(v):
+    return None if 0.0 <= v < 1.0 else 'must be in [0, 1)'
+
+
 @_described('between 0 and 1')
 def _probability(v):
     return None if 0.0 <= v <= 1.0 else 'must be between 0 and 1'
@@ -366,6 +371,9 @@ class RetrainConfig(Section):
     weight_decay: float = key(NUMBER, 0.01, _non_negative, doc='AdamW weight decay of the retraining')
     grad_clip: Optional[float] = key(NUMBER, 1.0, _non_negative, nullable=True,
                                      doc='gradient norm clip of the retraining; null: none')
+    ema: float = key(NUMBER, 0.0, _below_one,
+                     doc='exponential moving average of the weights, decay per step (e.g. 0.9): the average is '
+                         'validated, selected and kept; 0: none (the paper)')
     ensemble: int = key(int, 1, _positive,
                         doc='networks of the architecture retrained from scratch, member k from seed '
                             '`seed + 1000 k` (k = 0 is the single network of `1`); the model is their mean '
@@ -395,9 +403,7 @@ class EncoderConfig(Section):
     n_heads: int = key(int, 8, _positive, doc='attention heads; must divide `d_model`')
     ffn_ratio: int = key(int, 4, _positive,
                          doc='hidden width of the feed-forward layer, in multiples of `d_model`')
-    dropout: float = key(NUMBER, 0.1, _described('in [0, 1)')(
-                             lambda v: None if 0.0 <= v < 1.0 else 'must be in [0, 1)'),
-                         doc='dropout of the encoders')
+    dropout: float = key(NUMBER, 0.1, _below_one, doc='dropout of the encoders')
     mixers: List[str] = key(list, ['attention', 'random_mixing', 'pool', 'identity'], _non_empty_list,
                             doc='candidate token mixers, each at most once (one of them: no mixer search)')
 

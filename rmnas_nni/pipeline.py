@@ -347,7 +347,7 @@ def retrain(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any], run_dir:
         summary = train_fixed(model, train_loader, val_loader, task=data.task, kind=kind, select_metric=select,
                               epochs=r.epochs, patience=r.patience, lr=r.lr, weight_decay=r.weight_decay,
                               grad_clip=r.grad_clip, seed=mseed, out_dir=out_dir,
-                              min_epochs=r.min_epochs, resume=resume and (out_dir / 'last.pt').is_file(),
+                              min_epochs=r.min_epochs, resume=resume and (out_dir / 'last.pt').is_file(), ema=r.ema,
                               device=cfg.device, printer=printer, on_epoch=on_epoch if k == 0 else None)
         members.append(model)
         summaries.append(summary)

@@ -87,6 +87,16 @@ def evaluate(model: torch.nn.Module, loader, task: str, kind: str, device: Optio
     return compute_metrics(pred, label, kind)
 
 
+@torch.no_grad()
+def _ema_step(averaged: Dict[str, torch.Tensor], model: torch.nn.Module, decay: float) -> None:
+    """``averaged`` <- decay * averaged + (1 - decay) * the model's weights (floating tensors; others copied)."""
+    for k, v in model.state_dict().items():
+        if torch.is_floating_point(v):
+            averaged[k].lerp_(v, 1.0 - decay)
+        else:
+            averaged[k].copy_(v)
+
+
 def _better(value: float, best: Optional[float], mode: str) -> bool:
     if best is None or not np.isfinite(best):
         return np.isfinite(value)
@@ -95,7 +105,7 @@ def _better(value: float, best: Optional[float], mode: str) -> bool:
 
 def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind: str, select_metric: str,
             epochs: int, patience: int, lr: float, weight_decay: float, grad_clip: Optional[float], seed: int,
-            out_dir: Path, min_epochs: int = 0, resume: bool = False, device: str = 'auto',
+            out_dir: Path, min_epochs: int = 0, resume: bool = False, device: str = 'auto', ema: float = 0.0,
             printer: Callable[[str], None] = print,
             on_epoch: Optional[Callable[[int, Dict[str, float]], None]] = None) -> Dict:
     """Train ``model`` (already built from scratch) with early stopping; returns a summary.
@@ -106,6 +116,9 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
     ``out_dir`` receives ``last.pt`` (every epoch) and ``best.pt`` (best weights).
     With ``resume``, training continues after the epoch saved in ``last.pt``.
     ``on_epoch(epoch, val_metrics)`` is called after each epoch (NNI reporting).
+    ``ema`` > 0: an exponential moving average of the weights (decay ``ema`` per
+    step, starting from the initial weights) is what is validated, kept as best and
+    returned; training steps on the raw weights as before. 0: no averaging.
 
     Returns
     -------
@@ -119,10 +132,13 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
     mode = metric_direction(select_metric)
     state = {'epoch': 0, 'best_score': None, 'best_epoch': None, 'bad_epochs': 0, 'history': []}
     last_path, best_path = out_dir / 'last.pt', out_dir / 'best.pt'
+    averaged = {k: v.detach().clone() for k, v in model.state_dict().items()} if ema else None
     if resume and last_path.is_file():
         ckpt = torch.load(last_path, map_location=dev, weights_only=False)
         model.load_state_dict(ckpt['model'])
         optimizer.load_state_dict(ckpt['optimizer'])
+        if averaged is not None:
+            averaged = ckpt['ema']
         state = ckpt['state']
         set_rng_states(ckpt['rng'])
         printer(f'retrain: resumed after epoch {state["epoch"]}')
@@ -153,8 +169,13 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
             if grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             optimizer.step()
+            if averaged is not None:
+                _ema_step(averaged, model, ema)
             total += loss.item() * int(batch['label_mask'].sum())
             count += int(batch['label_mask'].sum())
+        if averaged is not None:
+            raw = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            model.load_state_dict(averaged)
         val = evaluate(model, val_loader, task, kind, dev)
         score = float(val[select_metric])
         state['epoch'] = epoch + 1
@@ -167,8 +188,12 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
             atomic_torch_save(model.state_dict(), best_path)
         else:
             state['bad_epochs'] += 1
+        extra = {}
+        if averaged is not None:
+            model.load_state_dict(raw)
+            extra['ema'] = averaged
         atomic_torch_save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'state': state,
-                           'rng': rng_states()}, last_path)
+                           'rng': rng_states(), **extra}, last_path)
         times.append(time.perf_counter() - te)
         per = float(np.mean(times))
         printer(f'retrain epoch {epoch + 1}/{epochs}  train loss {total / max(count, 1):.4f} '

@@ -179,3 +179,32 @@ def test_seed_ensemble_member_zero_is_the_single_run_and_the_model_predicts_thei
     assert evaluate_run(tmp_path / 'two') == pytest.approx(metrics['test'])
     with pytest.raises(ConfigError, match="retrain.ensemble"):
         load_config(None, {**base, 'retrain': {'ensemble': 2, 'weights': 'supernet'}})
+
+
+def test_retrain_ema_validates_the_average_and_resumes_exactly(tmp_path):
+    from rmnas_nni.data import make_loader
+    from rmnas_nni.trainer import evaluate, retrain
+    from rmnas_nni.pipeline import build_fixed_model
+    cfg = load_config(None, SMALL)
+    data, _ = prepare_data(cfg)
+    arch = hand_designed_architecture(RMNASSpace(data.dims, data.max_lengths, level='sentence', **TINY))
+    loader = make_loader(data.splits['train'], 'sentence', 32, shuffle=True, seed=0)
+    val = make_loader(data.splits['valid'], 'sentence', 32, shuffle=False)
+    kw = dict(task='regression', kind='mosi', select_metric='mae', patience=50, lr=1e-3, weight_decay=0.0,
+              grad_clip=None, seed=0, ema=0.5, printer=lambda s: None)
+    straight = build_fixed_model(cfg, data, arch, 0)
+    out = retrain(straight, loader, val, epochs=3, out_dir=tmp_path / 'a', **kw)
+    last = torch.load(tmp_path / 'a' / 'last.pt', weights_only=False)
+    assert set(last) >= {'model', 'ema'}
+    assert any(not torch.equal(last['model'][k], last['ema'][k]) for k in last['model'])    # the average is not the raw
+    best = out['history'][out['best_epoch'] - 1]
+    assert evaluate(straight, val, 'regression', 'mosi')['mae'] == pytest.approx(best['val_mae'])
+    # two epochs, then resumed to three: the same weights, average and history
+    part = build_fixed_model(cfg, data, arch, 0)
+    retrain(part, loader, val, epochs=2, out_dir=tmp_path / 'b', **kw)
+    resumed = build_fixed_model(cfg, data, arch, 0)
+    again = retrain(resumed, loader, val, epochs=3, out_dir=tmp_path / 'b', resume=True, **kw)
+    assert again['history'] == out['history']
+    other = torch.load(tmp_path / 'b' / 'last.pt', weights_only=False)
+    for k in last['model']:
+        assert torch.equal(last['model'][k], other['model'][k]) and torch.equal(last['ema'][k], other['ema'][k])
