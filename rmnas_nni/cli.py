@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -332,9 +333,21 @@ def cmd_sweep(args) -> int:
         if not resume:
             raise ConfigError('--collect puts cells into an existing sweep: pass it with --resume SWEEP')
         collect_cells(sweep_dir, args.collect, plan_cells(base, spec.rates, spec, sweep_dir))
-    result = run_sweep(base, spec, sweep_dir, overwrite=args.overwrite, resume=resume, quiet=args.quiet,
-                       jobs=args.jobs, cell_runner=runner,
-                       baselines=_baselines(args.baseline))
+    try:
+        result = run_sweep(base, spec, sweep_dir, overwrite=args.overwrite, resume=resume, quiet=args.quiet,
+                           jobs=args.jobs, cell_runner=runner,
+                           baselines=_baselines(args.baseline))
+    except KeyboardInterrupt:
+        if not (sweep_dir / 'sweep.yaml').is_file():
+            print('rmnas: interrupted before the sweep started', file=sys.stderr)
+            return 130
+        again = f'rmnas sweep --resume {shlex.quote(str(sweep_dir))}'
+        if args.nni_config:
+            again += f' --nni-config {shlex.quote(args.nni_config)}'
+        elif args.nni:
+            again += ' --nni'
+        print(f'rmnas: interrupted; continue with {again}', file=sys.stderr)
+        return 130
     return 3 if result.failed else 0
 
 

@@ -142,6 +142,7 @@ def _run_experiment(path: Path, port: int, cells: Sequence[SweepCell], sweep_dir
     t0 = time.perf_counter()
     seen: Dict[str, str] = {}
     jobs: List[Any] = []
+    interrupted = False
     try:
         try:
             exp.start(port)
@@ -167,8 +168,14 @@ def _run_experiment(path: Path, port: int, cells: Sequence[SweepCell], sweep_dir
         if status == 'ERROR':
             printer(f'sweep: NNI experiment {exp.id} ended in error; its logs: '
                     f'{Path(config.experiment_working_directory) / exp.id / "log"}')
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
     finally:
         exp.stop()
+        if interrupted:
+            printer(f'sweep: interrupted; NNI experiment {exp.id} stopped, {len(seen)}/{config.max_trial_number} '
+                    f'trials had ended')
     by_cell = {c: j for j in jobs for c in [_cell_of(j)] if c is not None}
     outcomes: Dict[str, Dict] = {}
     for cell in cells:
@@ -185,9 +192,24 @@ def _run_experiment(path: Path, port: int, cells: Sequence[SweepCell], sweep_dir
                                              f'({job.logPath}); copy that back and pass it to '
                                              f'rmnas sweep --resume {sweep_dir} --collect DIR'}
         else:
-            outcomes[cell.name] = {'failed': f'NNI trial {job.trialJobId} {job.status.lower()}; see '
-                                             f'{job.logPath}/trial.stderr'}
+            stderr = f'{job.logPath}/trial.stderr'
+            why = _last_error_line(stderr)
+            outcomes[cell.name] = {'failed': f'NNI trial {job.trialJobId} {job.status.lower()}'
+                                             + (f': {why}' if why else '') + f'; its log: {stderr}'}
     return outcomes
+
+
+def _last_error_line(stderr: str) -> Optional[str]:
+    """The last line a failed trial wrote to its ``trial.stderr`` (its one-line error, or a
+    traceback's last line), when this machine can read it (the local training service)."""
+    try:
+        lines = [line.strip() for line in Path(stderr).read_text(errors='replace').splitlines() if line.strip()]
+    except OSError:
+        return None
+    if not lines:
+        return None
+    prefix = 'rmnas sweep trial: error: '
+    return lines[-1][len(prefix):] if lines[-1].startswith(prefix) else lines[-1]
 
 
 def nni_cell_runner(*, nni_config: Optional[str] = None, port: int = 8081, concurrency: int = 1,

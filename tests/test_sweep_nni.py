@@ -7,9 +7,11 @@ experiment started (none may be left once the sweep returns).
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 import yaml
@@ -80,6 +82,80 @@ def test_sweep_through_nni_gives_the_local_sweeps_numbers(tmp_path, nni_env, loc
     for r in records:
         assert [s for s, _, _ in r['intermediate']] == ['search', 'retrain', 'retrain']
         assert r['final']['default'] == r['final']['valid_mae']
+
+
+def stopped(marker, port):
+    """Nothing the experiment started is left, nothing listens on its port."""
+    deadline = time.time() + 10
+    while marked_processes(marker) and time.time() < deadline:
+        time.sleep(0.5)
+    assert not marked_processes(marker)
+    with socket.socket() as s:
+        assert s.connect_ex(('127.0.0.1', port)) != 0
+
+
+def test_a_failing_trial_is_reported_and_the_other_cells_make_the_table(tmp_path, nni_env):
+    """One cell's trial fails (its retraining diverges: exit status 3); as a local sweep does, the
+    sweep names it (trial, error, log), builds the table from the others and exits with status 3."""
+    env, _, marker = nni_env
+    space = tmp_path / 'micro.yml'
+    space.write_text(MICRO_SPACE)
+    port = free_port()
+    args = common(space)
+    args[args.index('--variants') + 1:args.index('--variants') + 2] = ['full', 'no_retrain']   # retrains / does not
+    args[args.index('--rates') + 1:args.index('--rates') + 3] = ['0']
+    r = sweep_cli(env, '--out', tmp_path / 's', '--nni', '--jobs', '2', '--port', port,
+                  '--set', 'retrain.lr=1e30', *args)
+    assert r.returncode == 3, r.stdout[-3000:] + r.stderr[-3000:]
+    assert 'Traceback' not in r.stderr and '2/2 trials ended' in r.stdout
+    assert 'no_retrain r=0 seed=0): succeeded' in r.stdout
+    failed = [line for line in r.stdout.splitlines() if 'full r=0 seed=0: FAILED: NNI trial ' in line]
+    assert len(failed) == 1, r.stdout[-3000:]
+    assert ' failed: retrain: non-finite loss' in failed[0]
+    log = failed[0].split('; its log: ')[1]
+    assert log.endswith('/trial.stderr') and 'retrain: non-finite loss' in open(log).read()
+    assert 'sweep: failed cells (left out of the table): full r=0 seed=0' in r.stdout
+    stopped(marker, port)
+    rows = (tmp_path / 's' / 'sweep.csv').read_text().splitlines()
+    assert any(row.startswith('no_retrain,0.0,0,value,') for row in rows)
+    assert not any(row.startswith('full,') for row in rows)
+    assert (tmp_path / 's' / 'cells' / 'no_retrain' / 'r0-s0' / 'metrics.json').is_file()
+    assert not (tmp_path / 's' / 'cells' / 'full' / 'r0-s0' / 'metrics.json').exists()
+
+
+def test_ctrl_c_stops_the_experiment_and_resume_finishes_the_sweep(tmp_path, nni_env, local_sweep):
+    """SIGINT once trials run: one line, status 130, the experiment stopped; --resume --nni then
+    finishes the cells and gives the local sweep's table."""
+    env, _, marker = nni_env
+    local_sweep, space = local_sweep
+    port = free_port()
+    out = tmp_path / 'nni'
+    p = subprocess.Popen([sys.executable, '-m', 'rmnas_nni.cli', 'sweep', '--out', str(out), '--nni', '--jobs', '2',
+                          '--port', str(port), *map(str, common(space))], cwd=ROOT, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 300
+        while not list(out.glob('cells/*/*/config.yaml')) and p.poll() is None and time.time() < deadline:
+            time.sleep(0.2)                        # until a trial has started its cell
+        assert p.poll() is None, p.communicate()
+        p.send_signal(signal.SIGINT)
+        t0 = time.time()
+        stdout, stderr = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert time.time() - t0 < 30 and p.returncode == 130, stdout[-3000:] + stderr[-3000:]
+    assert stderr.strip() == f'rmnas: interrupted; continue with rmnas sweep --resume {out} --nni'
+    assert 'Traceback' not in stdout and 'sweep: interrupted; NNI experiment ' in stdout
+    stopped(marker, port)
+    assert not (out / 'sweep.csv').exists()
+    unfinished = [c for c in CELLS if not (out / 'cells' / c / 'metrics.json').is_file()]
+    again = sweep_cli(env, '--resume', out, '--nni', '--jobs', '2', '--port', port, '-q')
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert again.stdout.count('already finished, skipped') == len(CELLS) - len(unfinished)
+    assert not unfinished or f'{len(unfinished)}/{len(unfinished)} trials ended' in again.stdout
+    stopped(marker, port)
+    assert (out / 'sweep.csv').read_text() == (local_sweep / 'sweep.csv').read_text()
 
 
 def test_write_only_then_collect_and_build_the_table(tmp_path, nni_env, local_sweep):
