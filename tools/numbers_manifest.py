@@ -167,6 +167,34 @@ RESULTS = [
            'defaults={out}/valid:full --paired waf',
            '2 x 24 runs, about 30 minutes on one core; reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_gumbel_darts'),
+    Result('mosi_seed_ensemble',
+           f'{MOSI} --variants full hand_designed --out {{out}}/single && '
+           f'{MOSI} --variants full hand_designed random_arch --set search.random_k=3 --set retrain.ensemble=3 '
+           '--jobs 2 --out {out}/ens3 && '
+           'python bench/merge_sweeps.py --out {out} "RMNAS x3={out}/ens3:full" '
+           '"hand_designed x3={out}/ens3:hand_designed" "random_arch x3={out}/ens3:random_arch" '
+           'RMNAS={out}/single:full hand_designed={out}/single:hand_designed --paired waf '
+           f'--baseline GCNet={GCNET_CSV} && '
+           'python bench/ensemble_size.py --sweep {out}/ens3 --out {out} && '
+           'python bench/weight_sharing_rank.py --sweep {out}/ens3 --out {out}',
+           '2 x 24 runs and 72 runs with three retrainings each, about 2 hours on one core (the 72 took 46 minutes '
+           'with --jobs 2); reads data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_seed_ensemble'),
+    Result('mosi_retrain_ema',
+           f'{MOSI} --variants full hand_designed --out {{out}}/defaults && '
+           f'{MOSI} --variants full hand_designed --set retrain.ema=0.9 --out {{out}}/ema09 && '
+           'python bench/tried_table.py "full, defaults={out}/defaults:full" '
+           '"full, retrain.ema 0.9={out}/ema09:full" "hand_designed, defaults={out}/defaults:hand_designed" '
+           '"hand_designed, retrain.ema 0.9={out}/ema09:hand_designed" > {out}/tried.md && '
+           'python bench/merge_sweeps.py --out {out} "full, ema 0.9={out}/ema09:full" full={out}/defaults:full '
+           '"hand_designed, ema 0.9={out}/ema09:hand_designed" hand_designed={out}/defaults:hand_designed '
+           '--paired waf',
+           '4 x 24 runs, about 50 minutes on one core; reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_retrain_ema'),
+    Result('mosi_mid_weight_sharing',
+           f'{MOSI} --variants full hand_designed random_arch --set search_space=mid --set search.random_k=3 '
+           '--out {out}/mid_sweep && python bench/weight_sharing_rank.py --sweep {out}/mid_sweep --out {out}',
+           '3 x 24 runs of the mid-sized space (those of mosi_mid_nas_baselines), about 85 minutes on one core; '
+           'reads data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_mid_weight_sharing'),
     Result('mosi_redraw_train',
            f'{MOSI} --rates 0.3 0.5 0.7 --variants full --set data.missing.redraw_train=true --out {{out}}',
            '9 runs, about 10 minutes on one core (6 with --jobs 2); reads data/cmu-mosi-utterances', long=True,
@@ -355,10 +383,10 @@ def src_results_sweep(name):
     return lambda ctx: sweep_md_rows(ctx.path(name) / 'sweep.csv')
 
 
-def src_results_table(name):
+def src_results_table(name, ref='RMNAS'):
     def f(ctx):
         out = sweep_md_rows(ctx.path(name) / 'table.csv', cells=False)
-        out.update(paired_rows(ctx.path(name) / 'table.csv'))
+        out.update(paired_rows(ctx.path(name) / 'table.csv', ref))
         return out
     return f
 
@@ -658,6 +686,125 @@ def src_quality_gumbel(ctx):
     """docs/quality.md section 3, GumbelDARTS."""
     return tried_rows(ctx, 'mosi_gumbel_darts', [
         ('DARTS (defaults)', ('defaults',), 'defaults'), ('GumbelDARTS', ('gumbel_darts',), 'gumbel_darts')])
+
+
+WS_KEY = 'scores compared (tau over the architectures of a cell)'
+WS_ROWS = (('exported choice weights vs retrained validation', 'alpha vs retrained_val'),
+           ('exported choice weights vs retrained test', 'alpha vs retrained_test'),
+           ("supernet's weights vs retrained validation", 'inherited_val vs retrained_val'),
+           ("supernet's weights vs retrained test", 'inherited_val vs retrained_test'),
+           ("one retrained network's validation vs retrained test", 'single_val vs retrained_test'))
+
+
+def _weight_sharing(ctx, result):
+    return md_rows((ctx.path(result) / 'weight_sharing.md').read_text(), (WS_KEY,))
+
+
+def src_quality_weight_sharing(ctx):
+    """docs/quality.md section 1: Kendall tau per kind of score, tiny (seed-ensemble sweep) and mid space."""
+    tiny, mid = _weight_sharing(ctx, 'mosi_seed_ensemble'), _weight_sharing(ctx, 'mosi_mid_weight_sharing')
+    out = {}
+    for label, key in WS_ROWS:
+        out[(label,)] = {'tiny space: mean tau': tiny[(key,)]['mean tau'],
+                         'tiny space: per seed (0, 1, 2)': tiny[(key,)]['per seed'],
+                         'mid space: mean tau': mid[(key,)]['mean tau'],
+                         'mid space: per seed (0, 1, 2)': mid[(key,)]['per seed']}
+    return out
+
+
+def src_quality_weight_sharing_notes(ctx):
+    """The paragraphs under it: the same taus, which architecture is best by each score, the spreads."""
+    tiny, mid = _weight_sharing(ctx, 'mosi_seed_ensemble'), _weight_sharing(ctx, 'mosi_mid_weight_sharing')
+    text = (ctx.path('mosi_seed_ensemble') / 'weight_sharing.md').read_text()
+    best = md_rows(text, ('which architecture is best',))
+    best_mid = md_rows((ctx.path('mosi_mid_weight_sharing') / 'weight_sharing.md').read_text(),
+                       ('which architecture is best',))
+    spread = md_rows(text, ('spread of the retrained validation figure',))
+    tau = lambda d, k: d[(dict(WS_ROWS)[k],)]['mean tau'][0]        # noqa: E731
+    ev, et = 'exported choice weights vs retrained validation', 'exported choice weights vs retrained test'
+    sv, st = "supernet's weights vs retrained validation", "supernet's weights vs retrained test"
+    one = "one retrained network's validation vs retrained test"
+    n_cells = 'the 24 cells of the sweep'
+    return [n_cells, 'a section number', 'a section number', tau(tiny, ev), tau(tiny, et), tau(mid, ev), tau(mid, et),
+            tau(tiny, st), tau(tiny, sv),
+            best[('best by inherited val',)]['searched'][0], n_cells, best_mid[('best by inherited val',)]['searched'][0],
+            n_cells, best[('best by retrained val',)]['searched'][0], best[('best by retrained test',)]['searched'][0],
+            best[('best by retrained val',)]['hand_designed'][0], best[('best by retrained test',)]['hand_designed'][0],
+            spread[('gap: best minus second best',)]['median over cells'][0],
+            spread[('within (retraining seeds)',)]['median over cells'][0],
+            spread[('between architectures',)]['median over cells'][0], 'the validation videos of the split',
+            tau(tiny, one)]
+
+
+def src_quality_ema(ctx):
+    """docs/quality.md section 2, retrain.ema (the columns the document prints of tried.md)."""
+    cols = ('cells', 'val WAF', 'val MAE', 'test WAF', 'test MAE', 'test WAF AUILC')
+    rows = tried_rows(ctx, 'mosi_retrain_ema', [
+        (label, (label,), variant) for label, variant in (
+            ('full, defaults', 'full'), ('full, retrain.ema 0.9', 'full, ema 0.9'),
+            ('hand_designed, defaults', 'hand_designed'), ('hand_designed, retrain.ema 0.9', 'hand_designed, ema 0.9'))])
+    return {k: {c: v[c] for c in cols} for k, v in rows.items()}
+
+
+def src_quality_ensemble_size(ctx):
+    text = (ctx.path('mosi_seed_ensemble') / 'ensemble_size.md').read_text()
+    return {k: v for k, v in md_rows(text, ('configuration',)).items()}
+
+
+ENSEMBLE_ROWS = {'RMNAS x3 (searched, 3 seeds retrained)': 'RMNAS x3', 'hand-designed network x3': 'hand_designed x3',
+                 'random_arch x3: best of 3 on validation': 'random_arch x3',
+                 'random_arch x3: median of 3': 'random_arch x3 (median)',
+                 'RMNAS (one network, as above)': 'RMNAS', 'hand-designed network (one network, as above)': 'hand_designed'}
+
+
+def src_quality_ensemble(ctx):
+    out = src_quality_main(ctx, 'mosi_seed_ensemble', ENSEMBLE_ROWS)
+    out[('GCNet (peers.md)',)] = src_quality_nas(ctx)[('GCNet (peers.md)',)]
+    return out
+
+
+def src_quality_ensemble_paired(ctx):
+    s = Sweep(ctx.path('mosi_seed_ensemble') / 'table.csv')
+    out = {}
+    for label, v in (('hand-designed x3', 'hand_designed x3'), ('random_arch x3, best of 3', 'random_arch x3'),
+                     ('random_arch x3, median', 'random_arch x3 (median)'), ('RMNAS, one network', 'RMNAS')):
+        mean, std, d = paired(s, 'RMNAS x3', v, 'waf')
+        out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
+    return out
+
+
+def src_quality_ensemble_notes(ctx):
+    size = src_quality_ensemble_size(ctx)
+    s = Sweep(ctx.path('mosi_seed_ensemble') / 'table.csv')
+    gcnet = src_quality_nas(ctx)[('GCNet (peers.md)',)]
+    first = lambda v: v[0] if isinstance(v, (list, tuple)) else v       # noqa: E731
+    g_acc, g_waf, g0, g7 = (first(gcnet[c]) for c in ('Acc-2 AUILC', 'WAF AUILC', 'WAF r = 0', 'WAF r = 0.7'))
+    auc = lambda v, m: s.get(v, 'AUILC', m)                              # noqa: E731
+    hd, hd_sd, hd_d = paired(s, 'RMNAS x3', 'hand_designed x3', 'waf')
+    ra, ra_sd, _ = paired(s, 'RMNAS x3', 'random_arch x3', 'waf')
+    med, med_sd, med_d = paired(s, 'RMNAS x3', 'random_arch x3 (median)', 'waf')
+    sizes = md_rows((ctx.path('mosi_seed_ensemble') / 'ensemble_size.md').read_text(), ('row', 'minus'))
+    return [size[('full x1',)]['val MAE'][0], size[('full x3',)]['val MAE'][0],
+            size[('hand_designed x1',)]['val MAE'][0], size[('hand_designed x3',)]['val MAE'][0],
+            size[('random_arch x1',)]['val MAE'][0], size[('random_arch x3',)]['val MAE'][0],
+            'the default setting', 'the measured setting',
+            auc('RMNAS x3', 'acc2') - g_acc, auc('RMNAS x3', 'waf') - g_waf, auc('RMNAS x3', 'acc2'),
+            auc('RMNAS x3', 'waf'), g_acc, g_waf, 'the goal', 'r = 0.7',
+            s.get('RMNAS x3', 'mean', 'waf', rate=0.7) - g7, 'r = 0', s.get('RMNAS x3', 'mean', 'waf', rate=0.0) - g0,
+            auc('hand_designed x3', 'acc2'), auc('hand_designed x3', 'waf'), 'the goal', 'the goal',
+            auc('hand_designed x3', 'waf') - 53.5, hd, hd_sd, ra, ra_sd, med, med_sd, med_d[0], med_d[1],
+            'seed 0', 'seed 1', 'the goal', 'seed 2',
+            sizes[('full x3', 'full x1')]['mean ± std'][0], sizes[('hand_designed x3', 'hand_designed x1')]['mean ± std'][0],
+            sizes[('random_arch x3', 'random_arch x1')]['mean ± std'][0]]
+
+
+def src_readme_ensemble(ctx):
+    """README, NAS baselines: the weight-sharing finding and the seed-ensemble option, in words and two figures."""
+    s = Sweep(ctx.path('mosi_seed_ensemble') / 'table.csv')
+    gcnet = src_quality_nas(ctx)[('GCNet (peers.md)',)]['WAF AUILC']
+    return ['tau near 0 (docs/quality.md section 1)', 'the validation videos of the split', 'a seed offset',
+            'member 0', 'ensemble size 1', 'ensemble size 3', s.get('hand_designed x3', 'AUILC', 'waf'),
+            gcnet[0] if isinstance(gcnet, (list, tuple)) else gcnet]
 
 
 def src_quality_gumbel_notes(ctx):
@@ -1266,6 +1413,8 @@ ENTRIES = [
     Entry('readme-pom-data', 'README.md', 'readme-pom-data', ('pom_data',), src_readme_pom_data, parse='prose'),
     Entry('readme-benchmarks', 'README.md', 'readme-benchmarks', ('bench',), src_readme_benchmarks, tolerance=0.3,
           parse='prose'),
+    Entry('readme-ensemble', 'README.md', 'readme-ensemble', ('mosi_seed_ensemble', 'mosi_nas_baselines', 'mosi_sweep'),
+          src_readme_ensemble, parse='prose'),
     Entry('readme-mosi', 'README.md', 'readme-mosi', ('mosi_sweep', 'mosi_sweep_paper_space'), src_readme_mosi,
           parse='prose', note='peers: docs/peers.md; two wall times (6-9 minutes) are not compared'),
     Entry('results-mosi-dialogue-sweep', 'docs/results/mosi_dialogue_sweep/sweep.md', None, ('mosi_sweep',),
@@ -1425,8 +1574,27 @@ ENTRIES = [
           src_quality_mid_policies_paired, keys=('row', 'minus'), complete=True),
     Entry('quality-mid-policies-tried', 'docs/quality.md', 'quality-mid-policies-tried', (POLICIES,),
           src_quality_mid_policies_tried, keys=('configuration',), complete=True),
+    Entry('results-mosi-seed-ensemble', 'docs/results/mosi_seed_ensemble/table.md', None, ('mosi_seed_ensemble',),
+          src_results_table('mosi_seed_ensemble', 'RMNAS x3'), keys=('variant', 'rate', 'seed', 'RMNAS x3 minus'),
+          complete=True),
+    Entry('quality-weight-sharing', 'docs/quality.md', 'quality-weight-sharing',
+          ('mosi_seed_ensemble', 'mosi_mid_weight_sharing'), src_quality_weight_sharing, keys=('scores compared',),
+          complete=True),
+    Entry('quality-weight-sharing-notes', 'docs/quality.md', 'quality-weight-sharing-notes',
+          ('mosi_seed_ensemble', 'mosi_mid_weight_sharing'), src_quality_weight_sharing_notes, parse='prose'),
+    Entry('quality-ema', 'docs/quality.md', 'quality-ema', ('mosi_retrain_ema',), src_quality_ema,
+          keys=('configuration',), complete=True),
+    Entry('quality-ensemble-size', 'docs/quality.md', 'quality-ensemble-size', ('mosi_seed_ensemble',),
+          src_quality_ensemble_size, keys=('configuration',), complete=True),
+    Entry('quality-ensemble', 'docs/quality.md', 'quality-ensemble', ('mosi_seed_ensemble', 'mosi_nas_baselines', 'mosi_sweep'),
+          src_quality_ensemble, keys=('model',), complete=True, note='GCNet row: docs/peers.md'),
+    Entry('quality-ensemble-paired', 'docs/quality.md', 'quality-ensemble-paired', ('mosi_seed_ensemble',),
+          src_quality_ensemble_paired, keys=('other',), complete=True),
+    Entry('quality-ensemble-notes', 'docs/quality.md', 'quality-ensemble-notes',
+          ('mosi_seed_ensemble', 'mosi_nas_baselines', 'mosi_sweep'), src_quality_ensemble_notes, parse='prose'),
 ]
 
 # entries that read docs/peers.md (the peers' own measurements)
 PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'benchmarks-mosi-goal', 'benchmarks-mosi-paper-notes',
-                'quality-nas-baselines', 'quality-nas-notes', 'quality-mid-notes', 'readme-mosi'}
+                'quality-nas-baselines', 'quality-nas-notes', 'quality-mid-notes', 'readme-mosi', 'quality-ensemble',
+                'quality-ensemble-notes', 'readme-ensemble'}
