@@ -306,7 +306,8 @@ def print_profile(prof, top: int = 25) -> list:
 
 def main(argv=None):
     p = C.base_parser(__doc__.splitlines()[0])
-    p.add_argument('--config', default=str(C.ROOT / 'examples' / 'quickstart.yml'))
+    p.add_argument('--config', default='examples/quickstart.yml',
+                   help='run config (a relative path that is not found here is taken from the project root)')
     p.add_argument('--profile', action='store_true', help='profile one more NNI epoch with cProfile')
     p.add_argument('--breakdown', action='store_true',
                    help='time the pieces of each side (forward, backward, optimizer, logging, checkpoints, other)')
@@ -315,7 +316,10 @@ def main(argv=None):
     args = p.parse_args(argv)
     C.setup(args.threads)
     from rmnas_nni.pipeline import load_config
-    cfg = load_config(args.config, {'threads': args.threads})
+    config = Path(args.config)
+    if not config.is_absolute() and not config.exists():
+        config = C.ROOT / config
+    cfg = load_config(config, {'threads': args.threads})
     res = C.Results('nni_overhead', args)
     reps = args.reps or (1 if args.smoke else 7)
     bench = Bench(cfg, args.smoke)
