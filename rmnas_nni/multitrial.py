@@ -239,6 +239,10 @@ def run_multitrial(cfg: RunConfig, *, strategy: str = 'random', max_trials: int 
                                ('--population', population_size, 1), ('--sample-size', sample_size, 1)):
         if not isinstance(value, int) or value < least:
             raise ConfigError(f'{name}: must be an integer >= {least} (got {value!r})')
+    if strategy == 'evolution' and concurrency > population_size:
+        raise ConfigError(f'--concurrency {concurrency}: at most --population ({population_size}) with --strategy '
+                          f'evolution (NNI\'s RegularizedEvolution mutates finished trials; with more trials at a '
+                          f'time than its population it has none to mutate)')
     if trial_gpu_number is not None and trial_gpu_number < 0:
         raise ConfigError(f'--gpus-per-trial: must be >= 0 (got {trial_gpu_number})')
     check_port(port)

@@ -157,6 +157,13 @@ def test_cuda_asked_for_without_cuda(tmp_path, capsys):
                     ['bad.yml', "'device'", 'no CUDA device'], out)
 
 
+def test_multitrial_evolution_refuses_more_trials_at_a_time_than_its_population(tmp_path, capsys):
+    out = tmp_path / 'mt'
+    _assert_refused(run_main(capsys, 'multitrial', '--strategy', 'evolution', '--population', '2',
+                             '--concurrency', '3', '--port', '8097', '--out', out),
+                    ['--concurrency 3', '--population (2)'], out)
+
+
 def test_overwrite_refuses_a_directory_rmnas_did_not_write(tmp_path, capsys):
     out = tmp_path / 'precious'
     out.mkdir()
