@@ -3,6 +3,7 @@
 (The benchmarks' timings are printed by the scripts in bench/, never asserted here.)
 """
 import json
+import math
 import os
 import subprocess
 import sys
@@ -32,9 +33,61 @@ def test_gpu_benchmark_without_cuda_says_so_and_exits_0(tmp_path):
 def test_gpu_benchmark_dry_run_on_cpu(tmp_path):
     out = run('--dry-run', '--skip-project', '--threads', 1, '--json', tmp_path / 'r.json')
     assert out.returncode == 0, out.stderr
-    rows = json.loads((tmp_path / 'r.json').read_text())['rows']
-    seen = {(r['what'].split()[0], r['bf16']) for r in rows}
-    assert seen == {('search', False), ('search', True), ('retrain', False), ('retrain', True)}
+    data = json.loads((tmp_path / 'r.json').read_text())
+    rows, check = data['rows'], data['check']
     for r in rows:
-        assert 'error' not in r, r
-        assert r['steps'] == 3 and r['epoch_s'] > 0 and r['final_loss'] == r['final_loss']   # finite loss
+        assert 'error' not in r and 'skipped' not in r, r
+    assert {r['part'] for r in rows} == {'peak', 'steps', 'jobs'}
+    steps = [r for r in rows if r['part'] == 'steps']
+    seen = {(r['what'].split()[0], r['bf16']) for r in steps}
+    assert seen == {('search', False), ('search', True), ('retrain', False), ('retrain', True)}
+    peaks = {r['precision']: r['flops_per_s'] for r in rows if r['part'] == 'peak'}
+    assert set(peaks) == {'fp32', 'bf16'} and all(v > 0 for v in peaks.values())
+    assert check['published_peak'] is None                      # the CPU has no entry: measured peak only
+    flops = {}
+    for r in steps:
+        assert r['steps'] == 3 and r['epoch_s'] > 0 and math.isfinite(r['final_loss'])
+        assert r['flops_per_step'] > 0 and r['flops_by_op']
+        flops.setdefault(r['what'], set()).add(r['flops_per_step'])
+        mfu = r['flops_per_step'] / r['step_s'] / peaks[r['precision']]
+        assert r['mfu_vs_measured'] == pytest.approx(mfu) and math.isfinite(mfu) and mfu > 0
+        assert r['mfu_vs_table'] is None
+        if r['precision'] == 'fp32':        # a tiny network's whole step cannot beat a 256 x 256 fp32 matmul
+            assert mfu <= 1
+    # the FLOPs of a step do not depend on the precision; the supernet's search step counts more than retrain
+    assert all(len(v) == 1 for v in flops.values())
+    assert flops['search epoch (plain loop)'].pop() > flops['retrain epoch (plain loop)'].pop()
+    assert len(check['mfu']) == 4 and len(check['paper_cell']) == 2
+    for cell in check['paper_cell']:
+        assert cell['steps_per_epoch'] == 3 and cell['cell_s'] > 0
+    jobs = [r for r in rows if r['part'] == 'jobs']
+    assert [r['jobs'] for r in jobs] == [1, 2]
+    for r in jobs:
+        assert r['workers_ok'] == r['jobs'] and r['cells_per_hour'] > 0 and r['saturated']
+        assert all(w['search_step_s'] > 0 and w['retrain_step_s'] > 0 for w in r['workers'])
+    assert check['skipped'] == [] and check['elapsed_s'] < check['budget_s']
+
+
+def test_gpu_benchmark_budget_skips_and_records(tmp_path):
+    out = run('--dry-run', '--budget-s', 0, '--threads', 1, '--json', tmp_path / 'r.json')
+    assert out.returncode == 0, out.stderr
+    data = json.loads((tmp_path / 'r.json').read_text())
+    assert data['rows'] and all(r['skipped'].startswith('budget:') for r in data['rows'])
+    assert {r['part'] for r in data['rows']} == {'peak', 'steps', 'jobs', 'project'}
+    assert len(data['check']['skipped']) == len(data['rows']) == 2 + 4 + 2 + 3
+    assert data['check']['mfu'] == [] and data['check']['jobs'] == []
+
+
+def test_gpu_benchmark_published_peak_table():
+    sys.path.insert(0, str(ROOT / 'bench'))
+    from gpu_paper_size import PEAK_TFLOPS, table_peak
+    names = {'NVIDIA H100 80GB HBM3': 'H100 SXM', 'NVIDIA H100 PCIe': 'H100 PCIe', 'NVIDIA H100 NVL': 'H100 NVL',
+             'NVIDIA H200': 'H200 SXM', 'NVIDIA H200 NVL': 'H200 NVL', 'NVIDIA A100-SXM4-80GB': 'A100',
+             'NVIDIA A100 80GB PCIe': 'A100', 'NVIDIA L40S': 'L40S', 'NVIDIA L4': 'L4', 'NVIDIA A10': 'A10'}
+    for name, label in names.items():
+        got = table_peak(name)
+        assert got and got[0] == label, (name, got)
+        assert got[1]['fp32'] < got[1]['tf32'] < got[1]['bf16']           # dense tensor-core figures above fp32
+    for unknown in ('NVIDIA A10G', 'NVIDIA GH200 480GB', 'Tesla V100-SXM2-16GB', '', 'cpu'):
+        assert table_peak(unknown) is None, unknown
+    assert table_peak('NVIDIA H200')[1]['bf16'] == 989.5e12 and len(PEAK_TFLOPS) == 9
