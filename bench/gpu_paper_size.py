@@ -104,6 +104,8 @@ TARGET_STEP_S = {'search': 0.05, 'retrain': 0.02}
 #:  - L40S: "NVIDIA L40S" data sheet: FP32 91.6, TF32 183 (366*), BF16 362.05 (733*).
 #:  - L4: "NVIDIA L4 Tensor Core GPU" data sheet: FP32 30.3, TF32 60 (120*), BF16 121 (242*).
 #:  - A10: "NVIDIA A10 Tensor Core GPU" data sheet: FP32 31.2, TF32 62.5 (125*), BF16 125 (250*).
+#: Only the H100 / H200 SXM figures were checked against NVIDIA's published numbers when this
+#: table was written; treat the others as approximate until checked against their data sheet.
 #: The boards' clocks (power limits, MIG) can make the reachable figure lower: the measured
 #: matmul peak is reported beside it.
 PEAK_TFLOPS = [
