@@ -5,7 +5,8 @@ from seed ``seed + 1000 k``; member 0 is the network a single run trains, bit fo
 bit). Their saved weights are loaded as ``rmnas evaluate`` loads the run
 (:func:`rmnas_nni.pipeline.load_retrained`, masks redrawn from the cell's config and
 checked against its ``masks.npz``), each member predicts the validation and test
-splits, and the ensemble of the first k members (equal-weight mean) is scored for
+splits, and the ensemble of the first k members (equal-weight mean of their outputs;
+classification: of their logits, then the argmax) is scored for
 k = 1 … K. Nothing is trained again; the K-member row reproduces the cell's own
 ``metrics.json`` (checked).
 
@@ -31,15 +32,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'bench'))
 
-from validation_policies import _pm, ensemble_metrics, paired_auilc  # noqa: E402
+from validation_policies import _pm, ensemble_metrics, paired_auilc, raw_outputs  # noqa: E402
 
 
 def member_predictions(run_dir: Path, splits=('valid', 'test')):
-    """``({split: ([pred of each member], label)}, metric kind, select metric)`` of a finished run."""
+    """``({split: ([fused output of each member], label)}, metric kind, task)`` of a finished run."""
     import torch
     from rmnas_nni.data import make_loader
     from rmnas_nni.pipeline import load_retrained, prepare_data
-    from rmnas_nni.trainer import predict
     torch.set_num_threads(1)
     cfg, data, model, kind = load_retrained(run_dir)
     saved = np.load(run_dir / 'masks.npz')
@@ -53,9 +53,9 @@ def member_predictions(run_dir: Path, splits=('valid', 'test')):
     with torch.no_grad():
         for split in splits:
             loader = make_loader(data.splits[split], data.level, cfg.retrain.batch_size, shuffle=False)
-            got = [predict(m, loader, data.task) for m in members]
+            got = [raw_outputs(m, loader) for m in members]
             out[split] = ([p for p, _ in got], got[0][1])
-    return out, kind
+    return out, kind, data.task
 
 
 def collect(sweep: Path, printer=print) -> List[Dict]:
@@ -66,16 +66,16 @@ def collect(sweep: Path, printer=print) -> List[Dict]:
         metrics = json.loads(path.read_text())
         variant = run_dir.parent.name
         rate, seed = run_dir.name[1:].split('-s')
-        preds, kind = member_predictions(run_dir)
+        preds, kind, task = member_predictions(run_dir)
         k_all = len(preds['test'][0])
         select = metrics['select_metric']
         for split in ('valid', 'test'):
-            again = ensemble_metrics(preds[split][0], preds[split][1], kind)[select]
+            again = ensemble_metrics(preds[split][0], preds[split][1], kind, task)[select]
             if not np.isclose(again, metrics[split][select], rtol=1e-5, atol=1e-6):
                 raise SystemExit(f'{run_dir}: {split} {select} {again} reloaded, {metrics[split][select]} in '
                                  f'metrics.json')
         for k in range(1, k_all + 1):
-            rec = {s: ensemble_metrics(preds[s][0][:k], preds[s][1], kind) for s in ('valid', 'test')}
+            rec = {s: ensemble_metrics(preds[s][0][:k], preds[s][1], kind, task) for s in ('valid', 'test')}
             rows.append({'variant': f'{variant} x{k}', 'rate': float(rate), 'seed': int(seed),
                          **{f'valid_{m}': v for m, v in rec['valid'].items()}, **rec['test']})
         printer(f'{variant} r={float(rate):g} seed {seed}: test {select} by size '

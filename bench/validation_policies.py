@@ -81,11 +81,29 @@ def fallback(candidates: Mapping[str, Mapping[str, Mapping[str, float]]], select
     return name, candidates[name]
 
 
-def ensemble_metrics(preds: Sequence[np.ndarray], label: np.ndarray, kind: str) -> Dict[str, float]:
-    """The metrics of the equal-weight mean of several networks' predictions of the same entries."""
+def ensemble_metrics(preds: Sequence[np.ndarray], label: np.ndarray, kind: str,
+                     task: str = 'regression') -> Dict[str, float]:
+    """The metrics of the equal-weight mean of several networks' outputs for the same entries: regression
+    values, or classification logits (then the argmax), as :class:`~rmnas_nni.trainer.SeedEnsemble` predicts."""
     from rmnas_nni.metrics import compute_metrics
-    return compute_metrics(np.mean(np.stack([np.asarray(p, dtype=np.float64) for p in preds]), axis=0),
-                           label, kind)
+    mean = np.mean(np.stack([np.asarray(p, dtype=np.float64) for p in preds]), axis=0)
+    return compute_metrics(mean.argmax(-1) if task == 'classification' else mean, label, kind)
+
+
+def raw_outputs(model, loader):
+    """``(fused head outputs, labels)`` over the real entries of a loader: regression values, or
+    classification logits."""
+    import torch
+    preds, labels = [], []
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for batch in loader:
+            mask = batch['label_mask']
+            preds.append(model(batch['inputs'], batch['masks'])['fused'][mask].float().numpy())
+            labels.append(batch['label'][mask].numpy())
+    model.train(was_training)
+    return np.concatenate(preds), np.concatenate(labels)
 
 
 def _cell_dirs(sweep: Path):
@@ -99,11 +117,11 @@ def _cell_dirs(sweep: Path):
 
 
 def _predictions(run_dir: Path, splits=('valid', 'test')):
-    """``{split: (pred, label)}`` of a run's retrained network, and its masks as drawn from its config."""
+    """``{split: (outputs, label)}`` of a run's retrained network (:func:`raw_outputs`), its metric kind, its
+    masks as drawn from its config, and its task."""
     import torch
     from rmnas_nni.data import make_loader
     from rmnas_nni.pipeline import load_retrained, prepare_data
-    from rmnas_nni.trainer import predict
     torch.set_num_threads(1)
     cfg, data, model, kind = load_retrained(run_dir)
     saved = np.load(run_dir / 'masks.npz')
@@ -116,8 +134,8 @@ def _predictions(run_dir: Path, splits=('valid', 'test')):
     with torch.no_grad():
         for split in splits:
             loader = make_loader(data.splits[split], data.level, cfg.retrain.batch_size, shuffle=False)
-            out[split] = predict(model, loader, data.task)
-    return out, kind, saved
+            out[split] = raw_outputs(model, loader)
+    return out, kind, saved, data.task
 
 
 def collect(sweep: Path, printer=print) -> List[Dict]:
@@ -149,10 +167,10 @@ def collect(sweep: Path, printer=print) -> List[Dict]:
         # ensembles: predictions of the saved networks on the cell's masks
         preds, kind, masks = {}, None, []
         for v in (SEARCHED, HAND, RANDOM):
-            preds[v], kind, saved = _predictions(dirs[v])
+            preds[v], kind, saved, task = _predictions(dirs[v])
             masks.append({k: saved[k] for k in saved.files})
             for split in ('valid', 'test'):
-                again = ensemble_metrics([preds[v][split][0]], preds[v][split][1], kind)
+                again = ensemble_metrics([preds[v][split][0]], preds[v][split][1], kind, task)
                 if not np.isclose(again[select], metrics[v][split][select], rtol=1e-5, atol=1e-6):
                     raise SystemExit(f'{dirs[v]}: {split} {select} {again[select]} reloaded, '
                                      f'{metrics[v][split][select]} in metrics.json')
@@ -165,7 +183,7 @@ def collect(sweep: Path, printer=print) -> List[Dict]:
                 label = preds[members[0]][split][1]
                 if any(not np.array_equal(preds[v][split][1], label) for v in members):
                     raise SystemExit(f'r={rate:g} seed {seed}: the {split} labels differ between variants')
-                rec[split] = ensemble_metrics([preds[v][split][0] for v in members], label, kind)
+                rec[split] = ensemble_metrics([preds[v][split][0] for v in members], label, kind, task)
             add(name, rec, ' + '.join(members))
         printer(f'r={rate:g} seed {seed}: ' + ', '.join(
             f"{r['variant']} {r['waf']:.2f}" for r in rows if r['rate'] == rate and r['seed'] == seed))

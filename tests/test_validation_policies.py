@@ -56,3 +56,15 @@ def test_paired_auilc_is_row_minus_other_per_seed():
     d = vp.paired_auilc(pd.DataFrame(rows), 'x', 'y')
     # per seed: 0.5 * ((1 + 1.5) / 2) = 0.625
     assert d == pytest.approx([0.625, 0.625])
+
+
+def test_classification_ensemble_is_the_argmax_of_the_mean_logits():
+    from rmnas_nni.metrics import compute_metrics
+    label = np.array([0, 1, 2, 1])
+    # member a is sure of the wrong class on entry 0, member b mildly right: the mean logits pick b's class
+    a = np.array([[0.0, 3.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    b = np.array([[5.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 2.0], [0.0, 2.0, 0.0]])
+    got = vp.ensemble_metrics([a, b], label, 'classification', task='classification')
+    want = compute_metrics(((a + b) / 2).argmax(-1), label, 'classification')
+    assert got == pytest.approx(want)
+    assert ((a + b) / 2).argmax(-1).tolist() == [0, 1, 2, 1]        # not the mean of the two argmaxes
