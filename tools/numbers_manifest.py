@@ -195,6 +195,17 @@ RESULTS = [
            '--out {out}/mid_sweep && python bench/weight_sharing_rank.py --sweep {out}/mid_sweep --out {out}',
            '3 x 24 runs of the mid-sized space (those of mosi_mid_nas_baselines), about 85 minutes on one core; '
            'reads data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_mid_weight_sharing'),
+    Result('mosi_mid_seed_ensemble',
+           f'{MOSI} --variants full hand_designed --set search_space=mid --set retrain.ensemble=3 --jobs 2 '
+           '--out {out}/mid_ens3 && python bench/ensemble_size.py --sweep {out}/mid_ens3 --out {out}',
+           '48 runs of the mid-sized space with three retrainings each, 33 minutes with --jobs 2 on 2 cores; '
+           'reads data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_mid_seed_ensemble'),
+    Result('mosi_3class_seed_ensemble',
+           'rmnas sweep -c examples/mosi_dialogue_3class.yml --rates 0 0.7 --seeds 0 1 2 --variants full '
+           'hand_designed --set threads=1 --set search.exclude_zero=false --set retrain.ensemble=3 --quiet '
+           '--out {out}/cls_ens3 && python bench/ensemble_size.py --sweep {out}/cls_ens3 --out {out}',
+           '12 runs with three retrainings each, about 17 minutes on one core; reads data/cmu-mosi-utterances',
+           long=True, committed='docs/results/mosi_3class_seed_ensemble'),
     Result('mosi_redraw_train',
            f'{MOSI} --rates 0.3 0.5 0.7 --variants full --set data.missing.redraw_train=true --out {{out}}',
            '9 runs, about 10 minutes on one core (6 with --jobs 2); reads data/cmu-mosi-utterances', long=True,
@@ -746,9 +757,30 @@ def src_quality_ema(ctx):
     return {k: {c: v[c] for c in cols} for k, v in rows.items()}
 
 
-def src_quality_ensemble_size(ctx):
-    text = (ctx.path('mosi_seed_ensemble') / 'ensemble_size.md').read_text()
-    return {k: v for k, v in md_rows(text, ('configuration',)).items()}
+def src_ensemble_size(result):
+    """The validation-beside-test table of bench/ensemble_size.py's ensemble_size.md of ``result``."""
+    def f(ctx):
+        return md_rows((ctx.path(result) / 'ensemble_size.md').read_text(), ('configuration',))
+    return f
+
+
+src_quality_ensemble_size = src_ensemble_size('mosi_seed_ensemble')
+
+
+def src_quality_ensemble_elsewhere_notes(ctx):
+    mid, cls = src_ensemble_size('mosi_mid_seed_ensemble')(ctx), src_ensemble_size('mosi_3class_seed_ensemble')(ctx)
+    gains = {}
+    for name, res in (('mid', 'mosi_mid_seed_ensemble'), ('cls', 'mosi_3class_seed_ensemble')):
+        rows = md_rows((ctx.path(res) / 'ensemble_size.md').read_text(), ('row', 'minus'))
+        gains[name] = {v: rows[(f'{v} x3', f'{v} x1')]['mean ± std'] for v in ('full', 'hand_designed')}
+    return [mid[('full x1',)]['val MAE'][0], mid[('full x3',)]['val MAE'][0],
+            mid[('hand_designed x1',)]['val MAE'][0], mid[('hand_designed x3',)]['val MAE'][0],
+            *gains['mid']['full'], *gains['mid']['hand_designed'],
+            mid[('hand_designed x3',)]['test WAF AUILC'][0], mid[('full x3',)]['test WAF AUILC'][0],
+            'the name of the 3-class example',
+            cls[('full x1',)]['val WAF'][0], cls[('full x3',)]['val WAF'][0],
+            cls[('hand_designed x1',)]['val WAF'][0], cls[('hand_designed x3',)]['val WAF'][0],
+            *gains['cls']['full'], *gains['cls']['hand_designed'], 'the default setting']
 
 
 ENSEMBLE_ROWS = {'RMNAS x3 (searched, 3 seeds retrained)': 'RMNAS x3', 'hand-designed network x3': 'hand_designed x3',
@@ -787,7 +819,7 @@ def src_quality_ensemble_notes(ctx):
     return [size[('full x1',)]['val MAE'][0], size[('full x3',)]['val MAE'][0],
             size[('hand_designed x1',)]['val MAE'][0], size[('hand_designed x3',)]['val MAE'][0],
             size[('random_arch x1',)]['val MAE'][0], size[('random_arch x3',)]['val MAE'][0],
-            'the default setting', 'the measured setting',
+            'the default setting', 'the name of the 3-class example', 'the measured setting',
             auc('RMNAS x3', 'acc2') - g_acc, auc('RMNAS x3', 'waf') - g_waf, auc('RMNAS x3', 'acc2'),
             auc('RMNAS x3', 'waf'), g_acc, g_waf, 'the goal', 'r = 0.7',
             s.get('RMNAS x3', 'mean', 'waf', rate=0.7) - g7, 'r = 0', s.get('RMNAS x3', 'mean', 'waf', rate=0.0) - g0,
@@ -804,7 +836,7 @@ def src_readme_ensemble(ctx):
     gcnet = src_quality_nas(ctx)[('GCNet (peers.md)',)]['WAF AUILC']
     return ['tau near 0 (docs/quality.md section 1)', 'the validation videos of the split', 'a seed offset',
             'member 0', 'ensemble size 1', 'ensemble size 3', s.get('hand_designed x3', 'AUILC', 'waf'),
-            gcnet[0] if isinstance(gcnet, (list, tuple)) else gcnet]
+            gcnet[0] if isinstance(gcnet, (list, tuple)) else gcnet, 'the name of the 3-class example']
 
 
 def src_quality_gumbel_notes(ctx):
@@ -1589,6 +1621,13 @@ ENTRIES = [
           keys=('configuration',), complete=True),
     Entry('quality-ensemble-size', 'docs/quality.md', 'quality-ensemble-size', ('mosi_seed_ensemble',),
           src_quality_ensemble_size, keys=('configuration',), complete=True),
+    Entry('quality-ensemble-mid', 'docs/quality.md', 'quality-ensemble-mid', ('mosi_mid_seed_ensemble',),
+          src_ensemble_size('mosi_mid_seed_ensemble'), keys=('mid-sized space',), complete=True),
+    Entry('quality-ensemble-3class', 'docs/quality.md', 'quality-ensemble-3class', ('mosi_3class_seed_ensemble',),
+          src_ensemble_size('mosi_3class_seed_ensemble'), keys=('3-class example',), complete=True),
+    Entry('quality-ensemble-elsewhere-notes', 'docs/quality.md', 'quality-ensemble-elsewhere-notes',
+          ('mosi_mid_seed_ensemble', 'mosi_3class_seed_ensemble'), src_quality_ensemble_elsewhere_notes,
+          parse='prose'),
     Entry('quality-ensemble', 'docs/quality.md', 'quality-ensemble', ('mosi_seed_ensemble', 'mosi_nas_baselines', 'mosi_sweep'),
           src_quality_ensemble, keys=('model',), complete=True, note='GCNet row: docs/peers.md'),
     Entry('quality-ensemble-paired', 'docs/quality.md', 'quality-ensemble-paired', ('mosi_seed_ensemble',),
