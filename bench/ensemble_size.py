@@ -32,29 +32,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'bench'))
 
-from validation_policies import _pm, ensemble_metrics, paired_auilc, raw_outputs  # noqa: E402
+from validation_policies import (_pm, ensemble_metrics, load_checked, paired_auilc, raw_outputs,  # noqa: E402
+                                 write_tables)
 
 
 def member_predictions(run_dir: Path, splits=('valid', 'test')):
     """``({split: ([fused output of each member], label)}, metric kind, task)`` of a finished run."""
-    import torch
     from rmnas_nni.data import make_loader
-    from rmnas_nni.pipeline import load_retrained, prepare_data
-    torch.set_num_threads(1)
-    cfg, data, model, kind = load_retrained(run_dir)
-    saved = np.load(run_dir / 'masks.npz')
-    _, masks = prepare_data(cfg)
-    for split, by_mod in masks.items():
-        for m, mask in by_mod.items():
-            if not np.array_equal(saved[f'{split}/{m}'], mask):
-                raise SystemExit(f'{run_dir}: the masks drawn from its config differ from masks.npz ({split}/{m})')
+    cfg, data, model, kind, _ = load_checked(run_dir)
     members = list(getattr(model, 'members', [model]))
     out = {}
-    with torch.no_grad():
-        for split in splits:
-            loader = make_loader(data.splits[split], data.level, cfg.retrain.batch_size, shuffle=False)
-            got = [raw_outputs(m, loader) for m in members]
-            out[split] = ([p for p, _ in got], got[0][1])
+    for split in splits:
+        loader = make_loader(data.splits[split], data.level, cfg.retrain.batch_size, shuffle=False)
+        got = [raw_outputs(m, loader) for m in members]
+        out[split] = ([p for p, _ in got], got[0][1])
     return out, kind, data.task
 
 
@@ -121,21 +112,11 @@ def main(argv=None):
     args = p.parse_args(argv)
     import pandas as pd
     from rmnas_nni.pipeline import quiet_libraries
-    from rmnas_nni.sweep import aggregate
     quiet_libraries()
     rows = collect(args.sweep)
     if not rows:
         raise SystemExit(f'{args.sweep}: no finished cell')
-    cells = pd.DataFrame(rows)
-    metrics = [c for c in cells.columns if c not in ('variant', 'rate', 'seed') and not c.startswith('valid_')]
-    table = aggregate(cells[['variant', 'rate', 'seed', *metrics]], sorted(set(cells['rate'])))
-    args.out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out / 'ensemble_size.csv', index=False)
-    cells.to_csv(args.out / 'ensemble_size_cells.csv', index=False)
-    text = report(cells, table, args.sweep.name)
-    (args.out / 'ensemble_size.md').write_text(text)
-    print(text)
-
+    write_tables(pd.DataFrame(rows), args.out, 'ensemble_size', lambda c, t: report(c, t, args.sweep.name))
 
 if __name__ == '__main__':
     main()

@@ -116,11 +116,10 @@ def _cell_dirs(sweep: Path):
     return {k: v for k, v in sorted(cells.items()) if len(v) == len(FOLDERS)}
 
 
-def _predictions(run_dir: Path, splits=('valid', 'test')):
-    """``{split: (outputs, label)}`` of a run's retrained network (:func:`raw_outputs`), its metric kind, its
-    masks as drawn from its config, and its task."""
+def load_checked(run_dir: Path):
+    """A finished run's retrained model on CPU (:func:`rmnas_nni.pipeline.load_retrained`), its masks redrawn
+    from its config and checked against its ``masks.npz``: ``(cfg, data, model, metric kind, saved masks)``."""
     import torch
-    from rmnas_nni.data import make_loader
     from rmnas_nni.pipeline import load_retrained, prepare_data
     torch.set_num_threads(1)
     cfg, data, model, kind = load_retrained(run_dir)
@@ -130,11 +129,18 @@ def _predictions(run_dir: Path, splits=('valid', 'test')):
         for m, mask in by_mod.items():
             if not np.array_equal(saved[f'{split}/{m}'], mask):
                 raise SystemExit(f'{run_dir}: the masks drawn from its config differ from masks.npz ({split}/{m})')
+    return cfg, data, model, kind, saved
+
+
+def _predictions(run_dir: Path, splits=('valid', 'test')):
+    """``{split: (outputs, label)}`` of a run's retrained network (:func:`raw_outputs`), its metric kind, its
+    masks as drawn from its config, and its task."""
+    from rmnas_nni.data import make_loader
+    cfg, data, model, kind, saved = load_checked(run_dir)
     out = {}
-    with torch.no_grad():
-        for split in splits:
-            loader = make_loader(data.splits[split], data.level, cfg.retrain.batch_size, shuffle=False)
-            out[split] = raw_outputs(model, loader)
+    for split in splits:
+        loader = make_loader(data.splits[split], data.level, cfg.retrain.batch_size, shuffle=False)
+        out[split] = raw_outputs(model, loader)
     return out, kind, saved, data.task
 
 
@@ -265,26 +271,34 @@ def main(argv=None):
     args = p.parse_args(argv)
     import pandas as pd
     from rmnas_nni.pipeline import quiet_libraries
-    from rmnas_nni.sweep import aggregate, load_baseline, with_baselines
+    from rmnas_nni.sweep import load_baseline
     quiet_libraries()
     rows = collect(args.sweep)
     if not rows:
         raise SystemExit(f'{args.sweep}: no cell finished by all of {", ".join(FOLDERS.values())}')
-    cells = pd.DataFrame(rows)
-    metrics = [c for c in cells.columns if c not in ('variant', 'rate', 'seed', 'chosen') and not c.startswith('valid_')]
-    results = cells[['variant', 'rate', 'seed', *metrics]]
     baselines = {}
     for spec in args.baseline:
         name, _, path = spec.partition('=')
         baselines[name] = load_baseline(name, path)
-    table = aggregate(with_baselines(results, baselines), sorted(set(results['rate'])))
-    args.out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out / 'validation_policies.csv', index=False)
-    cells.to_csv(args.out / 'validation_policies_cells.csv', index=False)
-    text = report(cells, table, args.sweep.name)
-    (args.out / 'validation_policies.md').write_text(text)
-    print(text)
+    write_tables(pd.DataFrame(rows), args.out, 'validation_policies', lambda c, t: report(c, t, args.sweep.name),
+                 baselines)
 
+
+def write_tables(cells, out: Path, stem: str, report_of, baselines=None) -> str:
+    """Aggregate per-cell rows (``variant, rate, seed``, test metrics, ``valid_<m>``) as a sweep's table is
+    (AUILC per seed, then mean ± std; ``baselines`` rows after them) and write ``<stem>.csv`` (the long-form
+    test table), ``<stem>_cells.csv`` (the rows) and ``<stem>.md`` (``report_of(cells, table)``, also printed)."""
+    from rmnas_nni.sweep import aggregate, with_baselines
+    metrics = [c for c in cells.columns if c not in ('variant', 'rate', 'seed', 'chosen') and not c.startswith('valid_')]
+    results = cells[['variant', 'rate', 'seed', *metrics]]
+    table = aggregate(with_baselines(results, baselines), sorted(set(results['rate'])))
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / f'{stem}.csv', index=False)
+    cells.to_csv(out / f'{stem}_cells.csv', index=False)
+    text = report_of(cells, table)
+    (out / f'{stem}.md').write_text(text)
+    print(text)
+    return text
 
 if __name__ == '__main__':
     main()

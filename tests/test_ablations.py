@@ -249,10 +249,9 @@ def test_table7_rows_are_cumulative(base_cfg):
 def test_table7_sweep_lists_the_papers_rows_in_order(tmp_path):
     import json
     from rmnas_nni.sweep import resolve_sweep, run_sweep
+    from test_sweep import MICRO_SPACE
     space = tmp_path / 'micro.yml'
-    space.write_text('encoder: {d_model: 8, n_blocks: 1, n_heads: 2, ffn_ratio: 1, dropout: 0.0}\n'
-                     'lst: {kernel_size: 3, maxdis: 4}\n'
-                     'fusion: {width: 8, n_cells: 1, n_steps: 1, attention_chunks: 2}\n')
+    space.write_text(MICRO_SPACE)
     cfg = load_config(None, {'threads': 1, 'device': 'cpu', 'search_space': str(space),
                              'data': {'options': {'sizes': {'train': 32, 'valid': 16, 'test': 16}}},
                              'search': {'epochs': 2, 'batch_size': 16},

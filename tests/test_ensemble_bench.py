@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
+from test_sweep import MICRO_SPACE
 from rmnas_nni.pipeline import load_config
 
 sys.path.insert(0, str(ROOT / 'bench'))
@@ -36,9 +37,7 @@ def micro_sweep(tmp_path_factory):
     from rmnas_nni.sweep import resolve_sweep, run_sweep
     tmp = tmp_path_factory.mktemp('ens')
     space = tmp / 'micro.yml'
-    space.write_text('encoder: {d_model: 8, n_blocks: 1, n_heads: 2, ffn_ratio: 1, dropout: 0.0}\n'
-                     'lst: {kernel_size: 3, maxdis: 4}\n'
-                     'fusion: {width: 8, n_cells: 1, n_steps: 1, attention_chunks: 2}\n')
+    space.write_text(MICRO_SPACE)
     cfg = load_config(None, {'threads': 1, 'device': 'cpu', 'search_space': str(space),
                              'data': {'options': {'sizes': {'train': 32, 'valid': 16, 'test': 16}}},
                              'search': {'epochs': 2, 'min_epochs': 0, 'batch_size': 16, 'random_k': 2},
