@@ -130,9 +130,12 @@ def test_ctrl_c_stops_the_experiment_and_resume_finishes_the_sweep(tmp_path, nni
     local_sweep, space = local_sweep
     port = free_port()
     out = tmp_path / 'nni'
+    # the default SIGINT action in the child, as in a terminal: a test run started in the background of a
+    # shell without job control inherits SIGINT ignored, and Python then keeps ignoring it
     p = subprocess.Popen([sys.executable, '-m', 'rmnas_nni.cli', 'sweep', '--out', str(out), '--nni', '--jobs', '2',
                           '--port', str(port), *map(str, common(space))], cwd=ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.time() + 300
         while not list(out.glob('cells/*/*/config.yaml')) and p.poll() is None and time.time() < deadline:
