@@ -52,7 +52,8 @@ from .data import load_data
 from .errors import ConfigError
 from .metrics import metric_direction
 from .nni_compat import WEB_UI_SAMPLE_KEY
-from .nni_report import TrialReporter, adopt_created_parameters, check_port, final_result, finish_trial, under_nni
+from .nni_report import (TrialReporter, adopt_created_parameters, check_port, final_of, final_result, finish_trial,
+                         manager_get, under_nni)
 from .pipeline import (build_fixed_model, build_space, count_parameters, prepare_data, quiet_libraries, retrain,
                        select_metric_of, start_run)
 from .run_plots import plot_run
@@ -201,10 +202,7 @@ def _trial_rows(exp) -> List[Dict[str, Any]]:
     rows = []
     for job in exp.list_trial_jobs():
         row: Dict[str, Any] = {'trial': job.trialJobId, 'status': job.status}
-        final = None
-        for m in (job.finalMetricData or []):
-            value = json.loads(m.data) if isinstance(m.data, str) else m.data
-            final = json.loads(value) if isinstance(value, str) else value
+        final = final_of(m.data for m in job.finalMetricData or [])
         if isinstance(final, dict):
             row.update({k: v for k, v in final.items() if not isinstance(v, (dict, list))})
         elif final is not None:
@@ -315,13 +313,11 @@ def _write_outputs(out: Path, rows: List[Dict[str, Any]], top: List[Dict[str, An
 def manager_stopped(exp, port: int) -> bool:
     """Whether the experiment's NNI manager has stopped or is stopping (``nnictl stop``, the REST API)."""
     import urllib.error
-    import urllib.request
     proc = getattr(exp, '_proc', None)
     if proc is not None and proc.poll() is not None:
         return True
     try:
-        with urllib.request.urlopen(f'http://127.0.0.1:{port}/api/v1/nni/check-status', timeout=10) as resp:
-            status = json.loads(resp.read().decode('utf-8')).get('status')
+        status = manager_get(port, 'check-status', timeout=10).get('status')
     except (urllib.error.URLError, OSError, ValueError):
         return True                                     # nothing answers on the port any more
     return status in ('STOPPING', 'STOPPED')

@@ -25,7 +25,7 @@ from .rundir import atomic_write_json
 
 __all__ = ['architecture_summary', 'architecture_text', 'final_result', 'TrialReporter', 'search_epoch_reporter',
            'manager_api', 'adopt_created_parameters', 'own_parameters', 'under_nni', 'finish_trial', 'check_port',
-           'trial_main', 'final_of', 'best_trial']
+           'trial_main', 'final_of', 'manager_get', 'best_trial']
 
 
 def architecture_summary(arch: Dict[str, Any], probs: Dict[str, Dict[str, float]]) -> Dict[str, float]:
@@ -304,21 +304,23 @@ def trial_main(run_trial: Callable[[Any], int], args: Any, prog: str) -> int:
         return exc.exit_code
 
 
-def final_of(job: Dict[str, Any]) -> Any:
-    """The final result of a ``trial-jobs`` record of NNI's REST API, decoded (None before it has one).
+def final_of(metric_data) -> Any:
+    """The last final result among the ``data`` values of a trial's ``finalMetricData``, decoded (None
+    before it has one): the REST API's ``trial-jobs`` records and NNI's ``list_trial_jobs()`` hold the same.
 
     NNI stores a metric as a JSON string of the JSON string the trial sent.
     """
     final = None
-    for m in job.get('finalMetricData') or []:
-        value = json.loads(m['data']) if isinstance(m.get('data'), str) else m.get('data')
+    for data in metric_data:
+        value = json.loads(data) if isinstance(data, str) else data
         final = json.loads(value) if isinstance(value, str) else value
     return final
 
 
-def _manager_get(port: int, api: str, raw: bool = False) -> Any:
+def manager_get(port: int, api: str, raw: bool = False, timeout: float = 20) -> Any:
+    """``GET /api/v1/nni/<api>`` of the NNI manager on 127.0.0.1:``port``: the decoded JSON (``raw``: the text)."""
     url = f'http://127.0.0.1:{port}/api/v1/nni/{api}'
-    with urllib.request.urlopen(url, timeout=20) as resp:
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
         body = resp.read().decode('utf-8')
     return body if raw else json.loads(body)
 
@@ -340,8 +342,8 @@ def best_trial(port: int, mode: Optional[str] = None) -> Dict[str, Any]:
     if mode not in (None, 'minimize', 'maximize'):
         raise ConfigError(f'--mode: minimize or maximize (got {mode!r})')
     try:
-        profile = _manager_get(port, 'experiment')
-        jobs = _manager_get(port, 'trial-jobs')
+        profile = manager_get(port, 'experiment')
+        jobs = manager_get(port, 'trial-jobs')
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise ConfigError(f'--port {port}: no NNI manager answers on 127.0.0.1:{port} ({exc.__class__.__name__}); '
                           f'is the experiment running? (`nnictl view EXPERIMENT_ID --port {port}` opens a stopped '
@@ -356,7 +358,7 @@ def best_trial(port: int, mode: Optional[str] = None) -> Dict[str, Any]:
                           f'or --mode maximize')
     scored = []
     for job in jobs:
-        final = final_of(job)
+        final = final_of(m.get('data') for m in job.get('finalMetricData') or [])
         value = final.get('default') if isinstance(final, dict) else final
         if job.get('status') == 'SUCCEEDED' and isinstance(value, (int, float)) and not isinstance(value, bool) \
                 and math.isfinite(value):
@@ -371,7 +373,7 @@ def best_trial(port: int, mode: Optional[str] = None) -> Dict[str, Any]:
         arch = json.loads(final['arch'])
     else:
         try:
-            arch = json.loads(_manager_get(port, f"trial-file/{job['trialJobId']}/arch.json", raw=True))
+            arch = json.loads(manager_get(port, f"trial-file/{job['trialJobId']}/arch.json", raw=True))
         except (urllib.error.URLError, OSError, ValueError):
             arch = None
     return {'experiment': profile.get('id'), 'mode': mode, 'trial': job['trialJobId'], 'default': value,

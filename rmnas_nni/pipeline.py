@@ -335,9 +335,9 @@ def retrain(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any], run_dir:
     val_loader = make_loader(splits['valid'], data.level, r.batch_size, shuffle=False)
     test_loader = make_loader(splits['test'], data.level, r.batch_size, shuffle=False)
     members, summaries = [], []
-    for k in range(r.ensemble):
+    out_dirs = [run_dir / 'retrain' / (f'member{k}' if k else '') for k in range(r.ensemble)]
+    for k, out_dir in enumerate(out_dirs):
         mseed = member_seed(seed, k)
-        out_dir = run_dir / 'retrain' / (f'member{k}' if k else '')
         model = build_fixed_model(cfg, data, arch, mseed)
         which = f' {k + 1}/{r.ensemble} (seed {mseed})' if r.ensemble > 1 else ''
         printer(f'retrain{which}: fixed network, {count_parameters(model) / 1e6:.2f}M parameters, '
@@ -365,9 +365,8 @@ def retrain(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any], run_dir:
                 '(it learned nothing from its inputs); its metrics are those of a constant predictor')
     atomic_torch_save(model.state_dict(), run_dir / 'model.pt')
     import pandas as pd
-    for k, s in enumerate(summaries):
-        atomic_write_text(run_dir / 'retrain' / (f'member{k}' if k else '') / 'history.csv',
-                          pd.DataFrame(s['history']).to_csv(index=False))
+    for out_dir, s in zip(out_dirs, summaries):
+        atomic_write_text(out_dir / 'history.csv', pd.DataFrame(s['history']).to_csv(index=False))
     out = {'test': test, 'valid': valid, 'select_metric': select, 'metric_kind': kind,
            'best_epoch': summary['best_epoch'], 'epochs_run': summary['epochs_run'],
            'constant_prediction': constant,

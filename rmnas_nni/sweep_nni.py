@@ -58,6 +58,7 @@ __all__ = ['OWN_KEYS', 'experiment_config', 'nni_cell_runner', 'collect_cells', 
 OWN_KEYS = ('searchSpace', 'searchSpaceFile', 'trialCommand', 'tuner', 'assessor', 'advisor', 'maxTrialNumber')
 CELL_MARKER = 'sweep_cell.json'
 ENDED = ('SUCCEEDED', 'FAILED', 'USER_CANCELED', 'SYS_CANCELED', 'EARLY_STOPPED')
+TRIAL_PROG = 'rmnas sweep trial'      # how a trial names itself in its one-line errors
 
 
 def _encode(base: RunConfig) -> str:
@@ -208,7 +209,7 @@ def _last_error_line(stderr: str) -> Optional[str]:
         return None
     if not lines:
         return None
-    prefix = 'rmnas sweep trial: error: '
+    prefix = f'{TRIAL_PROG}: error: '
     return lines[-1][len(prefix):] if lines[-1].startswith(prefix) else lines[-1]
 
 
@@ -317,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    return trial_main(run_trial, build_parser().parse_args(argv), 'rmnas sweep trial')
+    return trial_main(run_trial, build_parser().parse_args(argv), TRIAL_PROG)
 
 
 if __name__ == '__main__':
