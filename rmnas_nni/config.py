@@ -456,12 +456,17 @@ class StrategyOptions(Section):
     log_prob_every_n_step: int = key(int, 10, _positive, doc='log the choice weights every this many batches')
     temperature: List[float] = key(list, [1.0, 0.33],
                                    doc='GumbelDARTS: `[initial, final]` temperature, initial >= final > 0')
+    panel: int = key(int, 8, _positive, doc='SPOS: architectures whose pooled predictions validate each search epoch')
+    candidates: int = key(int, 100, _positive,
+                          doc='SPOS: architectures drawn after the search and ranked on validation with the '
+                              'supernet\'s weights; the best is exported')
 
 
 @dataclasses.dataclass
 class StrategyConfig(Section):
     strategy: str = key(str, 'darts', registered(STRATEGIES),
-                        doc='NNI one-shot strategy: DARTS (first order) or GumbelDARTS')
+                        doc='NNI one-shot strategy: `darts` (first order), `gumbel_darts`, or `spos` (single path, uniform '
+                            'sampling, then the architectures ranked: `rmnas_nni.single_path`)')
     options: StrategyOptions = section(StrategyOptions)
     weights_optimizer: OptimizerConfig = section(OptimizerConfig, weight_decay=0.01)
     architecture_optimizer: OptimizerConfig = section(OptimizerConfig, type='SGD', lr=5.0)
@@ -782,6 +787,10 @@ def check_run(cfg: RunConfig, source: str, machine: bool = True) -> RunConfig:
                           f"retrain.weights is {cfg.retrain.weights!r}")
     if cfg.select_metric is not None and cfg.select_metric not in METRICS:
         raise ConfigError(f"{source}: key 'select_metric': unknown metric {cfg.select_metric!r}")
+    strategy = cfg.strategy_config.strategy
+    if STRATEGIES.info(strategy, 'ranks_single_paths') and cfg.search.derive != 'argmax':
+        raise ConfigError(f"{source}: key 'search.derive': strategy {strategy} exports the best-ranked "
+                          f"architecture; there are no choice weights to threshold (use argmax)")
     return cfg
 
 

@@ -39,7 +39,9 @@ from .nni_compat import quiet_libraries
 from .run_plots import plot_run
 from .rundir import (Tee, atomic_torch_save, atomic_write_bytes, atomic_write_json, atomic_write_text,
                      environment_record, file_checksum, load_run, prepare_run_dir)
+from .registry import STRATEGIES
 from .search_strategy import build_strategy, run_search, seed_epoch
+from .single_path import CANDIDATE_OFFSET, draw_candidates, rank_single_paths, ranking_probs, set_path, write_ranking
 from .space import RMNASSpace
 from .trainer import SeedEnsemble, device_of, evaluate, member_seed, predict
 from .trainer import retrain as train_fixed
@@ -302,9 +304,12 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
         min_epochs=s.min_epochs, export=s.export, resume=resume,
         device=cfg.device, printer=printer, callbacks=callbacks)
     val_loader = make_loader(splits['valid'], data.level, s.batch_size, shuffle=False)
-    result.val_metrics = evaluate(result.supernet, val_loader, data.task, kind)
-    result.arch = derive_architecture(result.arch, result.probs, s.derive, s.derive_threshold,
-                                      exclude_zero=s.exclude_zero, exclude_identity=s.exclude_identity)
+    if STRATEGIES.info(cfg.strategy_config.strategy, 'ranks_single_paths'):
+        _rank_single_paths(cfg, data, result, val_loader, run_dir, kind, select, printer)
+    else:
+        result.val_metrics = evaluate(result.supernet, val_loader, data.task, kind)
+        result.arch = derive_architecture(result.arch, result.probs, s.derive, s.derive_threshold,
+                                          exclude_zero=s.exclude_zero, exclude_identity=s.exclude_identity)
     atomic_write_json(run_dir / 'arch.json', result.arch)
     atomic_write_json(run_dir / 'arch_probs.json', result.probs)
     summary = choice_summary(result.probs)
@@ -317,6 +322,27 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
             f'{summary.get("entropy", float("nan")):.3f} (1 = uniform), chosen weight '
             f'{summary.get("top_weight", float("nan")):.3f}; architecture -> {run_dir / "arch.json"}')
     return result
+
+
+def _rank_single_paths(cfg: RunConfig, data: MultimodalData, result, val_loader, run_dir: Path, kind: str,
+                       select: str, printer: Printer) -> None:
+    """SPOS's second step (:mod:`~rmnas_nni.single_path`): ``options.candidates`` architectures drawn
+    from the run seed (``search.exclude_zero`` / ``exclude_identity`` respected), ranked on validation
+    with the trained supernet's weights; the best becomes ``result.arch``."""
+    s = cfg.search
+    n = cfg.strategy_config.options.candidates
+    excluded = (['zero'] if s.exclude_zero else []) + (['identity'] if s.exclude_identity else [])
+    archs = draw_candidates(result.supernet, cfg.seed, n, CANDIDATE_OFFSET, excluded)
+    ranked = rank_single_paths(result.oneshot, archs, val_loader, task=data.task, metric_kind=kind,
+                               select_metric=select)
+    write_ranking(run_dir / 'search' / 'candidates.csv', ranked, select)
+    result.arch, result.val_metrics = ranked[0]
+    set_path(result.oneshot, result.arch)
+    result.probs = ranking_probs(result.supernet, ranked)
+    result.oneshot.ranked_probs = result.probs
+    worst = ranked[-1][1][select]
+    printer(f'search: {len(ranked)} architectures ranked with the supernet\'s weights, val {select} '
+            f'{ranked[0][1][select]:.4f} (best) to {worst:.4f}; ranking -> {run_dir / "search" / "candidates.csv"}')
 
 
 def retrain(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any], run_dir: os.PathLike | str, *,

@@ -1,7 +1,7 @@
 """The names a config may use, each registered where the thing it names is defined.
 
 A token mixer registers in :mod:`rmnas_nni.token_mixers`, a fusion operation in
-:mod:`rmnas_nni.fusion_cells`, a strategy in :mod:`rmnas_nni.search_strategy`, a data format
+:mod:`rmnas_nni.fusion_cells`, a strategy in :mod:`rmnas_nni.search_strategy` (SPOS in :mod:`rmnas_nni.single_path`), a data format
 in its reader's module, a variant in :mod:`rmnas_nni.ablations`, a metric in
 :mod:`rmnas_nni.metrics`. :mod:`rmnas_nni.config` validates against these
 registries and imports none of those modules: a registry loads the module that
@@ -109,7 +109,7 @@ class Registry:
 
 MIXERS = Registry('token mixer', 'rmnas_nni.token_mixers')
 FUSION_OPS = Registry('fusion operation', 'rmnas_nni.fusion_cells')
-STRATEGIES = Registry('strategy', 'rmnas_nni.search_strategy')
+STRATEGIES = Registry('strategy', 'rmnas_nni.search_strategy', 'rmnas_nni.single_path')
 FORMATS = Registry('data format', 'rmnas_nni.data.synthetic', 'rmnas_nni.data.mmsa', 'rmnas_nni.data.gcnet',
                    'rmnas_nni.data.utterance_table')
 VARIANTS = Registry('variant', 'rmnas_nni.ablations')

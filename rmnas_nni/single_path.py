@@ -1,0 +1,224 @@
+"""Single-path one-shot search (SPOS): a supernet trained one random path at a time, then ranked.
+
+The choice weights of a DARTS search do not rank the architectures of this space as
+retraining does (``docs/quality.md`` §1: Kendall's tau +0.02 against retrained
+validation on MOSI), and the weights of a DARTS supernet are co-adapted to the
+mixture, not to any one network. SPOS (Guo et al., "Single Path One-Shot Neural
+Architecture Search with Uniform Sampling") separates the two steps:
+
+1. **Supernet training.** Every training step samples one architecture uniformly
+   (NNI's :class:`~nni.nas.strategy.RandomOneShot` path sampling) and steps the
+   weights of that path only, with the weights optimizer of the strategy YAML.
+   There are no architecture weights. Each epoch is validated on a fixed *panel* of
+   ``options.panel`` architectures (drawn once from the run seed): their predictions
+   are pooled into one validation figure, which early stopping and the best epoch
+   use as for DARTS.
+2. **Ranking.** ``options.candidates`` architectures are drawn uniformly from the run
+   seed (:func:`~rmnas_nni.baselines.random_architecture`; with ``search.exclude_zero``
+   / ``search.exclude_identity`` a draw holding a ``zero`` operation / an ``identity``
+   mixer is drawn again), each is evaluated on the validation split with the
+   supernet's weights, and the best by ``select_metric`` is exported (``arch.json``;
+   the whole ranking in ``search/candidates.csv``).
+
+``arch_probs.json`` then holds, per choice, how often each candidate appears among the
+best-ranked tenth of the candidates: a distribution that is uniform when the ranking
+prefers nothing, and which ``choice_summary`` measures like DARTS's softmax weights.
+"""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from nni.nas.oneshot.pytorch.sampling import RandomSamplingLightningModule
+from nni.nas.strategy import RandomOneShot
+
+from .baselines import random_architecture, random_seed
+from .derivation import is_gate
+from .metrics import compute_metrics, metric_direction
+from .registry import STRATEGIES
+from .rundir import atomic_write_text
+from .search_strategy import batch_predictions, rng_states, seed_epoch, set_rng_states
+from .trainer import to_device
+
+__all__ = ['RMNASSposModule', 'RMNASSpos', 'draw_candidates', 'rank_single_paths', 'ranking_probs',
+           'holds_excluded']
+
+#: the offset of the candidate draws' generator seeds (the panel uses 0 .. panel-1,
+#: ``random_arch`` uses its own indices from 0: the draws are independent of both)
+CANDIDATE_OFFSET = 10_000
+PANEL_OFFSET = 20_000
+
+
+def holds_excluded(arch: Dict[str, Any], excluded: Sequence[str], mutables: Dict[str, Any]) -> bool:
+    """Whether ``arch`` chooses an ``excluded`` candidate (``zero``, ``identity``) for an operation or a mixer.
+
+    As in :func:`~rmnas_nni.derivation.derive_architecture`: input choices and the
+    ``identity`` / ``zero`` gates of eq. 13 are not operations and may hold them.
+    """
+    return any(not isinstance(v, (list, tuple)) and v in excluded and not is_gate(mutables[label].values)
+               for label, v in arch.items())
+
+
+def draw_candidates(space, seed: int, n: int, offset: int, excluded: Sequence[str] = ()) -> List[Dict[str, Any]]:
+    """``n`` distinct architectures drawn uniformly from ``space`` (none holding an ``excluded`` candidate)."""
+    mutables = space.simplify()
+    out: List[Dict[str, Any]] = []
+    seen = set()
+    index = 0
+    while len(out) < n and index < 100 * n + 1000:
+        arch = random_architecture(space, random_seed(seed, offset + index))
+        index += 1
+        key = json.dumps(arch, sort_keys=True)
+        if key in seen or holds_excluded(arch, excluded, mutables):
+            continue
+        seen.add(key)
+        out.append(arch)
+    return out
+
+
+def set_path(oneshot, arch: Dict[str, Any]) -> None:
+    """Point every path-sampling module of the supernet at ``arch``'s choices."""
+    memo: Dict[str, Any] = {}
+    for module in oneshot.supernet_modules():
+        memo.update(module.resample(memo={**arch, **memo}))
+
+
+class RMNASSposModule(RandomSamplingLightningModule):
+    """NNI's random path sampling, with RMNAS's weight step, seeding and panel validation."""
+
+    def __init__(self, training_module, *, seed: int = 0, gradient_clip_val: Optional[float] = None,
+                 panel: Sequence[Dict[str, Any]] = ()):
+        super().__init__(training_module)
+        self.seed = seed
+        self.gradient_clip_val = gradient_clip_val
+        self.panel = list(panel)
+        self.ranked_probs: Optional[Dict[str, Dict[str, float]]] = None
+
+    @property
+    def automatic_optimization(self) -> bool:
+        return False
+
+    def on_train_epoch_start(self):
+        seed_epoch(self.seed, self.trainer.current_epoch)
+        return super().on_train_epoch_start()
+
+    def training_step(self, batch, batch_idx):
+        """One uniformly sampled path, one weight step on it (clipped as in the DARTS search)."""
+        self.resample()
+        loss = self.training_module.training_step(batch, batch_idx)
+        loss = loss['loss'] if isinstance(loss, dict) else loss
+        self.advance_optimization(loss, batch_idx, self.gradient_clip_val)
+        self.advance_lr_schedulers(batch_idx)
+        return loss
+
+    def on_validation_epoch_start(self):
+        return self.training_module.on_validation_epoch_start()
+
+    def validation_step(self, batch, batch_idx):
+        """The batch through every panel architecture; their predictions are pooled."""
+        state = random.getstate()
+        for arch in self.panel or [None]:
+            if arch is None:
+                self.resample()
+            else:
+                set_path(self, arch)
+            self.training_module.validation_step(batch, batch_idx)
+        random.setstate(state)
+
+    def on_validation_epoch_end(self):
+        return self.training_module.on_validation_epoch_end()
+
+    def export_probs(self):
+        """Before the ranking: uniform (nothing is learned per choice); after: :func:`ranking_probs`."""
+        if self.ranked_probs is not None:
+            return self.ranked_probs
+        mutables = self.model.simplify()
+        return {label: {str(v): 1.0 / len(m.values) for v in m.values} for label, m in mutables.items()}
+
+    def on_save_checkpoint(self, checkpoint: Dict[str, Any]) -> None:
+        checkpoint['rng_states'] = rng_states()
+
+    def on_load_checkpoint(self, checkpoint: Dict[str, Any]) -> None:
+        if checkpoint.get('rng_states'):
+            set_rng_states(checkpoint['rng_states'])
+
+
+@torch.no_grad()
+def rank_single_paths(oneshot, archs: Sequence[Dict[str, Any]], loader, *, task: str, metric_kind: str,
+                      select_metric: str, printer: Callable[[str], None] = print
+                      ) -> List[Tuple[Dict[str, Any], Dict[str, float]]]:
+    """Each of ``archs`` evaluated on ``loader`` with the supernet's weights; best first by ``select_metric``."""
+    model = oneshot.model
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    scored = []
+    for arch in archs:
+        set_path(oneshot, arch)
+        preds, labels = [], []
+        for batch in loader:
+            batch = to_device(batch, device)
+            p, y = batch_predictions(model(batch['inputs'], batch['masks']), batch, task)
+            preds.append(p)
+            labels.append(y)
+        scored.append((arch, compute_metrics(np.concatenate(preds), np.concatenate(labels), metric_kind)))
+    model.train(was_training)
+    sign = 1.0 if metric_direction(select_metric) == 'min' else -1.0
+
+    def key(item):
+        v = float(item[1][select_metric])
+        return sign * v if np.isfinite(v) else np.inf
+
+    order = sorted(range(len(scored)), key=lambda i: (key(scored[i]), i))
+    return [scored[i] for i in order]
+
+
+def ranking_probs(space, ranked: Sequence[Tuple[Dict[str, Any], Dict[str, float]]], share: float = 0.1
+                  ) -> Dict[str, Dict[str, float]]:
+    """Per choice, the share of each candidate among the best ``share`` of the ranking (at least one)."""
+    top = [arch for arch, _ in ranked[:max(1, int(round(share * len(ranked))))]]
+    out: Dict[str, Dict[str, float]] = {}
+    for label, mutable in space.simplify().items():
+        counts = {str(v): 0.0 for v in mutable.values}
+        for arch in top:
+            v = arch[label]
+            counts[str(v[0] if isinstance(v, list) else v)] += 1.0
+        out[label] = {k: c / len(top) for k, c in counts.items()}
+    return out
+
+
+def write_ranking(path: Path, ranked: Sequence[Tuple[Dict[str, Any], Dict[str, float]]], select_metric: str) -> None:
+    """``search/candidates.csv``: rank, the validation metrics with the supernet's weights, the architecture."""
+    names = list(ranked[0][1]) if ranked else [select_metric]
+    lines = ['rank,' + ','.join(f'val_{n}' for n in names) + ',arch']
+    for i, (arch, metrics) in enumerate(ranked, start=1):
+        arch_text = json.dumps(arch, sort_keys=True).replace('"', '""')
+        lines.append(f'{i},' + ','.join(f'{float(metrics[n]):.6g}' for n in names) + f',"{arch_text}"')
+    atomic_write_text(path, '\n'.join(lines) + '\n')
+
+
+class RMNASSpos(RandomOneShot):
+    """NNI ``RandomOneShot`` (uniform path sampling) with RMNAS's seeding, clipping and panel validation."""
+
+    def __init__(self, *, seed: int = 0, gradient_clip_val: Optional[float] = None, panel_size: int = 8,
+                 candidates: int = 100, **_unused):
+        super().__init__()
+        self.seed = seed
+        self.gradient_clip_val = gradient_clip_val
+        self.panel_size = panel_size
+        self.candidates = candidates
+
+    def configure_oneshot_module(self, training_module):
+        space = training_module.model
+        panel = draw_candidates(space, self.seed, self.panel_size, PANEL_OFFSET)
+        return RMNASSposModule(training_module, seed=self.seed, gradient_clip_val=self.gradient_clip_val,
+                               panel=panel)
+
+
+STRATEGIES.register('spos', lambda opts, common: RMNASSpos(
+    seed=common['seed'], gradient_clip_val=common['gradient_clip_val'], panel_size=opts.panel,
+    candidates=opts.candidates), ranks_single_paths=True)
