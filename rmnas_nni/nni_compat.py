@@ -58,9 +58,11 @@ WEB_UI_SAMPLE_KEY = 'mutation_summary'
 
 
 def is_choice_module(module: Any) -> bool:
-    """True for a searched choice of a DARTS supernet (it holds architecture logits)."""
-    return (hasattr(module, ARCH_LOGIT_NAMES[0]) and getattr(module, 'names', None) is not None
-            and getattr(module, 'label', None) is not None)
+    """True for a searched ``LayerChoice`` of a supernet: a DARTS one (it holds architecture logits)
+    or a path-sampling one (SPOS), each keeping its candidates as children named by the candidate."""
+    from nni.nas.oneshot.pytorch.supermodule.sampling import PathSamplingLayer
+    return ((hasattr(module, ARCH_LOGIT_NAMES[0]) or isinstance(module, PathSamplingLayer))
+            and getattr(module, 'names', None) is not None and getattr(module, 'label', None) is not None)
 
 
 def is_arch_logit(state_key: str) -> bool:

@@ -338,6 +338,7 @@ def _rank_single_paths(cfg: RunConfig, data: MultimodalData, result, val_loader,
     write_ranking(run_dir / 'search' / 'candidates.csv', ranked, select)
     result.arch, result.val_metrics = ranked[0]
     set_path(result.oneshot, result.arch)
+    result.oneshot.ranked_arch = result.arch
     result.probs = ranking_probs(result.supernet, ranked)
     result.oneshot.ranked_probs = result.probs
     worst = ranked[-1][1][select]

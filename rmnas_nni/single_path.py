@@ -27,7 +27,6 @@ prefers nothing, and which ``choice_summary`` measures like DARTS's softmax weig
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -97,6 +96,32 @@ class RMNASSposModule(RandomSamplingLightningModule):
         self.gradient_clip_val = gradient_clip_val
         self.panel = list(panel)
         self.ranked_probs: Optional[Dict[str, Dict[str, float]]] = None
+        self.ranked_arch: Optional[Dict[str, Any]] = None
+        self._sampled: Dict[str, Any] = {}
+        self._choices: Optional[List[Tuple[str, List[Any], bool]]] = None
+
+    def resample(self) -> Dict[str, Any]:
+        """A path drawn uniformly, from numpy's global generator.
+
+        **(decision)** NNI's path sampling draws from a fresh, unseeded ``RandomState``,
+        so two searches of the same seed would train different paths. Here the draw
+        comes from numpy's generator, which :func:`seed_epoch` seeds at every epoch and
+        checkpoints keep, so a search is reproducible and resumes exactly.
+        """
+        if self._choices is None:
+            self._choices = [(label, list(m.values), hasattr(m, 'n_chosen'))
+                             for label, m in self.model.simplify().items()]
+        arch = {}
+        for label, values, is_input in self._choices:
+            pick = values[int(np.random.randint(len(values)))]
+            arch[label] = [pick] if is_input else pick
+        set_path(self, arch)
+        self._sampled = arch
+        return arch
+
+    def export(self) -> Dict[str, Any]:
+        """The best-ranked architecture once :func:`rank_single_paths` has run, else the path sampled last."""
+        return dict(self.ranked_arch if self.ranked_arch is not None else self._sampled)
 
     @property
     def automatic_optimization(self) -> bool:
@@ -120,14 +145,14 @@ class RMNASSposModule(RandomSamplingLightningModule):
 
     def validation_step(self, batch, batch_idx):
         """The batch through every panel architecture; their predictions are pooled."""
-        state = random.getstate()
+        state = np.random.get_state()
         for arch in self.panel or [None]:
             if arch is None:
                 self.resample()
             else:
                 set_path(self, arch)
             self.training_module.validation_step(batch, batch_idx)
-        random.setstate(state)
+        np.random.set_state(state)
 
     def on_validation_epoch_end(self):
         return self.training_module.on_validation_epoch_end()
