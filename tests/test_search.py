@@ -201,9 +201,9 @@ def test_every_strategy_name_the_schema_accepts_builds_and_others_are_one_line(t
     from conftest import run_cli
     from rmnas_nni.config import STRATEGY_SCHEMA, load_strategy_config
     from rmnas_nni.search_strategy import build_strategy
-    accepted = [o for o in ('darts', 'gumbel_darts', 'random_oneshot', 'enas', 'proxyless')
+    accepted = [o for o in ('darts', 'gumbel_darts', 'spos', 'random_oneshot', 'enas', 'proxyless')
                 if STRATEGY_SCHEMA['strategy'].check(o) is None]
-    assert accepted == ['darts', 'gumbel_darts']
+    assert accepted == ['darts', 'gumbel_darts', 'spos']
     for name in accepted:
         path = tmp_path / f'{name}.yml'
         path.write_text(f'strategy: {name}\n')

@@ -1,0 +1,135 @@
+"""SPOS (rmnas_nni.single_path): one path per weight step, then candidates ranked with the supernet's weights."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import run_cli
+from rmnas_nni.baselines import random_architecture
+from rmnas_nni.data import make_loader
+from rmnas_nni.data.synthetic import make_synthetic
+from rmnas_nni.derivation import is_gate
+from rmnas_nni.pipeline import build_fixed_model, load_config, search, select_metric_of
+from rmnas_nni.single_path import draw_candidates, holds_excluded
+from rmnas_nni.space import RMNASSpace
+from rmnas_nni.trainer import evaluate
+from rmnas_nni.weight_transfer import transfer_supernet_weights
+
+SMALL_ENCODER = {'d_model': 16, 'n_blocks': 1, 'n_heads': 2, 'ffn_ratio': 2}
+SMALL_FUSION = {'width': 8, 'n_cells': 1, 'n_steps': 2, 'attention_chunks': 2}
+
+
+def small_space(data):
+    return RMNASSpace(data.dims, data.max_lengths, level=data.level, d_model=16, n_blocks=1, n_heads=2,
+                      ffn_ratio=2, fusion_width=8, n_cells=1, attention_chunks=2)
+
+
+def spos_config(epochs=3, candidates=12, **search):
+    cfg = load_config(None, {'search': {'epochs': epochs, 'batch_size': 16, **search}, 'strategy': 'spos'})
+    cfg.space.encoder.update(SMALL_ENCODER)
+    cfg.space.fusion.update(SMALL_FUSION)
+    cfg.strategy_config.options.candidates = candidates
+    cfg.strategy_config.options.panel = 3
+    return cfg
+
+
+@pytest.fixture(scope='module')
+def spos_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp('spos')
+    data = make_synthetic('sentence', sizes={'train': 64, 'valid': 32, 'test': 32})
+    cfg = spos_config()
+    lines = []
+    result = search(cfg, data, out, printer=lines.append)
+    return cfg, data, out, result, lines
+
+
+def test_the_exported_architecture_is_the_best_ranked_and_the_ranking_is_what_the_supernet_scores(spos_run):
+    cfg, data, out, result, lines = spos_run
+    ranking = pd.read_csv(out / 'search' / 'candidates.csv')
+    archs = [json.loads(a) for a in ranking['arch']]
+    assert len(archs) == 12 and len({json.dumps(a, sort_keys=True) for a in archs}) == 12
+    assert list(ranking['rank']) == list(range(1, 13))
+    assert ranking['val_mae'].is_monotonic_increasing and ranking['val_mae'].iloc[-1] > ranking['val_mae'].iloc[0]
+    arch = json.loads((out / 'arch.json').read_text())
+    assert arch == archs[0] == result.arch
+    # each score is the fixed network's, with the supernet's weights of that path carried over
+    kind, select = select_metric_of(cfg, data)
+    loader = make_loader(data.splits['valid'], data.level, 16, shuffle=False)
+    for i in (0, 5, 11):
+        fixed = build_fixed_model(cfg, data, archs[i], 0)
+        transfer_supernet_weights(result.supernet, fixed, archs[i])
+        assert evaluate(fixed, loader, data.task, kind)[select] == pytest.approx(ranking['val_mae'][i], rel=1e-5)
+    assert any('12 architectures ranked' in line for line in lines)
+
+
+def test_choice_weights_are_the_top_tenth_of_the_ranking_and_no_excluded_candidate_is_drawn(spos_run):
+    cfg, data, out, result, _ = spos_run
+    probs = json.loads((out / 'arch_probs.json').read_text())
+    arch = result.arch
+    space = small_space(data)
+    assert set(probs) == set(space.simplify())
+    for label, dist in probs.items():                        # top tenth of 12 = the best one
+        value = arch[label][0] if isinstance(arch[label], list) else arch[label]
+        assert dist[str(value)] == 1.0 and sum(dist.values()) == 1.0
+    mutables = space.simplify()
+    for a in pd.read_csv(out / 'search' / 'candidates.csv')['arch']:
+        a = json.loads(a)                                    # search.exclude_zero is on by default
+        assert all(v != 'zero' for k, v in a.items() if not isinstance(v, list) and not is_gate(mutables[k].values))
+
+
+def test_a_weight_step_moves_only_the_sampled_path(spos_run):
+    cfg, data, out, result, _ = spos_run
+    oneshot = result.oneshot
+    oneshot.ranked_arch = None
+    np.random.seed(3)
+    path = oneshot.resample()
+    assert oneshot.export() == path
+    before = {k: v.detach().clone() for k, v in oneshot.model.named_parameters()}
+    opt = torch.optim.SGD(oneshot.model.parameters(), lr=0.1)
+    batch = next(iter(make_loader(data.splits['train'], data.level, 16, shuffle=False)))
+    from rmnas_nni.losses import rmnas_loss
+    opt.zero_grad()
+    rmnas_loss(oneshot.model(batch['inputs'], batch['masks']), batch, data.task).backward()
+    opt.step()
+    changed = {k for k, v in oneshot.model.named_parameters() if not torch.equal(v.detach(), before[k])}
+    mixers = {k: v for k, v in path.items() if k.endswith('/mixer')}
+    for label, chosen in mixers.items():
+        modality, block = label.split('/')[0], label.split('/')[1][len('block'):]
+        prefix = f'encoders.{modality}.blocks.{block}.mixer.'
+        for name in before:
+            if name.startswith(prefix):
+                candidate = name[len(prefix):].split('.')[0]
+                assert (name in changed) == (candidate == chosen), name
+    assert changed
+
+
+def test_searches_of_one_seed_train_the_same_paths(tmp_path):
+    data = make_synthetic('sentence', sizes={'train': 64, 'valid': 32, 'test': 32})
+    rankings = []
+    for name in ('a', 'b'):
+        search(spos_config(epochs=2, candidates=6), data, tmp_path / name, printer=lambda s: None)
+        rankings.append((tmp_path / name / 'search' / 'candidates.csv').read_text())
+    assert rankings[0] == rankings[1]
+
+
+def test_candidate_draws_are_distinct_reproducible_and_respect_the_exclusions():
+    data = make_synthetic('sentence', sizes={'train': 16, 'valid': 8, 'test': 8})
+    space = small_space(data)
+    mutables = space.simplify()
+    a = draw_candidates(space, 0, 30, 10_000, ['zero', 'identity'])
+    assert a == draw_candidates(space, 0, 30, 10_000, ['zero', 'identity'])
+    assert a != draw_candidates(space, 1, 30, 10_000, ['zero', 'identity'])
+    assert len({json.dumps(x, sort_keys=True) for x in a}) == 30
+    assert not any(holds_excluded(x, ['zero', 'identity'], mutables) for x in a)
+    draws = [random_architecture(space, s) for s in range(200)]
+    assert any(holds_excluded(x, ['zero'], mutables) for x in draws)
+    assert any(holds_excluded(x, ['identity'], mutables) for x in draws)
+
+
+def test_spos_with_a_threshold_derivation_is_one_line(tmp_path):
+    r = run_cli('run', '--set', 'strategy=spos', '--set', 'search.derive=threshold', '--out', tmp_path / 'run')
+    assert r.returncode == 2
+    assert r.stderr.strip().count('\n') == 0 and "'search.derive'" in r.stderr and 'spos' in r.stderr
+    assert not (tmp_path / 'run').exists()
