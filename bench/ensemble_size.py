@@ -20,7 +20,6 @@ member and split per cell, on CPU.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -33,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'bench'))
 
 from validation_policies import (_pm, ensemble_metrics, load_checked, paired_auilc, raw_outputs,  # noqa: E402
-                                 write_tables)
+                                 read_sweep, write_tables)
 
 
 def member_predictions(run_dir: Path, splits=('valid', 'test')):
@@ -106,16 +105,8 @@ def report(cells, table, sweep: str) -> str:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--sweep', type=Path, required=True, help='sweep directory run with retrain.ensemble > 1')
-    p.add_argument('--out', type=Path, required=True)
-    args = p.parse_args(argv)
+    args, rows = read_sweep(__doc__, 'sweep directory run with retrain.ensemble > 1', collect, 'no finished cell', argv)
     import pandas as pd
-    from rmnas_nni.pipeline import quiet_libraries
-    quiet_libraries()
-    rows = collect(args.sweep)
-    if not rows:
-        raise SystemExit(f'{args.sweep}: no finished cell')
     write_tables(pd.DataFrame(rows), args.out, 'ensemble_size', lambda c, t: report(c, t, args.sweep.name))
 
 if __name__ == '__main__':

@@ -263,25 +263,39 @@ def report(cells, table, sweep: str) -> str:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--sweep', type=Path, required=True, help='sweep directory with cells/{full,hand_designed,random_arch}')
-    p.add_argument('--out', type=Path, required=True)
-    p.add_argument('--baseline', action='append', default=[], metavar='NAME=CSV',
-                   help="another model's per-rate test metrics (as rmnas sweep --baseline)")
-    args = p.parse_args(argv)
+    args, rows = read_sweep(__doc__, 'sweep directory with cells/{full,hand_designed,random_arch}', collect,
+                            f'no cell finished by all of {", ".join(FOLDERS.values())}', argv, _baseline_option)
     import pandas as pd
-    from rmnas_nni.pipeline import quiet_libraries
     from rmnas_nni.sweep import load_baseline
-    quiet_libraries()
-    rows = collect(args.sweep)
-    if not rows:
-        raise SystemExit(f'{args.sweep}: no cell finished by all of {", ".join(FOLDERS.values())}')
     baselines = {}
     for spec in args.baseline:
         name, _, path = spec.partition('=')
         baselines[name] = load_baseline(name, path)
     write_tables(pd.DataFrame(rows), args.out, 'validation_policies', lambda c, t: report(c, t, args.sweep.name),
                  baselines)
+
+
+def _baseline_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument('--baseline', action='append', default=[], metavar='NAME=CSV',
+                   help="another model's per-rate test metrics (as rmnas sweep --baseline)")
+
+
+def read_sweep(doc: str, sweep_help: str, collect, nothing: str, argv=None, options=None):
+    """The command line of a script that reads a finished sweep, and its rows: ``--sweep DIR --out DIR`` (then
+    what ``options(parser)`` adds) parsed from ``argv``, the libraries quieted, ``rows = collect(args.sweep)``;
+    returns ``(args, rows)``, or exits with ``<sweep>: <nothing>`` when there is no row."""
+    p = argparse.ArgumentParser(description=doc.split('\n')[0])
+    p.add_argument('--sweep', type=Path, required=True, help=sweep_help)
+    p.add_argument('--out', type=Path, required=True)
+    if options is not None:
+        options(p)
+    args = p.parse_args(argv)
+    from rmnas_nni.pipeline import quiet_libraries
+    quiet_libraries()
+    rows = collect(args.sweep)
+    if not rows:
+        raise SystemExit(f'{args.sweep}: {nothing}')
+    return args, rows
 
 
 def write_tables(cells, out: Path, stem: str, report_of, baselines=None) -> str:

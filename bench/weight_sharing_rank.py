@@ -35,7 +35,6 @@ over cells, per seed, the spreads, and which architecture each score finds best)
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from itertools import combinations
@@ -46,6 +45,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / 'bench'))
+
+from validation_policies import read_sweep  # noqa: E402
 
 
 def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float:
@@ -194,16 +196,9 @@ def report(cells, per_cell, sweep: str) -> str:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--sweep', type=Path, required=True, help='sweep directory with cells/{full,hand_designed,random_arch}')
-    p.add_argument('--out', type=Path, required=True)
-    args = p.parse_args(argv)
+    args, rows = read_sweep(__doc__, 'sweep directory with cells/{full,hand_designed,random_arch}', collect,
+                            'no cell finished by full, hand_designed and random_arch', argv)
     import pandas as pd
-    from rmnas_nni.pipeline import quiet_libraries
-    quiet_libraries()
-    rows = collect(args.sweep)
-    if not rows:
-        raise SystemExit(f'{args.sweep}: no cell finished by full, hand_designed and random_arch')
     cells = pd.DataFrame(rows)
     per_cell = taus(cells)
     args.out.mkdir(parents=True, exist_ok=True)
