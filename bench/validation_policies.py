@@ -216,7 +216,7 @@ def _pm(values: Sequence[float], fmt: str = '+.2f') -> str:
 
 def report(cells, table, sweep: str) -> str:
     """The Markdown of the results: test table, paired differences, validation beside test, choices."""
-    from rmnas_nni.sweep import markdown_table, summary_frame
+    from rmnas_nni.sweep import summary_frame
     import pandas as pd
     variants = list(dict.fromkeys(table['variant']))
     rates = sorted(r for r in set(table['rate'].dropna()))
@@ -251,15 +251,21 @@ def report(cells, table, sweep: str) -> str:
     counts = pd.DataFrame(counts).fillna(0)
     for c in counts.columns[1:]:
         counts[c] = counts[c].astype(int)
-    return (f'Validation-only policies over {sweep} (bench/validation_policies.py); test metrics, '
-            'mean ± std over seeds; AUILC per seed, then mean ± std.\n\n'
-            + markdown_table(summary_frame(table)) + '\n\nTest WAF per rate:\n\n' + markdown_table(pd.DataFrame(wide))
-            + '\n\nPaired test WAF AUILC differences, row minus the other (same seeds and masks):\n\n'
-            + markdown_table(pd.DataFrame(paired))
-            + '\n\nValidation (what chooses; for a fallback the validation figure of the network it kept, '
-              'so it is flattered by the choice) beside test, mean over the cells:\n\n'
-            + markdown_table(pd.DataFrame(tried))
-            + '\n\nWhat the fallbacks kept (cells):\n\n' + markdown_table(counts) + '\n')
+    return markdown_report(
+        f'Validation-only policies over {sweep} (bench/validation_policies.py); test metrics, '
+        'mean ± std over seeds; AUILC per seed, then mean ± std.',
+        summary_frame(table), 'Test WAF per rate:', pd.DataFrame(wide),
+        'Paired test WAF AUILC differences, row minus the other (same seeds and masks):', pd.DataFrame(paired),
+        'Validation (what chooses; for a fallback the validation figure of the network it kept, '
+        'so it is flattered by the choice) beside test, mean over the cells:', pd.DataFrame(tried),
+        'What the fallbacks kept (cells):', counts)
+
+
+def markdown_report(*parts) -> str:
+    """A report in Markdown: ``parts`` in order, a string as a paragraph, anything else as a table
+    (:func:`rmnas_nni.sweep.markdown_table` of a DataFrame), a blank line between two, a newline at the end."""
+    from rmnas_nni.sweep import markdown_table
+    return '\n\n'.join(p if isinstance(p, str) else markdown_table(p) for p in parts) + '\n'
 
 
 def main(argv=None):

@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'bench'))
 
-from validation_policies import read_sweep  # noqa: E402
+from validation_policies import markdown_report, read_sweep  # noqa: E402
 
 
 def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float:
@@ -164,7 +164,6 @@ def taus(cells) -> List[Dict]:
 
 def report(cells, per_cell, sweep: str) -> str:
     import pandas as pd
-    from rmnas_nni.sweep import markdown_table
     t = pd.DataFrame(per_cell)
     n_arch = int(cells.groupby(['rate', 'seed']).size().iloc[0])
     rows = []
@@ -184,15 +183,16 @@ def report(cells, per_cell, sweep: str) -> str:
         vc = t[col].value_counts()
         counts.append({'which architecture is best': col, **{k: int(vc.get(k, 0)) for k in sorted(set(cells['arch']))}})
     counts = pd.DataFrame(counts).fillna(0)
-    return (f'Weight-sharing rank correlation over {sweep} (bench/weight_sharing_rank.py): per cell, '
-            f'{n_arch} architectures retrained from scratch (searched, hand-designed, random draws), scored by the '
-            f'cell\'s supernet; Kendall tau per cell (+1: the same order of quality), mean over {len(t)} cells.\n\n'
-            + markdown_table(pd.DataFrame(rows))
-            + '\n\nHow far apart the architectures are, against retraining noise (cell\'s `select_metric`; between: '
-              'std over the architectures of their retrained figure; gap: between the best two of them; within: std over the retraining seeds of one '
-              'architecture, averaged over its architectures; NaN without `retrain.ensemble` > 1):\n\n'
-            + markdown_table(pd.DataFrame(spread))
-            + '\n\nThe best of the cell\'s architectures by each score (cells):\n\n' + markdown_table(counts) + '\n')
+    return markdown_report(
+        f'Weight-sharing rank correlation over {sweep} (bench/weight_sharing_rank.py): per cell, '
+        f'{n_arch} architectures retrained from scratch (searched, hand-designed, random draws), scored by the '
+        f'cell\'s supernet; Kendall tau per cell (+1: the same order of quality), mean over {len(t)} cells.',
+        pd.DataFrame(rows),
+        'How far apart the architectures are, against retraining noise (cell\'s `select_metric`; between: '
+        'std over the architectures of their retrained figure; gap: between the best two of them; within: std over the retraining seeds of one '
+        'architecture, averaged over its architectures; NaN without `retrain.ensemble` > 1):',
+        pd.DataFrame(spread),
+        'The best of the cell\'s architectures by each score (cells):', counts)
 
 
 def main(argv=None):
