@@ -20,7 +20,6 @@ member and split per cell, on CPU.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -32,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'bench'))
 
-from validation_policies import (_pm, ensemble_metrics, load_checked, paired_auilc, raw_outputs,  # noqa: E402
-                                 write_tables)
+from validation_policies import (_pm, ensemble_metrics, load_checked, markdown_report, paired_auilc,  # noqa: E402
+                                 raw_outputs, read_sweep, write_tables)
 
 
 def member_predictions(run_dir: Path, splits=('valid', 'test')):
@@ -76,7 +75,7 @@ def collect(sweep: Path, printer=print) -> List[Dict]:
 
 def report(cells, table, sweep: str) -> str:
     import pandas as pd
-    from rmnas_nni.sweep import markdown_table, summary_frame
+    from rmnas_nni.sweep import summary_frame
     from rmnas_nni.metrics import DISPLAY_NAMES
     shown = [m for m in ('waf', 'acc2', 'acc') if m in cells.columns][:1] + (['mae'] if 'mae' in cells.columns else [])
     key = shown[0]
@@ -97,25 +96,16 @@ def report(cells, table, sweep: str) -> str:
             d = paired_auilc(cells, v, base, key)
             paired.append({'row': v, 'minus': base, 'seeds': len(d), 'mean ± std': _pm(d),
                            'per seed': ', '.join(f'{x:+.2f}' for x in d)})
-    return (f'Seed ensembles of the first k members of every cell of {sweep} (bench/ensemble_size.py); '
-            'test metrics, mean ± std over seeds; AUILC per seed, then mean ± std.\n\n'
-            + markdown_table(summary_frame(table))
-            + '\n\nValidation (what chooses) beside test, mean over the cells:\n\n' + markdown_table(pd.DataFrame(tried))
-            + f'\n\nPaired test {name} AUILC differences, k members minus one (same seeds and masks):\n\n'
-            + markdown_table(pd.DataFrame(paired)) + '\n')
+    return markdown_report(
+        f'Seed ensembles of the first k members of every cell of {sweep} (bench/ensemble_size.py); '
+        'test metrics, mean ± std over seeds; AUILC per seed, then mean ± std.',
+        summary_frame(table), 'Validation (what chooses) beside test, mean over the cells:', pd.DataFrame(tried),
+        f'Paired test {name} AUILC differences, k members minus one (same seeds and masks):', pd.DataFrame(paired))
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--sweep', type=Path, required=True, help='sweep directory run with retrain.ensemble > 1')
-    p.add_argument('--out', type=Path, required=True)
-    args = p.parse_args(argv)
+    args, rows = read_sweep(__doc__, 'sweep directory run with retrain.ensemble > 1', collect, 'no finished cell', argv)
     import pandas as pd
-    from rmnas_nni.pipeline import quiet_libraries
-    quiet_libraries()
-    rows = collect(args.sweep)
-    if not rows:
-        raise SystemExit(f'{args.sweep}: no finished cell')
     write_tables(pd.DataFrame(rows), args.out, 'ensemble_size', lambda c, t: report(c, t, args.sweep.name))
 
 if __name__ == '__main__':

@@ -216,7 +216,7 @@ def _pm(values: Sequence[float], fmt: str = '+.2f') -> str:
 
 def report(cells, table, sweep: str) -> str:
     """The Markdown of the results: test table, paired differences, validation beside test, choices."""
-    from rmnas_nni.sweep import markdown_table, summary_frame
+    from rmnas_nni.sweep import summary_frame
     import pandas as pd
     variants = list(dict.fromkeys(table['variant']))
     rates = sorted(r for r in set(table['rate'].dropna()))
@@ -251,37 +251,57 @@ def report(cells, table, sweep: str) -> str:
     counts = pd.DataFrame(counts).fillna(0)
     for c in counts.columns[1:]:
         counts[c] = counts[c].astype(int)
-    return (f'Validation-only policies over {sweep} (bench/validation_policies.py); test metrics, '
-            'mean ± std over seeds; AUILC per seed, then mean ± std.\n\n'
-            + markdown_table(summary_frame(table)) + '\n\nTest WAF per rate:\n\n' + markdown_table(pd.DataFrame(wide))
-            + '\n\nPaired test WAF AUILC differences, row minus the other (same seeds and masks):\n\n'
-            + markdown_table(pd.DataFrame(paired))
-            + '\n\nValidation (what chooses; for a fallback the validation figure of the network it kept, '
-              'so it is flattered by the choice) beside test, mean over the cells:\n\n'
-            + markdown_table(pd.DataFrame(tried))
-            + '\n\nWhat the fallbacks kept (cells):\n\n' + markdown_table(counts) + '\n')
+    return markdown_report(
+        f'Validation-only policies over {sweep} (bench/validation_policies.py); test metrics, '
+        'mean ± std over seeds; AUILC per seed, then mean ± std.',
+        summary_frame(table), 'Test WAF per rate:', pd.DataFrame(wide),
+        'Paired test WAF AUILC differences, row minus the other (same seeds and masks):', pd.DataFrame(paired),
+        'Validation (what chooses; for a fallback the validation figure of the network it kept, '
+        'so it is flattered by the choice) beside test, mean over the cells:', pd.DataFrame(tried),
+        'What the fallbacks kept (cells):', counts)
+
+
+def markdown_report(*parts) -> str:
+    """A report in Markdown: ``parts`` in order, a string as a paragraph, anything else as a table
+    (:func:`rmnas_nni.sweep.markdown_table` of a DataFrame), a blank line between two, a newline at the end."""
+    from rmnas_nni.sweep import markdown_table
+    return '\n\n'.join(p if isinstance(p, str) else markdown_table(p) for p in parts) + '\n'
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--sweep', type=Path, required=True, help='sweep directory with cells/{full,hand_designed,random_arch}')
-    p.add_argument('--out', type=Path, required=True)
-    p.add_argument('--baseline', action='append', default=[], metavar='NAME=CSV',
-                   help="another model's per-rate test metrics (as rmnas sweep --baseline)")
-    args = p.parse_args(argv)
+    args, rows = read_sweep(__doc__, 'sweep directory with cells/{full,hand_designed,random_arch}', collect,
+                            f'no cell finished by all of {", ".join(FOLDERS.values())}', argv, _baseline_option)
     import pandas as pd
-    from rmnas_nni.pipeline import quiet_libraries
     from rmnas_nni.sweep import load_baseline
-    quiet_libraries()
-    rows = collect(args.sweep)
-    if not rows:
-        raise SystemExit(f'{args.sweep}: no cell finished by all of {", ".join(FOLDERS.values())}')
     baselines = {}
     for spec in args.baseline:
         name, _, path = spec.partition('=')
         baselines[name] = load_baseline(name, path)
     write_tables(pd.DataFrame(rows), args.out, 'validation_policies', lambda c, t: report(c, t, args.sweep.name),
                  baselines)
+
+
+def _baseline_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument('--baseline', action='append', default=[], metavar='NAME=CSV',
+                   help="another model's per-rate test metrics (as rmnas sweep --baseline)")
+
+
+def read_sweep(doc: str, sweep_help: str, collect, nothing: str, argv=None, options=None):
+    """The command line of a script that reads a finished sweep, and its rows: ``--sweep DIR --out DIR`` (then
+    what ``options(parser)`` adds) parsed from ``argv``, the libraries quieted, ``rows = collect(args.sweep)``;
+    returns ``(args, rows)``, or exits with ``<sweep>: <nothing>`` when there is no row."""
+    p = argparse.ArgumentParser(description=doc.split('\n')[0])
+    p.add_argument('--sweep', type=Path, required=True, help=sweep_help)
+    p.add_argument('--out', type=Path, required=True)
+    if options is not None:
+        options(p)
+    args = p.parse_args(argv)
+    from rmnas_nni.pipeline import quiet_libraries
+    quiet_libraries()
+    rows = collect(args.sweep)
+    if not rows:
+        raise SystemExit(f'{args.sweep}: {nothing}')
+    return args, rows
 
 
 def write_tables(cells, out: Path, stem: str, report_of, baselines=None) -> str:

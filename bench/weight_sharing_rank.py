@@ -35,7 +35,6 @@ over cells, per seed, the spreads, and which architecture each score finds best)
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from itertools import combinations
@@ -46,6 +45,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / 'bench'))
+
+from validation_policies import markdown_report, read_sweep  # noqa: E402
 
 
 def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float:
@@ -162,7 +164,6 @@ def taus(cells) -> List[Dict]:
 
 def report(cells, per_cell, sweep: str) -> str:
     import pandas as pd
-    from rmnas_nni.sweep import markdown_table
     t = pd.DataFrame(per_cell)
     n_arch = int(cells.groupby(['rate', 'seed']).size().iloc[0])
     rows = []
@@ -182,28 +183,22 @@ def report(cells, per_cell, sweep: str) -> str:
         vc = t[col].value_counts()
         counts.append({'which architecture is best': col, **{k: int(vc.get(k, 0)) for k in sorted(set(cells['arch']))}})
     counts = pd.DataFrame(counts).fillna(0)
-    return (f'Weight-sharing rank correlation over {sweep} (bench/weight_sharing_rank.py): per cell, '
-            f'{n_arch} architectures retrained from scratch (searched, hand-designed, random draws), scored by the '
-            f'cell\'s supernet; Kendall tau per cell (+1: the same order of quality), mean over {len(t)} cells.\n\n'
-            + markdown_table(pd.DataFrame(rows))
-            + '\n\nHow far apart the architectures are, against retraining noise (cell\'s `select_metric`; between: '
-              'std over the architectures of their retrained figure; gap: between the best two of them; within: std over the retraining seeds of one '
-              'architecture, averaged over its architectures; NaN without `retrain.ensemble` > 1):\n\n'
-            + markdown_table(pd.DataFrame(spread))
-            + '\n\nThe best of the cell\'s architectures by each score (cells):\n\n' + markdown_table(counts) + '\n')
+    return markdown_report(
+        f'Weight-sharing rank correlation over {sweep} (bench/weight_sharing_rank.py): per cell, '
+        f'{n_arch} architectures retrained from scratch (searched, hand-designed, random draws), scored by the '
+        f'cell\'s supernet; Kendall tau per cell (+1: the same order of quality), mean over {len(t)} cells.',
+        pd.DataFrame(rows),
+        'How far apart the architectures are, against retraining noise (cell\'s `select_metric`; between: '
+        'std over the architectures of their retrained figure; gap: between the best two of them; within: std over the retraining seeds of one '
+        'architecture, averaged over its architectures; NaN without `retrain.ensemble` > 1):',
+        pd.DataFrame(spread),
+        'The best of the cell\'s architectures by each score (cells):', counts)
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--sweep', type=Path, required=True, help='sweep directory with cells/{full,hand_designed,random_arch}')
-    p.add_argument('--out', type=Path, required=True)
-    args = p.parse_args(argv)
+    args, rows = read_sweep(__doc__, 'sweep directory with cells/{full,hand_designed,random_arch}', collect,
+                            'no cell finished by full, hand_designed and random_arch', argv)
     import pandas as pd
-    from rmnas_nni.pipeline import quiet_libraries
-    quiet_libraries()
-    rows = collect(args.sweep)
-    if not rows:
-        raise SystemExit(f'{args.sweep}: no cell finished by full, hand_designed and random_arch')
     cells = pd.DataFrame(rows)
     per_cell = taus(cells)
     args.out.mkdir(parents=True, exist_ok=True)

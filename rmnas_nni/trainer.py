@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -87,14 +87,23 @@ def evaluate(model: torch.nn.Module, loader, task: str, kind: str, device: Optio
     return compute_metrics(pred, label, kind)
 
 
+def _ema_pairs(averaged: Dict[str, torch.Tensor], model: torch.nn.Module
+               ) -> List[Tuple[torch.Tensor, torch.Tensor, bool]]:
+    """``(averaged tensor, the model's own tensor, floating?)`` for every entry of the model's state dict, in its
+    order; the model's parameters and buffers are updated in place (optimizer, ``load_state_dict``), so the
+    list is built once and serves every step."""
+    return [(averaged[k], v, torch.is_floating_point(v)) for k, v in model.state_dict(keep_vars=True).items()]
+
+
 @torch.no_grad()
-def _ema_step(averaged: Dict[str, torch.Tensor], model: torch.nn.Module, decay: float) -> None:
-    """``averaged`` <- decay * averaged + (1 - decay) * the model's weights (floating tensors; others copied)."""
-    for k, v in model.state_dict().items():
-        if torch.is_floating_point(v):
-            averaged[k].lerp_(v, 1.0 - decay)
+def _ema_step(pairs: List[Tuple[torch.Tensor, torch.Tensor, bool]], decay: float) -> None:
+    """averaged <- decay * averaged + (1 - decay) * the model's weights, over :func:`_ema_pairs` (floating
+    tensors; others copied)."""
+    for avg, v, floating in pairs:
+        if floating:
+            avg.lerp_(v, 1.0 - decay)
         else:
-            averaged[k].copy_(v)
+            avg.copy_(v)
 
 
 def _better(value: float, best: Optional[float], mode: str) -> bool:
@@ -144,6 +153,7 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
         printer(f'retrain: resumed after epoch {state["epoch"]}')
     elif resume:
         raise RunDirError(f'{last_path}: no retrain checkpoint to resume from')
+    pairs = _ema_pairs(averaged, model) if averaged is not None else None
 
     t0 = time.perf_counter()
     times = []
@@ -170,7 +180,7 @@ def retrain(model: torch.nn.Module, train_loader, val_loader, *, task: str, kind
                 torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
             optimizer.step()
             if averaged is not None:
-                _ema_step(averaged, model, ema)
+                _ema_step(pairs, ema)
             total += loss.item() * int(batch['label_mask'].sum())
             count += int(batch['label_mask'].sum())
         if averaged is not None:
