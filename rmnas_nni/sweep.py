@@ -264,8 +264,9 @@ def _headline(metrics: Dict[str, float], select: str) -> str:
     return ', '.join(f'{k} {metrics[k]:.4f}' if k in RAW_METRICS else f'{k} {metrics[k]:.2f}' for k in keys[:3])
 
 
-PARENT_GONE_EXIT = 3
-"""Exit status of a ``--jobs`` worker that ended because the sweep's process was gone."""
+PARENT_GONE_EXIT = 4
+"""Exit status of a ``--jobs`` worker that ended because the sweep's process was gone (distinct from
+the command's own 2, 3 and 130)."""
 
 
 def _watch_parent(parent_pid: int) -> None:
