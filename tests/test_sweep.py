@@ -364,7 +364,8 @@ def test_jobs_workers_end_when_the_sweep_process_is_killed(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
     with open(tmp_path / 'stdout.txt', 'w') as stdout:
         p = subprocess.Popen([sys.executable, '-m', 'rmnas_nni.cli', 'sweep', '--out', str(out), '--jobs', '2',
-                              '--set', f'search_space={space}', '--set', 'search.epochs=3', '--set', 'retrain.epochs=20',
+                              '--set', f'search_space={space}', '--set', 'search.epochs=3',
+                              '--set', 'retrain.epochs=20',
                               '--set', 'search.batch_size=16', '--set', 'retrain.batch_size=16', '--set', SIZES,
                               '--set', 'threads=1', '--rates', '0', '0.5', '--seeds', '0', '--variants', 'full', '-q'],
                              cwd=ROOT, env=env, stdout=stdout, stderr=subprocess.STDOUT)
