@@ -45,6 +45,7 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -263,9 +264,38 @@ def _headline(metrics: Dict[str, float], select: str) -> str:
     return ', '.join(f'{k} {metrics[k]:.4f}' if k in RAW_METRICS else f'{k} {metrics[k]:.2f}' for k in keys[:3])
 
 
+PARENT_GONE_EXIT = 4
+"""Exit status of a ``--jobs`` worker that ended because the sweep's process was gone (distinct from
+the command's own 2, 3 and 130)."""
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """End this worker at once (:data:`PARENT_GONE_EXIT`) when the sweep's process is gone, whatever
+    killed it (SIGKILL included): else the worker would finish its cell into the sweep directory and
+    then wait forever for the next one. The parent's sentinel (a pipe, or a process handle on Windows)
+    signals its end; the parent pid changing (the worker adopted by another process) is checked too."""
+    parent = multiprocessing.parent_process()
+    while True:
+        if parent is not None:
+            parent.join(0.5)
+            gone = not parent.is_alive()
+        else:
+            time.sleep(0.5)
+            gone = False
+        if gone or os.getppid() != parent_pid:
+            try:
+                os.write(2, f'rmnas sweep: worker {os.getpid()}: the sweep process {parent_pid} is gone; '
+                            f'stopping\n'.encode())
+            except OSError:
+                pass
+            os._exit(PARENT_GONE_EXIT)
+
+
 def _start_worker(slots, n_gpus: int, threads: int) -> None:
     """A ``--jobs`` worker process: its own GPU (round robin over the visible ones, chosen
-    before torch is imported) and its share of the CPU threads."""
+    before torch is imported) and its share of the CPU threads. It ends by itself when the
+    sweep's process is gone (:func:`_watch_parent`)."""
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), name='rmnas-watch-parent', daemon=True).start()
     slot = slots.get()
     if n_gpus > 0:
         os.environ['CUDA_VISIBLE_DEVICES'] = str(slot % n_gpus)
@@ -425,8 +455,7 @@ def run_sweep(base: RunConfig, spec: SweepSpec, sweep_dir: os.PathLike | str, *,
         del data_at
         _release_memory()
         context = multiprocessing.get_context('spawn')
-        manager = context.Manager()
-        slots = manager.Queue()
+        slots = context.Queue()            # given to the workers as they start: no manager process
         for slot in range(jobs):
             slots.put(slot)
         n_gpus = _visible_gpus(base)
@@ -449,7 +478,7 @@ def run_sweep(base: RunConfig, spec: SweepSpec, sweep_dir: os.PathLike | str, *,
                 for future in done_now:
                     k, cell, tc = running.pop(future)
                     finished_cell(k, cell, future.result(), time.perf_counter() - tc)
-        manager.shutdown()
+        slots.close()
     printer(f'sweep: {n} cells: {len(result.ran)} run, {len(result.skipped)} skipped (already finished), '
             f'{len(result.failed)} failed; {format_duration(time.perf_counter() - t0)}')
 

@@ -2,12 +2,17 @@
 import hashlib
 import json
 import math
+import os
+import signal
 import struct
+import subprocess
+import sys
+import time
 
 import pandas as pd
 import pytest
 
-from conftest import run_cli
+from conftest import ROOT, run_cli
 from rmnas_nni.cli import main
 from rmnas_nni.errors import RunDirError
 from rmnas_nni.figures import architecture_text, describe_architecture, draw_architecture
@@ -320,3 +325,69 @@ def test_jobs_run_cells_side_by_side_with_the_same_numbers(tmp_path):
     bad = run_cli('sweep', '--out', str(tmp_path / 'three'), '--jobs', '0', *common)
     assert bad.returncode == 2 and 'rmnas: error: --jobs 0: must be a positive whole number' in bad.stderr
     assert not (tmp_path / 'three').exists()
+
+
+def _process_start(pid):
+    """The start time of process ``pid`` (to tell it from a later one given the same pid), or None
+    when it is gone or a zombie (dead, waiting to be reaped)."""
+    try:
+        stat = open(f'/proc/{pid}/stat').read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(')') + 2:].split()       # after the command name, which may hold spaces
+    return None if fields[0] in ('Z', 'X') else fields[19]
+
+
+def _children(pid):
+    """``{pid: start time}`` of the processes whose parent is ``pid``."""
+    found = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                stat = open(f'/proc/{entry}/stat').read()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(')') + 2:].split()
+            if int(fields[1]) == pid and fields[0] not in ('Z', 'X'):
+                found[int(entry)] = fields[19]
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith('linux'), reason='reads the process table in /proc')
+def test_jobs_workers_end_when_the_sweep_process_is_killed(tmp_path):
+    """SIGKILL of a --jobs sweep's own process (no handler runs, its process group is not signalled):
+    the workers and every other process it started end within seconds, instead of finishing their
+    cells into the sweep directory and then waiting forever."""
+    space = tmp_path / 'micro.yml'
+    space.write_text(MICRO_SPACE)
+    out = tmp_path / 's'
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED='1', OMP_NUM_THREADS='1')
+    with open(tmp_path / 'stdout.txt', 'w') as stdout:
+        p = subprocess.Popen([sys.executable, '-m', 'rmnas_nni.cli', 'sweep', '--out', str(out), '--jobs', '2',
+                              '--set', f'search_space={space}', '--set', 'search.epochs=3',
+                              '--set', 'retrain.epochs=20',
+                              '--set', 'search.batch_size=16', '--set', 'retrain.batch_size=16', '--set', SIZES,
+                              '--set', 'threads=1', '--rates', '0', '0.5', '--seeds', '0', '--variants', 'full', '-q'],
+                             cwd=ROOT, env=env, stdout=stdout, stderr=subprocess.STDOUT)
+    children = {}
+    try:
+        logs = [out / 'cells' / 'full' / cell / 'log.txt' for cell in ('r0-s0', 'r0.5-s0')]
+        deadline = time.time() + 120
+        while not all(log.is_file() for log in logs):        # both workers are running a cell
+            assert p.poll() is None and time.time() < deadline, (tmp_path / 'stdout.txt').read_text()[-3000:]
+            time.sleep(0.1)
+        children = _children(p.pid)
+        assert len(children) >= 2, children                     # the two workers at least
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        deadline = time.time() + 10
+        while time.time() < deadline and any(_process_start(c) == t for c, t in children.items()):
+            time.sleep(0.1)
+        left = [c for c, t in children.items() if _process_start(c) == t]
+        assert not left, f'still running 10 s after the sweep process was killed: {left}'
+    finally:
+        p.kill()
+        p.wait()
+        for c, t in children.items():
+            if _process_start(c) == t:
+                os.kill(c, signal.SIGKILL)
