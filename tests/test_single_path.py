@@ -133,3 +133,11 @@ def test_spos_with_a_threshold_derivation_is_one_line(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().count('\n') == 0 and "'search.derive'" in r.stderr and 'spos' in r.stderr
     assert not (tmp_path / 'run').exists()
+
+
+def test_the_spos_example_is_the_mosi_example_with_the_spos_schedule():
+    from rmnas_nni.config import load_run_config
+    base, spos = load_run_config('examples/mosi_dialogue.yml'), load_run_config('examples/mosi_dialogue_spos.yml')
+    assert spos.strategy_config.strategy == 'spos' and spos.strategy_config.weights_optimizer.lr == 1e-3
+    assert (spos.search.epochs, spos.search.export) == (10, 'final')
+    assert spos.data == base.data and spos.retrain == base.retrain and spos.space == base.space

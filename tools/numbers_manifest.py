@@ -28,6 +28,12 @@ METRICS.update({'acc7': 'Acc-7', 'acc5': 'Acc-5', 'acc3': 'Acc-3', 'acc2_has0': 
 MOSI = 'rmnas sweep -c examples/mosi_dialogue.yml --seeds 0 1 2 --set threads=1 --quiet'
 PEERS = Path(__file__).resolve().parents[1] / 'docs' / 'peers.md'
 GCNET_CSV = 'docs/results/mosi_nas_baselines/gcnet_peers.csv'
+SPOS_SCREEN = ('rmnas sweep -c examples/mosi_dialogue.yml --rates 0.2 0.6 --seeds 0 1 --variants full '
+               '--set threads=1 --quiet --set strategy=spos')
+SPOS_BEST60 = 'SPOS, export best (up to 60 epochs, patience 10)'
+SPOS_FINAL10 = 'SPOS, export final after 10 epochs'
+SPOS_FINAL30 = 'SPOS, export final after 30 epochs'
+SPOS_24 = 'SPOS (10 epochs, export final)'
 # the baselines of docs/quality.md ran before search.min_epochs had its default of 10
 # and before search.exclude_zero existed (then: false); their sweep.yaml says so
 OLD_BASELINES = '--set search.random_k=3 --set search.min_epochs=0 --set search.exclude_zero=false'
@@ -167,6 +173,25 @@ RESULTS = [
            'defaults={out}/valid:full --paired waf',
            '2 x 24 runs, about 30 minutes on one core; reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_gumbel_darts'),
+    Result('mosi_spos',
+           f'{SPOS_SCREEN} --set search.epochs=60 --set search.patience=10 --out {{out}}/screen_best60 && '
+           f'{SPOS_SCREEN} --set search.epochs=10 --set search.export=final --out {{out}}/screen_final10 && '
+           f'{SPOS_SCREEN} --set search.epochs=30 --set search.export=final --out {{out}}/screen_final30 && '
+           'rmnas sweep -c examples/mosi_dialogue.yml --rates 0.2 0.6 --seeds 0 1 --variants full --set threads=1 '
+           '--quiet --out {out}/screen_darts && '
+           f'python bench/tried_table.py "DARTS (defaults)={{out}}/screen_darts:full" "{SPOS_BEST60}={{out}}/screen_best60:full" '
+           f'"{SPOS_FINAL10}={{out}}/screen_final10:full" "{SPOS_FINAL30}={{out}}/screen_final30:full" > {{out}}/screening.md && '
+           f'{MOSI} --variants full --out {{out}}/valid && '
+           f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final --jobs 2 '
+           '--out {out}/spos && '
+           f'{MOSI} --variants hand_designed random_arch {OLD_BASELINES} --out {{out}}/final_baselines && '
+           f'{MOSI} --variants random_search {OLD_BASELINES} --out {{out}}/final_rsearch && '
+           f'python bench/tried_table.py "DARTS (defaults)={{out}}/valid:full" "{SPOS_24}={{out}}/spos:full" > {{out}}/tried.md && '
+           'python bench/paired_cells.py --out {out} SPOS={out}/spos defaults={out}/valid && '
+           'python bench/merge_sweeps.py --out {out} SPOS={out}/spos:full RMNAS={out}/valid:full {out}/final_baselines '
+           f'random_search={{out}}/final_rsearch:random_search --baseline GCNet={GCNET_CSV} --paired waf',
+           '4 sweeps of 4 cells and 4 x 24 runs, about 2 hours on one core (the 24 SPOS cells took 10 minutes with '
+           '--jobs 2); reads data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos'),
     Result('mosi_seed_ensemble',
            f'{MOSI} --variants full hand_designed --out {{out}}/single && '
            f'{MOSI} --variants full hand_designed random_arch --set search.random_k=3 --set retrain.ensemble=3 '
@@ -697,6 +722,77 @@ def src_quality_gumbel(ctx):
     """docs/quality.md section 3, GumbelDARTS."""
     return tried_rows(ctx, 'mosi_gumbel_darts', [
         ('DARTS (defaults)', ('defaults',), 'defaults'), ('GumbelDARTS', ('gumbel_darts',), 'gumbel_darts')])
+
+
+def src_quality_spos_screening(ctx):
+    """docs/quality.md section 3, SPOS: the schedules screened on four cells."""
+    return md_rows((ctx.path('mosi_spos') / 'screening.md').read_text(), ('configuration',))
+
+
+def src_quality_spos(ctx):
+    """docs/quality.md section 3, SPOS on all 24 cells against the DARTS defaults."""
+    return tried_rows(ctx, 'mosi_spos', [('DARTS (defaults)', ('DARTS (defaults)',), 'RMNAS'),
+                                         (SPOS_24, (SPOS_24,), 'SPOS')])
+
+
+def _spos_paired_cells(ctx):
+    text = (ctx.path('mosi_spos') / 'paired.md').read_text()
+    return md_rows(text, ('quantity',)), [n.value for n in numbers(text.split('Cells that derived')[1])]
+
+
+def src_quality_spos_notes(ctx):
+    rows = src_quality_spos(ctx)
+    d, s = rows[('DARTS (defaults)',)], rows[(SPOS_24,)]
+    paired_cells, changed = _spos_paired_cells(ctx)
+    screen = src_quality_spos_screening(ctx)
+    t = Sweep(ctx.path('mosi_spos') / 'table.csv')
+    auc, auc_sd, auc_d = paired(t, 'SPOS', 'RMNAS', 'waf')
+    return [s['val MAE'][0], d['val MAE'][0], *paired_cells[('val MAE',)]['mean ± std'],
+            s['val WAF'][0], d['val WAF'][0], *paired_cells[('val WAF',)]['mean ± std'],
+            *paired_cells[('test WAF',)]['mean ± std'], auc, auc_sd, 'a section number',
+            changed[0], changed[1], changed[2], s['identity mixers'][0], d['identity mixers'][0],
+            'the panel size', screen[(SPOS_BEST60,)]['exported epoch'][0], screen[(SPOS_BEST60,)]['val MAE'][0],
+            'the training videos of examples/mosi_dialogue.yml', 'a section number', 'the epochs kept',
+            'the number of candidates', s['entropy at export'][0],
+            'search seconds, a one-off reading', 'search seconds, a one-off reading', 'the cores of this machine',
+            'a section number']
+
+
+def src_quality_spos_baselines(ctx):
+    out = src_quality_main(ctx, 'mosi_spos', {
+        'SPOS (searched, tiny space)': 'SPOS', 'RMNAS with DARTS (the defaults)': 'RMNAS',
+        'hand-designed network (no search)': 'hand_designed', 'random_arch: best of 3 on validation': 'random_arch',
+        'random_arch: median of 3': 'random_arch (median)',
+        "random_search (3 draws at DARTS's budget)": 'random_search'})
+    out[('GCNet (peers.md)',)] = src_quality_nas(ctx)[('GCNet (peers.md)',)]
+    return out
+
+
+def src_quality_spos_baselines_notes(ctx):
+    p = src_quality_spos_paired(ctx)
+    rows = src_quality_spos_baselines(ctx)
+    sp, g = rows[('SPOS (searched, tiny space)',)], rows[('GCNet (peers.md)',)]
+    first = lambda v: v[0] if isinstance(v, (list, tuple)) else v       # noqa: E731
+    rs, med, hand, darts = (p[(k,)] for k in ('random_search', 'random_arch, median', 'hand-designed',
+                                              'RMNAS with DARTS'))
+    return [*rs['mean ± std'], *rs['per seed (0, 1, 2)'], 'search seconds, a one-off reading',
+            'search seconds, a one-off reading', 'seed 0', *med['mean ± std'], 'the goal',
+            *med['per seed (0, 1, 2)'], 'seed 2', *hand['mean ± std'], 'a section number', *darts['mean ± std'],
+            first(sp['Acc-2 AUILC']) - first(g['Acc-2 AUILC']), first(sp['WAF AUILC']) - first(g['WAF AUILC']),
+            first(sp['Acc-2 AUILC']), first(sp['WAF AUILC']), first(g['Acc-2 AUILC']), first(g['WAF AUILC']),
+            'the goal', 'r = 0.7', first(sp['WAF r = 0.7']) - first(g['WAF r = 0.7']), 'r = 0',
+            first(sp['WAF r = 0']) - first(g['WAF r = 0'])]
+
+
+def src_quality_spos_paired(ctx):
+    s = Sweep(ctx.path('mosi_spos') / 'table.csv')
+    out = {}
+    for label, v in (('RMNAS with DARTS', 'RMNAS'), ('hand-designed', 'hand_designed'),
+                     ('random_arch, best of 3', 'random_arch'), ('random_arch, median', 'random_arch (median)'),
+                     ('random_search', 'random_search')):
+        mean, std, d = paired(s, 'SPOS', v, 'waf')
+        out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
+    return out
 
 
 WS_KEY = 'scores compared (tau over the architectures of a cell)'
@@ -1597,6 +1693,19 @@ ENTRIES = [
           keys=('configuration',), complete=True),
     Entry('quality-gumbel-notes', 'docs/quality.md', 'quality-gumbel-notes', ('mosi_gumbel_darts',),
           src_quality_gumbel_notes, parse='prose'),
+    Entry('quality-spos-screening', 'docs/quality.md', 'quality-spos-screening', ('mosi_spos',),
+          src_quality_spos_screening, keys=('configuration',), complete=True),
+    Entry('quality-spos-all-cells', 'docs/quality.md', 'quality-spos-all-cells', ('mosi_spos',), src_quality_spos,
+          keys=('configuration',), complete=True),
+    Entry('quality-spos-notes', 'docs/quality.md', 'quality-spos-notes', ('mosi_spos',), src_quality_spos_notes,
+          parse='prose', note='search seconds: a one-off reading of the cells, which were not kept'),
+    Entry('quality-spos-baselines', 'docs/quality.md', 'quality-spos-baselines', ('mosi_spos', 'mosi_nas_baselines'),
+          src_quality_spos_baselines, keys=('model',), complete=True, note='GCNet row: docs/peers.md'),
+    Entry('quality-spos-paired', 'docs/quality.md', 'quality-spos-paired', ('mosi_spos',), src_quality_spos_paired,
+          keys=('other',), complete=True),
+    Entry('quality-spos-baselines-notes', 'docs/quality.md', 'quality-spos-baselines-notes',
+          ('mosi_spos', 'mosi_nas_baselines'), src_quality_spos_baselines_notes, parse='prose',
+          note='GCNet: docs/peers.md; search seconds: a one-off reading of the cells, which were not kept'),
     Entry('quality-3class', 'docs/quality.md', 'quality-3class', ('mosi_3class',), src_quality_3class,
           keys=('variant',), complete=True),
     Entry('quality-lst', 'docs/quality.md', 'quality-lst', ('mosi_lst_ablation',), src_quality_lst,
@@ -1637,6 +1746,6 @@ ENTRIES = [
 ]
 
 # entries that read docs/peers.md (the peers' own measurements)
-PEER_ENTRIES = {'benchmarks-goals', 'benchmarks-mosi', 'benchmarks-mosi-goal', 'benchmarks-mosi-paper-notes',
+PEER_ENTRIES = {'quality-spos-baselines', 'quality-spos-baselines-notes', 'benchmarks-goals', 'benchmarks-mosi', 'benchmarks-mosi-goal', 'benchmarks-mosi-paper-notes',
                 'quality-nas-baselines', 'quality-nas-notes', 'quality-mid-notes', 'readme-mosi', 'quality-ensemble',
                 'quality-ensemble-notes', 'readme-ensemble'}
