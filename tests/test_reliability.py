@@ -36,11 +36,13 @@ def _kill_after(proc, marker, timeout=600):
     raise AssertionError(f'{marker!r} never printed:\n' + ''.join(seen)[-2000:])
 
 
-def test_kill_9_then_resume_gives_the_uninterrupted_result(tmp_path):
+@pytest.mark.parametrize('strategy', [[], ['--set', 'strategy=spos', '--set', 'strategy_config.options.candidates=12']],
+                         ids=['darts', 'spos'])
+def test_kill_9_then_resume_gives_the_uninterrupted_result(tmp_path, strategy):
     full, cut = tmp_path / 'full', tmp_path / 'cut'
-    r = run_cli('run', '--out', full, '--quiet', *SMALL)
+    r = run_cli('run', '--out', full, '--quiet', *SMALL, *strategy)
     assert r.returncode == 0, r.stderr[-2000:]
-    _kill_after(_start('run', '--out', cut, *SMALL), 'search epoch 2/3')
+    _kill_after(_start('run', '--out', cut, *SMALL, *strategy), 'search epoch 2/3')
     assert not (cut / 'arch.json').exists()
     out = _kill_after(_start('run', '--resume', cut), 'retrain epoch 2/3')
     assert 'search epoch 3/3' in out and 'search epoch 1/3' not in out       # continued, not restarted
