@@ -192,6 +192,24 @@ RESULTS = [
            f'random_search={{out}}/final_rsearch:random_search --baseline GCNet={GCNET_CSV} --paired waf',
            '4 sweeps of 4 cells and 4 x 24 runs, about 2 hours on one core (the 24 SPOS cells took 10 minutes with '
            '--jobs 2); reads data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos'),
+    Result('mosi_spos_ensemble',
+           f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final --jobs 2 '
+           '--out {out}/spos && '
+           f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final '
+           '--set retrain.ensemble=3 --jobs 2 --out {out}/spos_ens3 && '
+           f'{MOSI} --variants full hand_designed random_arch --set search.random_k=3 --set retrain.ensemble=3 '
+           '--jobs 2 --out {out}/ens3 && '
+           'python bench/merge_sweeps.py --out {out} "SPOS x3={out}/spos_ens3:full" "RMNAS x3={out}/ens3:full" '
+           '"hand_designed x3={out}/ens3:hand_designed" "random_arch x3={out}/ens3:random_arch" SPOS={out}/spos:full '
+           f'--paired waf --baseline GCNet={GCNET_CSV} && '
+           'python bench/ensemble_size.py --sweep {out}/spos_ens3 --out {out} && '
+           'mkdir -p {out}/ws/cells && ln -s {out}/spos_ens3/cells/full {out}/ws/cells/full && '
+           'ln -s {out}/ens3/cells/hand_designed {out}/ws/cells/hand_designed && '
+           'ln -s {out}/ens3/cells/random_arch {out}/ws/cells/random_arch && '
+           'python bench/weight_sharing_rank.py --sweep {out}/ws --out {out}',
+           '24 runs, 24 runs with three retrainings, 72 runs with three retrainings, about 3 hours on one core (the '
+           '24 SPOS cells with three retrainings took 12 minutes with --jobs 2); reads data/cmu-mosi-utterances',
+           long=True, committed='docs/results/mosi_spos/ensemble'),
     Result('mosi_seed_ensemble',
            f'{MOSI} --variants full hand_designed --out {{out}}/single && '
            f'{MOSI} --variants full hand_designed random_arch --set search.random_k=3 --set retrain.ensemble=3 '
@@ -793,6 +811,64 @@ def src_quality_spos_paired(ctx):
         mean, std, d = paired(s, 'SPOS', v, 'waf')
         out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
     return out
+
+
+SPOS_ENSEMBLE_ROWS = {'SPOS x3 (searched, 3 seeds retrained)': 'SPOS x3', 'RMNAS x3 (DARTS)': 'RMNAS x3',
+                      'hand-designed network x3': 'hand_designed x3',
+                      'random_arch x3: best of 3 on validation': 'random_arch x3',
+                      'random_arch x3: median of 3': 'random_arch x3 (median)',
+                      'SPOS (one network, as above)': 'SPOS'}
+
+
+def src_quality_spos_ensemble(ctx):
+    out = src_quality_main(ctx, 'mosi_spos_ensemble', SPOS_ENSEMBLE_ROWS)
+    out[('GCNet (peers.md)',)] = src_quality_nas(ctx)[('GCNet (peers.md)',)]
+    return out
+
+
+def src_quality_spos_ensemble_paired(ctx):
+    s = Sweep(ctx.path('mosi_spos_ensemble') / 'table.csv')
+    out = {}
+    for label, v in (('RMNAS x3 (DARTS)', 'RMNAS x3'), ('hand-designed x3', 'hand_designed x3'),
+                     ('random_arch x3, best of 3', 'random_arch x3'),
+                     ('random_arch x3, median', 'random_arch x3 (median)'), ('SPOS, one network', 'SPOS')):
+        mean, std, d = paired(s, 'SPOS x3', v, 'waf')
+        out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
+    return out
+
+
+def src_quality_spos_ensemble_notes(ctx):
+    d = ctx.path('mosi_spos_ensemble')
+    size = md_rows((d / 'ensemble_size.md').read_text(), ('configuration',))
+    hand = src_quality_ensemble_size(ctx)
+    rows = src_quality_spos_ensemble(ctx)
+    sp, g = rows[('SPOS x3 (searched, 3 seeds retrained)',)], rows[('GCNet (peers.md)',)]
+    first = lambda v: v[0] if isinstance(v, (list, tuple)) else v       # noqa: E731
+    p = src_quality_spos_ensemble_paired(ctx)
+    ws = md_rows((d / 'weight_sharing.md').read_text(), (WS_KEY,))
+    dws = md_rows((ctx.path('mosi_seed_ensemble') / 'weight_sharing.md').read_text(), (WS_KEY,))
+    best = md_rows((d / 'weight_sharing.md').read_text(), ('which architecture is best',))
+    dbest = md_rows((ctx.path('mosi_seed_ensemble') / 'weight_sharing.md').read_text(),
+                    ('which architecture is best',))
+    return [size[('full x1',)]['val MAE'][0], size[('full x3',)]['val MAE'][0],
+            size[('full x1',)]['val WAF'][0], size[('full x3',)]['val WAF'][0],
+            hand[('hand_designed x3',)]['val MAE'][0], hand[('hand_designed x3',)]['val WAF'][0],
+            first(sp['Acc-2 AUILC']), first(sp['WAF AUILC']),
+            first(sp['Acc-2 AUILC']) - first(g['Acc-2 AUILC']), first(sp['WAF AUILC']) - first(g['WAF AUILC']),
+            'the goal', 'the goal', 'the goal', 'r = 0.7',
+            first(sp['WAF r = 0.7']) - first(g['WAF r = 0.7']), 'r = 0', first(sp['WAF r = 0']) - first(g['WAF r = 0']),
+            *p[('hand-designed x3',)]['mean ± std'], 'seed 0', p[('hand-designed x3',)]['per seed (0, 1, 2)'][0],
+            *p[('RMNAS x3 (DARTS)',)]['mean ± std'], *p[('random_arch x3, best of 3',)]['mean ± std'],
+            *p[('random_arch x3, median',)]['mean ± std'], *p[('random_arch x3, median',)]['per seed (0, 1, 2)'],
+            'the goal', 'a section number',
+            ws[('inherited_val vs retrained_val',)]['mean tau'][0],
+            dws[('inherited_val vs retrained_val',)]['mean tau'][0],
+            ws[('inherited_val vs retrained_test',)]['mean tau'][0],
+            dws[('inherited_val vs retrained_test',)]['mean tau'][0], 'the candidates ranked',
+            best[('best by retrained val',)]['searched'][0], 'the cells of a sweep',
+            dbest[('best by retrained val',)]['searched'][0],
+            best[('best by retrained test',)]['searched'][0], dbest[('best by retrained test',)]['searched'][0],
+            best[('best by retrained test',)]['hand_designed'][0]]
 
 
 WS_KEY = 'scores compared (tau over the architectures of a cell)'
@@ -1703,6 +1779,14 @@ ENTRIES = [
           src_quality_spos_baselines, keys=('model',), complete=True, note='GCNet row: docs/peers.md'),
     Entry('quality-spos-paired', 'docs/quality.md', 'quality-spos-paired', ('mosi_spos',), src_quality_spos_paired,
           keys=('other',), complete=True),
+    Entry('quality-spos-ensemble', 'docs/quality.md', 'quality-spos-ensemble',
+          ('mosi_spos_ensemble', 'mosi_nas_baselines', 'mosi_sweep'), src_quality_spos_ensemble, keys=('model',),
+          complete=True, note='GCNet row: docs/peers.md'),
+    Entry('quality-spos-ensemble-paired', 'docs/quality.md', 'quality-spos-ensemble-paired', ('mosi_spos_ensemble',),
+          src_quality_spos_ensemble_paired, keys=('other',), complete=True),
+    Entry('quality-spos-ensemble-notes', 'docs/quality.md', 'quality-spos-ensemble-notes',
+          ('mosi_spos_ensemble', 'mosi_seed_ensemble', 'mosi_nas_baselines', 'mosi_sweep'),
+          src_quality_spos_ensemble_notes, parse='prose', note='GCNet: docs/peers.md'),
     Entry('quality-spos-baselines-notes', 'docs/quality.md', 'quality-spos-baselines-notes',
           ('mosi_spos', 'mosi_nas_baselines'), src_quality_spos_baselines_notes, parse='prose',
           note='GCNet: docs/peers.md; search seconds: a one-off reading of the cells, which were not kept'),
@@ -1746,6 +1830,7 @@ ENTRIES = [
 ]
 
 # entries that read docs/peers.md (the peers' own measurements)
-PEER_ENTRIES = {'quality-spos-baselines', 'quality-spos-baselines-notes', 'benchmarks-goals', 'benchmarks-mosi', 'benchmarks-mosi-goal', 'benchmarks-mosi-paper-notes',
+PEER_ENTRIES = {'quality-spos-baselines', 'quality-spos-baselines-notes', 'quality-spos-ensemble',
+                'quality-spos-ensemble-notes', 'benchmarks-goals', 'benchmarks-mosi', 'benchmarks-mosi-goal', 'benchmarks-mosi-paper-notes',
                 'quality-nas-baselines', 'quality-nas-notes', 'quality-mid-notes', 'readme-mosi', 'quality-ensemble',
                 'quality-ensemble-notes', 'readme-ensemble'}
