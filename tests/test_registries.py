@@ -101,7 +101,7 @@ def test_a_toy_strategy(registered, tmp_path):
     cfg = load_run_config(None, {'strategy': str(strategy_file)})
     assert isinstance(build_strategy(cfg.strategy_config, 0), SlowArchDarts)
     strategy_file.write_text(yaml.safe_dump({'strategy': 'enas'}))
-    with pytest.raises(ConfigError, match=r"key 'strategy': must be one of darts, gumbel_darts, slow_darts"):
+    with pytest.raises(ConfigError, match=r"key 'strategy': must be one of darts, gumbel_darts, spos, slow_darts"):
         load_run_config(None, {'strategy': str(strategy_file)})
 
 
