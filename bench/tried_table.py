@@ -7,7 +7,7 @@ test WAF and MAE (reported, never used to choose), the epoch the search exported
 the normalised entropy and chosen weight of the choice weights at export, and what
 the derived architectures hold: the share of fusion step operations that are
 ``zero`` and of token mixers that are ``identity`` (the parameter-free choices DARTS
-is known to collapse onto).
+is known to collapse onto). Classification runs have no MAE: those columns print ``–``.
 
     python bench/tried_table.py final=runs/final_full best=runs/final_best
 """
@@ -29,7 +29,7 @@ def row(name: str, folder: Path, variant: str = '*') -> str:
         search = m.get('search') or {}
         ops = [v for k, v in arch.items() if k.endswith('/op')]
         mixers = [v for k, v in arch.items() if k.endswith('/mixer')]
-        vals.append([m['valid']['waf'], m['valid']['mae'], m['test']['waf'], m['test']['mae'],
+        vals.append([m['valid']['waf'], m['valid'].get('mae'), m['test']['waf'], m['test'].get('mae'),
                      search.get('best_epoch') if search.get('export') == 'best' else search.get('epochs_run'),
                      (search.get('choices') or {}).get('entropy'), (search.get('choices') or {}).get('top_weight'),
                      np.mean([o == 'zero' for o in ops]) if ops else np.nan,
@@ -40,7 +40,7 @@ def row(name: str, folder: Path, variant: str = '*') -> str:
         warnings.simplefilter('ignore', RuntimeWarning)
         mu = np.nanmean(a, axis=0)
     fmt = lambda v, f: '–' if not np.isfinite(v) else format(v, f)   # noqa: E731
-    return (f'| {name} | {len(a)} | {mu[0]:.2f} | {mu[1]:.4f} | {mu[2]:.2f} | {mu[3]:.4f} | {fmt(mu[4], ".1f")} '
+    return (f'| {name} | {len(a)} | {mu[0]:.2f} | {fmt(mu[1], ".4f")} | {mu[2]:.2f} | {fmt(mu[3], ".4f")} | {fmt(mu[4], ".1f")} '
             f'| {fmt(mu[5], ".3f")} | {fmt(mu[6], ".3f")} | {fmt(mu[7], ".0%")} | {fmt(mu[8], ".0%")} |')
 
 

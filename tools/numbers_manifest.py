@@ -34,6 +34,7 @@ SPOS_BEST60 = 'SPOS, export best (up to 60 epochs, patience 10)'
 SPOS_FINAL10 = 'SPOS, export final after 10 epochs'
 SPOS_FINAL30 = 'SPOS, export final after 30 epochs'
 SPOS_24 = 'SPOS (10 epochs, export final)'
+SPOS_3CLASS_DARTS = 'DARTS (search.exclude_zero false, as in section 4)'
 # the baselines of docs/quality.md ran before search.min_epochs had its default of 10
 # and before search.exclude_zero existed (then: false); their sweep.yaml says so
 OLD_BASELINES = '--set search.random_k=3 --set search.min_epochs=0 --set search.exclude_zero=false'
@@ -210,6 +211,34 @@ RESULTS = [
            '24 runs, 24 runs with three retrainings, 72 runs with three retrainings, about 3 hours on one core (the '
            '24 SPOS cells with three retrainings took 12 minutes with --jobs 2); reads data/cmu-mosi-utterances',
            long=True, committed='docs/results/mosi_spos/ensemble'),
+    Result('mosi_spos_mid',
+           f'{MOSI} --variants full hand_designed random_arch --set search_space=mid --set search.random_k=3 '
+           '--out {out}/mid_sweep && '
+           f'{MOSI} --variants full --set search_space=mid --set strategy=spos --set search.epochs=10 '
+           '--set search.export=final --jobs 2 --out {out}/mid_spos && '
+           f'python bench/tried_table.py "DARTS (defaults)={{out}}/mid_sweep:full" "{SPOS_24}={{out}}/mid_spos:full" '
+           '"hand_designed (no search)={out}/mid_sweep:hand_designed" '
+           '"random_arch (best of 3 on validation)={out}/mid_sweep:random_arch" > {out}/tried.md && '
+           'python bench/merge_sweeps.py --out {out} SPOS={out}/mid_spos:full RMNAS={out}/mid_sweep:full '
+           f'{{out}}/mid_sweep:hand_designed {{out}}/mid_sweep:random_arch --paired waf --baseline GCNet={GCNET_CSV}',
+           '4 x 24 runs of the mid-sized space, about 2 hours on one core (the 24 SPOS cells took 12 minutes with '
+           '--jobs 2); reads data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/mid'),
+    Result('mosi_spos_3class',
+           'rmnas sweep -c examples/mosi_dialogue_3class.yml --rates 0 0.7 --seeds 0 1 2 --variants full '
+           '--set threads=1 --set search.exclude_zero=false --quiet --out {out}/full && '
+           'rmnas sweep -c examples/mosi_dialogue_3class.yml --rates 0 0.7 --seeds 0 1 2 '
+           '--variants hand_designed random_arch --set threads=1 --set search.random_k=3 --set search.min_epochs=0 '
+           '--set search.exclude_zero=false --quiet --out {out}/baselines && '
+           'rmnas sweep -c examples/mosi_dialogue_3class.yml --rates 0 0.7 --seeds 0 1 2 --variants full '
+           '--set threads=1 --set strategy=spos --set search.epochs=10 --set search.export=final --quiet '
+           '--out {out}/spos && '
+           f'python bench/tried_table.py "{SPOS_3CLASS_DARTS}={{out}}/full:full" "{SPOS_24}={{out}}/spos:full" '
+           '"hand_designed (no search)={out}/baselines:hand_designed" '
+           '"random_arch (best of 3 on validation)={out}/baselines:random_arch" > {out}/tried.md && '
+           'python bench/merge_sweeps.py --out {out} SPOS={out}/spos:full RMNAS={out}/full:full {out}/baselines '
+           '--paired waf',
+           '24 runs, about 25 minutes on one core; reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_spos/3class'),
     Result('mosi_seed_ensemble',
            f'{MOSI} --variants full hand_designed --out {{out}}/single && '
            f'{MOSI} --variants full hand_designed random_arch --set search.random_k=3 --set retrain.ensemble=3 '
@@ -869,6 +898,50 @@ def src_quality_spos_ensemble_notes(ctx):
             dbest[('best by retrained val',)]['searched'][0],
             best[('best by retrained test',)]['searched'][0], dbest[('best by retrained test',)]['searched'][0],
             best[('best by retrained test',)]['hand_designed'][0]]
+
+
+def src_spos_tried(result, darts_label):
+    """A SPOS "configurations tried" table against DARTS and the baselines, with test WAF AUILC."""
+    def f(ctx):
+        return tried_rows(ctx, result, [(darts_label, (darts_label,), 'RMNAS'), (SPOS_24, (SPOS_24,), 'SPOS'),
+                                        ('hand_designed (no search)', ('hand_designed (no search)',), 'hand_designed'),
+                                        ('random_arch (best of 3 on validation)',
+                                         ('random_arch (best of 3 on validation)',), 'random_arch')])
+    return f
+
+
+def src_spos_paired(result):
+    def f(ctx):
+        s = Sweep(ctx.path(result) / 'table.csv')
+        out = {}
+        for label, v in (('DARTS', 'RMNAS'), ('hand-designed', 'hand_designed'),
+                         ('random_arch, best of 3', 'random_arch'), ('random_arch, median', 'random_arch (median)')):
+            mean, std, d = paired(s, 'SPOS', v, 'waf')
+            out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
+        return out
+    return f
+
+
+def src_quality_spos_mid_notes(ctx):
+    t = src_spos_tried('mosi_spos_mid', 'DARTS (defaults)')(ctx)
+    p = src_spos_paired('mosi_spos_mid')(ctx)
+    sp, d = t[(SPOS_24,)], t[('DARTS (defaults)',)]
+    s = Sweep(ctx.path('mosi_spos_mid') / 'table.csv')
+    return [sp['val MAE'][0], d['val MAE'][0], sp['val WAF'][0], d['val WAF'][0],
+            t[('random_arch (best of 3 on validation)',)]['val MAE'][0],
+            *p[('DARTS',)]['mean ± std'], *p[('hand-designed',)]['mean ± std'],
+            *p[('random_arch, best of 3',)]['mean ± std'], *p[('random_arch, median',)]['mean ± std'], 'the goal',
+            *p[('random_arch, median',)]['per seed (0, 1, 2)'],
+            s.get('SPOS', 'AUILC', 'acc2'), s.get('SPOS', 'AUILC', 'waf'), 'GCNet, docs/peers.md', 'GCNet, docs/peers.md',
+            'the goal']
+
+
+def src_quality_spos_3class_notes(ctx):
+    t = src_spos_tried('mosi_spos_3class', SPOS_3CLASS_DARTS)(ctx)
+    p = src_spos_paired('mosi_spos_3class')(ctx)
+    return [t[(SPOS_24,)]['val WAF'][0], t[(SPOS_3CLASS_DARTS,)]['val WAF'][0], *p[('DARTS',)]['mean ± std'],
+            *p[('hand-designed',)]['mean ± std'], *p[('random_arch, best of 3',)]['mean ± std'],
+            t[(SPOS_3CLASS_DARTS,)]['zero ops'][0], 'the cells of a row']
 
 
 WS_KEY = 'scores compared (tau over the architectures of a cell)'
@@ -1787,6 +1860,18 @@ ENTRIES = [
     Entry('quality-spos-ensemble-notes', 'docs/quality.md', 'quality-spos-ensemble-notes',
           ('mosi_spos_ensemble', 'mosi_seed_ensemble', 'mosi_nas_baselines', 'mosi_sweep'),
           src_quality_spos_ensemble_notes, parse='prose', note='GCNet: docs/peers.md'),
+    Entry('quality-spos-mid', 'docs/quality.md', 'quality-spos-mid', ('mosi_spos_mid',),
+          src_spos_tried('mosi_spos_mid', 'DARTS (defaults)'), keys=('configuration',), complete=True),
+    Entry('quality-spos-mid-paired', 'docs/quality.md', 'quality-spos-mid-paired', ('mosi_spos_mid',),
+          src_spos_paired('mosi_spos_mid'), keys=('other',), complete=True),
+    Entry('quality-spos-mid-notes', 'docs/quality.md', 'quality-spos-mid-notes', ('mosi_spos_mid',),
+          src_quality_spos_mid_notes, parse='prose', note='GCNet: docs/peers.md'),
+    Entry('quality-spos-3class', 'docs/quality.md', 'quality-spos-3class', ('mosi_spos_3class',),
+          src_spos_tried('mosi_spos_3class', SPOS_3CLASS_DARTS), keys=('configuration',), complete=True),
+    Entry('quality-spos-3class-paired', 'docs/quality.md', 'quality-spos-3class-paired', ('mosi_spos_3class',),
+          src_spos_paired('mosi_spos_3class'), keys=('other',), complete=True),
+    Entry('quality-spos-3class-notes', 'docs/quality.md', 'quality-spos-3class-notes', ('mosi_spos_3class',),
+          src_quality_spos_3class_notes, parse='prose'),
     Entry('quality-spos-baselines-notes', 'docs/quality.md', 'quality-spos-baselines-notes',
           ('mosi_spos', 'mosi_nas_baselines'), src_quality_spos_baselines_notes, parse='prose',
           note='GCNet: docs/peers.md; search seconds: a one-off reading of the cells, which were not kept'),
