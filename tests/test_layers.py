@@ -25,7 +25,7 @@ LAYERS = [
     ('data', ['data'], True),
     ('model', ['lst', 'token_mixers', 'rmnas_block', 'derivation', 'encoder', 'fusion_cells', 'space',
                'baselines', 'weight_transfer'], True),
-    ('search and training', ['search_strategy', 'trainer', 'figures'], True),
+    ('search and training', ['search_strategy', 'single_path', 'trainer', 'figures'], True),
     ('pipeline', ['pipeline'], False),
     ('drivers', ['sweep', 'multitrial'], False),
     ('experiments', ['sweep_nni'], False),
