@@ -43,7 +43,7 @@ from nni.mutable.utils import auto_label
 from nni.nas.nn.pytorch import LayerChoice
 from nni.nas.space import current_model
 
-__all__ = ['DERIVATIONS', 'DEFAULT_THRESHOLD', 'GATE_VALUES', 'KeptMean', 'layer_choice', 'is_gate',
+__all__ = ['DERIVATIONS', 'DEFAULT_THRESHOLD', 'GATE_VALUES', 'KeptMean', 'layer_choice', 'is_gate', 'avoids',
            'derive_architecture']
 
 DERIVATIONS = ('argmax', 'threshold')
@@ -104,6 +104,16 @@ def is_gate(values) -> bool:
     return sorted(map(str, values)) == sorted(GATE_VALUES)
 
 
+def avoids(value: Any, candidates, excluded) -> bool:
+    """Whether a derivation that excludes ``excluded`` must replace ``value`` of a choice among ``candidates``.
+
+    Only an operation or a mixer is replaced (not an input choice's list, nor an eq. 13
+    gate, whose ``zero`` closes an input), and only when some other candidate is left.
+    """
+    return (not isinstance(value, (list, tuple)) and value in excluded and not is_gate(candidates)
+            and any(n not in excluded for n in candidates))
+
+
 def derive_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float]], method: str = 'argmax',
                         threshold: float = DEFAULT_THRESHOLD, exclude_zero: bool = False,
                         exclude_identity: bool = False) -> Dict[str, Any]:
@@ -124,8 +134,7 @@ def derive_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float]]
     excluded = ({'zero'} if exclude_zero else set()) | ({'identity'} if exclude_identity else set())
     for label, value in arch.items():
         dist = probs.get(label)
-        if dist and not is_gate(dist) and not isinstance(value, (list, tuple)) and value in excluded \
-                and any(n not in excluded for n in dist):
+        if dist and avoids(value, dist, excluded):
             out[label] = max((n for n in dist if n not in excluded), key=lambda n: float(dist[n]))
     if method == 'argmax':
         return out
