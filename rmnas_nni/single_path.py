@@ -28,38 +28,33 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-import torch
 from nni.nas.oneshot.pytorch.sampling import RandomSamplingLightningModule
 from nni.nas.strategy import RandomOneShot
 
 from .baselines import random_architecture, random_seed
-from .derivation import is_gate
-from .metrics import compute_metrics, metric_direction
+from .derivation import avoids
+from .metrics import metric_direction
 from .registry import STRATEGIES
 from .rundir import atomic_write_text
-from .search_strategy import batch_predictions, rng_states, seed_epoch, set_rng_states
-from .trainer import to_device
+from .search_strategy import rng_states, seed_epoch, set_rng_states
+from .trainer import evaluate
 
 __all__ = ['RMNASSposModule', 'RMNASSpos', 'draw_candidates', 'rank_single_paths', 'ranking_probs',
            'holds_excluded']
 
-#: the offset of the candidate draws' generator seeds (the panel uses 0 .. panel-1,
-#: ``random_arch`` uses its own indices from 0: the draws are independent of both)
+#: the offsets of the candidate and panel draws' generator indices (``random_arch`` uses its
+#: own indices from 0: the three sets of draws are independent)
 CANDIDATE_OFFSET = 10_000
 PANEL_OFFSET = 20_000
 
 
 def holds_excluded(arch: Dict[str, Any], excluded: Sequence[str], mutables: Dict[str, Any]) -> bool:
-    """Whether ``arch`` chooses an ``excluded`` candidate (``zero``, ``identity``) for an operation or a mixer.
-
-    As in :func:`~rmnas_nni.derivation.derive_architecture`: input choices and the
-    ``identity`` / ``zero`` gates of eq. 13 are not operations and may hold them.
-    """
-    return any(not isinstance(v, (list, tuple)) and v in excluded and not is_gate(mutables[label].values)
-               for label, v in arch.items())
+    """Whether ``arch`` chooses a candidate that :func:`~rmnas_nni.derivation.derive_architecture` would
+    replace when it excludes ``excluded`` (``zero`` operations, ``identity`` mixers)."""
+    return any(avoids(v, [str(c) for c in mutables[label].values], excluded) for label, v in arch.items())
 
 
 def draw_candidates(space, seed: int, n: int, offset: int, excluded: Sequence[str] = ()) -> List[Dict[str, Any]]:
@@ -172,26 +167,13 @@ class RMNASSposModule(RandomSamplingLightningModule):
             set_rng_states(checkpoint['rng_states'])
 
 
-@torch.no_grad()
 def rank_single_paths(oneshot, archs: Sequence[Dict[str, Any]], loader, *, task: str, metric_kind: str,
-                      select_metric: str, printer: Callable[[str], None] = print
-                      ) -> List[Tuple[Dict[str, Any], Dict[str, float]]]:
+                      select_metric: str) -> List[Tuple[Dict[str, Any], Dict[str, float]]]:
     """Each of ``archs`` evaluated on ``loader`` with the supernet's weights; best first by ``select_metric``."""
-    model = oneshot.model
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     scored = []
     for arch in archs:
         set_path(oneshot, arch)
-        preds, labels = [], []
-        for batch in loader:
-            batch = to_device(batch, device)
-            p, y = batch_predictions(model(batch['inputs'], batch['masks']), batch, task)
-            preds.append(p)
-            labels.append(y)
-        scored.append((arch, compute_metrics(np.concatenate(preds), np.concatenate(labels), metric_kind)))
-    model.train(was_training)
+        scored.append((arch, evaluate(oneshot.model, loader, task, metric_kind)))
     sign = 1.0 if metric_direction(select_metric) == 'min' else -1.0
 
     def key(item):
@@ -229,13 +211,11 @@ def write_ranking(path: Path, ranked: Sequence[Tuple[Dict[str, Any], Dict[str, f
 class RMNASSpos(RandomOneShot):
     """NNI ``RandomOneShot`` (uniform path sampling) with RMNAS's seeding, clipping and panel validation."""
 
-    def __init__(self, *, seed: int = 0, gradient_clip_val: Optional[float] = None, panel_size: int = 8,
-                 candidates: int = 100, **_unused):
+    def __init__(self, *, seed: int = 0, gradient_clip_val: Optional[float] = None, panel_size: int = 8):
         super().__init__()
         self.seed = seed
         self.gradient_clip_val = gradient_clip_val
         self.panel_size = panel_size
-        self.candidates = candidates
 
     def configure_oneshot_module(self, training_module):
         space = training_module.model
@@ -245,5 +225,5 @@ class RMNASSpos(RandomOneShot):
 
 
 STRATEGIES.register('spos', lambda opts, common: RMNASSpos(
-    seed=common['seed'], gradient_clip_val=common['gradient_clip_val'], panel_size=opts.panel,
-    candidates=opts.candidates), ranks_single_paths=True)
+    seed=common['seed'], gradient_clip_val=common['gradient_clip_val'], panel_size=opts.panel),
+    ranks_single_paths=True)
