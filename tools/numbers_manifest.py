@@ -654,6 +654,20 @@ def src_quality_main(ctx, name='mosi_nas_baselines', names=None):
     return out
 
 
+def first(v):
+    """The number of a table cell read as ``[value]`` or ``(mean, std)``: the value, or the mean."""
+    return v[0] if isinstance(v, (list, tuple)) else v
+
+
+def src_main_with_gcnet(name, names):
+    """:func:`src_quality_main` of ``names`` in ``name``'s merged table, with GCNet's row of docs/peers.md."""
+    def f(ctx):
+        out = src_quality_main(ctx, name, names)
+        out[('GCNet (peers.md)',)] = src_quality_nas(ctx)[('GCNet (peers.md)',)]
+        return out
+    return f
+
+
 def src_quality_nas(ctx):
     out = src_quality_main(ctx, 'mosi_nas_baselines', {
         'RMNAS (searched, tiny space)': 'RMNAS', 'hand-designed network (no search)': 'hand_designed',
@@ -677,13 +691,13 @@ PAIRED_OTHERS = (('hand-designed', 'hand_designed'), ('random_arch, best of 3', 
                  ('random_arch, median', 'random_arch (median)'))
 
 
-def src_paired(name, others=PAIRED_OTHERS):
-    """A "RMNAS minus the other" table: paired WAF AUILC differences read from a merged ``table.csv``."""
+def src_paired(name, others=PAIRED_OTHERS, ref='RMNAS'):
+    """A "``ref`` minus the other" table: paired WAF AUILC differences read from a merged ``table.csv``."""
     def f(ctx):
         s = Sweep(ctx.path(name) / 'table.csv')
         out = {}
         for label, v in others:
-            mean, std, d = paired(s, 'RMNAS', v, 'waf')
+            mean, std, d = paired(s, ref, v, 'waf')
             out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
         return out
     return f
@@ -805,21 +819,16 @@ def src_quality_spos_notes(ctx):
             'a section number']
 
 
-def src_quality_spos_baselines(ctx):
-    out = src_quality_main(ctx, 'mosi_spos', {
-        'SPOS (searched, tiny space)': 'SPOS', 'RMNAS with DARTS (the defaults)': 'RMNAS',
-        'hand-designed network (no search)': 'hand_designed', 'random_arch: best of 3 on validation': 'random_arch',
-        'random_arch: median of 3': 'random_arch (median)',
-        "random_search (3 draws at DARTS's budget)": 'random_search'})
-    out[('GCNet (peers.md)',)] = src_quality_nas(ctx)[('GCNet (peers.md)',)]
-    return out
+src_quality_spos_baselines = src_main_with_gcnet('mosi_spos', {
+    'SPOS (searched, tiny space)': 'SPOS', 'RMNAS with DARTS (the defaults)': 'RMNAS',
+    'hand-designed network (no search)': 'hand_designed', 'random_arch: best of 3 on validation': 'random_arch',
+    'random_arch: median of 3': 'random_arch (median)', "random_search (3 draws at DARTS's budget)": 'random_search'})
 
 
 def src_quality_spos_baselines_notes(ctx):
     p = src_quality_spos_paired(ctx)
     rows = src_quality_spos_baselines(ctx)
     sp, g = rows[('SPOS (searched, tiny space)',)], rows[('GCNet (peers.md)',)]
-    first = lambda v: v[0] if isinstance(v, (list, tuple)) else v       # noqa: E731
     rs, med, hand, darts = (p[(k,)] for k in ('random_search', 'random_arch, median', 'hand-designed',
                                               'RMNAS with DARTS'))
     return [*rs['mean ± std'], *rs['per seed (0, 1, 2)'], 'search seconds, a one-off reading',
@@ -831,15 +840,9 @@ def src_quality_spos_baselines_notes(ctx):
             first(sp['WAF r = 0']) - first(g['WAF r = 0'])]
 
 
-def src_quality_spos_paired(ctx):
-    s = Sweep(ctx.path('mosi_spos') / 'table.csv')
-    out = {}
-    for label, v in (('RMNAS with DARTS', 'RMNAS'), ('hand-designed', 'hand_designed'),
-                     ('random_arch, best of 3', 'random_arch'), ('random_arch, median', 'random_arch (median)'),
-                     ('random_search', 'random_search')):
-        mean, std, d = paired(s, 'SPOS', v, 'waf')
-        out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
-    return out
+src_quality_spos_paired = src_paired('mosi_spos', (
+    ('RMNAS with DARTS', 'RMNAS'), ('hand-designed', 'hand_designed'), ('random_arch, best of 3', 'random_arch'),
+    ('random_arch, median', 'random_arch (median)'), ('random_search', 'random_search')), ref='SPOS')
 
 
 SPOS_ENSEMBLE_ROWS = {'SPOS x3 (searched, 3 seeds retrained)': 'SPOS x3', 'RMNAS x3 (DARTS)': 'RMNAS x3',
@@ -849,21 +852,13 @@ SPOS_ENSEMBLE_ROWS = {'SPOS x3 (searched, 3 seeds retrained)': 'SPOS x3', 'RMNAS
                       'SPOS (one network, as above)': 'SPOS'}
 
 
-def src_quality_spos_ensemble(ctx):
-    out = src_quality_main(ctx, 'mosi_spos_ensemble', SPOS_ENSEMBLE_ROWS)
-    out[('GCNet (peers.md)',)] = src_quality_nas(ctx)[('GCNet (peers.md)',)]
-    return out
+src_quality_spos_ensemble = src_main_with_gcnet('mosi_spos_ensemble', SPOS_ENSEMBLE_ROWS)
 
 
-def src_quality_spos_ensemble_paired(ctx):
-    s = Sweep(ctx.path('mosi_spos_ensemble') / 'table.csv')
-    out = {}
-    for label, v in (('RMNAS x3 (DARTS)', 'RMNAS x3'), ('hand-designed x3', 'hand_designed x3'),
-                     ('random_arch x3, best of 3', 'random_arch x3'),
-                     ('random_arch x3, median', 'random_arch x3 (median)'), ('SPOS, one network', 'SPOS')):
-        mean, std, d = paired(s, 'SPOS x3', v, 'waf')
-        out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
-    return out
+src_quality_spos_ensemble_paired = src_paired('mosi_spos_ensemble', (
+    ('RMNAS x3 (DARTS)', 'RMNAS x3'), ('hand-designed x3', 'hand_designed x3'),
+    ('random_arch x3, best of 3', 'random_arch x3'), ('random_arch x3, median', 'random_arch x3 (median)'),
+    ('SPOS, one network', 'SPOS')), ref='SPOS x3')
 
 
 def src_quality_spos_ensemble_notes(ctx):
@@ -872,7 +867,6 @@ def src_quality_spos_ensemble_notes(ctx):
     hand = src_quality_ensemble_size(ctx)
     rows = src_quality_spos_ensemble(ctx)
     sp, g = rows[('SPOS x3 (searched, 3 seeds retrained)',)], rows[('GCNet (peers.md)',)]
-    first = lambda v: v[0] if isinstance(v, (list, tuple)) else v       # noqa: E731
     p = src_quality_spos_ensemble_paired(ctx)
     ws = md_rows((d / 'weight_sharing.md').read_text(), (WS_KEY,))
     dws = md_rows((ctx.path('mosi_seed_ensemble') / 'weight_sharing.md').read_text(), (WS_KEY,))
@@ -911,15 +905,8 @@ def src_spos_tried(result, darts_label):
 
 
 def src_spos_paired(result):
-    def f(ctx):
-        s = Sweep(ctx.path(result) / 'table.csv')
-        out = {}
-        for label, v in (('DARTS', 'RMNAS'), ('hand-designed', 'hand_designed'),
-                         ('random_arch, best of 3', 'random_arch'), ('random_arch, median', 'random_arch (median)')):
-            mean, std, d = paired(s, 'SPOS', v, 'waf')
-            out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
-        return out
-    return f
+    """SPOS minus DARTS and the baselines of ``result``'s merged table."""
+    return src_paired(result, (('DARTS', 'RMNAS'),) + PAIRED_OTHERS, ref='SPOS')
 
 
 def src_quality_spos_mid_notes(ctx):
@@ -1034,27 +1021,18 @@ ENSEMBLE_ROWS = {'RMNAS x3 (searched, 3 seeds retrained)': 'RMNAS x3', 'hand-des
                  'RMNAS (one network, as above)': 'RMNAS', 'hand-designed network (one network, as above)': 'hand_designed'}
 
 
-def src_quality_ensemble(ctx):
-    out = src_quality_main(ctx, 'mosi_seed_ensemble', ENSEMBLE_ROWS)
-    out[('GCNet (peers.md)',)] = src_quality_nas(ctx)[('GCNet (peers.md)',)]
-    return out
+src_quality_ensemble = src_main_with_gcnet('mosi_seed_ensemble', ENSEMBLE_ROWS)
 
 
-def src_quality_ensemble_paired(ctx):
-    s = Sweep(ctx.path('mosi_seed_ensemble') / 'table.csv')
-    out = {}
-    for label, v in (('hand-designed x3', 'hand_designed x3'), ('random_arch x3, best of 3', 'random_arch x3'),
-                     ('random_arch x3, median', 'random_arch x3 (median)'), ('RMNAS, one network', 'RMNAS')):
-        mean, std, d = paired(s, 'RMNAS x3', v, 'waf')
-        out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
-    return out
+src_quality_ensemble_paired = src_paired('mosi_seed_ensemble', (
+    ('hand-designed x3', 'hand_designed x3'), ('random_arch x3, best of 3', 'random_arch x3'),
+    ('random_arch x3, median', 'random_arch x3 (median)'), ('RMNAS, one network', 'RMNAS')), ref='RMNAS x3')
 
 
 def src_quality_ensemble_notes(ctx):
     size = src_quality_ensemble_size(ctx)
     s = Sweep(ctx.path('mosi_seed_ensemble') / 'table.csv')
     gcnet = src_quality_nas(ctx)[('GCNet (peers.md)',)]
-    first = lambda v: v[0] if isinstance(v, (list, tuple)) else v       # noqa: E731
     g_acc, g_waf, g0, g7 = (first(gcnet[c]) for c in ('Acc-2 AUILC', 'WAF AUILC', 'WAF r = 0', 'WAF r = 0.7'))
     auc = lambda v, m: s.get(v, 'AUILC', m)                              # noqa: E731
     hd, hd_sd, hd_d = paired(s, 'RMNAS x3', 'hand_designed x3', 'waf')
