@@ -460,6 +460,10 @@ class StrategyOptions(Section):
     candidates: int = key(int, 100, _positive,
                           doc='SPOS: architectures drawn after the search and ranked on validation with the '
                               'supernet\'s weights; the best is exported')
+    ranking: str = key(str, 'random', _one_of('random', 'evolution'),
+                       doc='SPOS: how the `candidates` are chosen: `random` (drawn uniformly) or `evolution` '
+                           '(mutations and crossovers of the best scored so far, same number scored: '
+                           '`rmnas_nni.single_path.evolve_single_paths`)')
 
 
 @dataclasses.dataclass

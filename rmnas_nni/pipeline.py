@@ -41,7 +41,8 @@ from .rundir import (Tee, atomic_torch_save, atomic_write_bytes, atomic_write_js
                      environment_record, file_checksum, load_run, prepare_run_dir)
 from .registry import STRATEGIES
 from .search_strategy import build_strategy, run_search, seed_epoch
-from .single_path import CANDIDATE_OFFSET, draw_candidates, rank_single_paths, ranking_probs, set_path, write_ranking
+from .single_path import (CANDIDATE_OFFSET, draw_candidates, evolve_single_paths, rank_single_paths, ranking_probs,
+                          set_path, write_ranking)
 from .space import RMNASSpace
 from .trainer import SeedEnsemble, device_of, evaluate, member_seed, predict
 from .trainer import retrain as train_fixed
@@ -327,14 +328,19 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
 def _rank_single_paths(cfg: RunConfig, data: MultimodalData, result, val_loader, run_dir: Path, kind: str,
                        select: str, printer: Printer) -> None:
     """SPOS's second step (:mod:`~rmnas_nni.single_path`): ``options.candidates`` architectures drawn
-    from the run seed (``search.exclude_zero`` / ``exclude_identity`` respected), ranked on validation
-    with the trained supernet's weights; the best becomes ``result.arch``."""
+    from the run seed, or found by the evolutionary search (``options.ranking``), with
+    ``search.exclude_zero`` / ``exclude_identity`` respected, ranked on validation with the
+    trained supernet's weights; the best becomes ``result.arch``."""
     s = cfg.search
     n = cfg.strategy_config.options.candidates
     excluded = (['zero'] if s.exclude_zero else []) + (['identity'] if s.exclude_identity else [])
-    archs = draw_candidates(result.supernet, cfg.seed, n, CANDIDATE_OFFSET, excluded)
-    ranked = rank_single_paths(result.oneshot, archs, val_loader, task=data.task, metric_kind=kind,
-                               select_metric=select)
+    if cfg.strategy_config.options.ranking == 'evolution':
+        ranked = evolve_single_paths(result.oneshot, result.supernet, cfg.seed, n, val_loader, task=data.task,
+                                     metric_kind=kind, select_metric=select, excluded=excluded, printer=printer)
+    else:
+        archs = draw_candidates(result.supernet, cfg.seed, n, CANDIDATE_OFFSET, excluded)
+        ranked = rank_single_paths(result.oneshot, archs, val_loader, task=data.task, metric_kind=kind,
+                                   select_metric=select)
     write_ranking(run_dir / 'search' / 'candidates.csv', ranked, select)
     result.arch, result.val_metrics = ranked[0]
     set_path(result.oneshot, result.arch)

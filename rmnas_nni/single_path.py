@@ -18,7 +18,10 @@ Architecture Search with Uniform Sampling") separates the two steps:
    / ``search.exclude_identity`` a draw holding a ``zero`` operation / an ``identity``
    mixer is drawn again), each is evaluated on the validation split with the
    supernet's weights, and the best by ``select_metric`` is exported (``arch.json``;
-   the whole ranking in ``search/candidates.csv``).
+   the whole ranking in ``search/candidates.csv``). With ``options.ranking:
+   evolution`` the same number of candidates comes from SPOS's evolutionary search
+   instead (:func:`evolve_single_paths`): later candidates are mutations and
+   crossovers of the best scored so far.
 
 ``arch_probs.json`` then holds, per choice, how often each candidate appears among the
 best-ranked tenth of the candidates: a distribution that is uniform when the ranking
@@ -42,13 +45,15 @@ from .rundir import atomic_write_text
 from .search_strategy import rng_states, seed_epoch, set_rng_states
 from .trainer import evaluate
 
-__all__ = ['RMNASSposModule', 'RMNASSpos', 'draw_candidates', 'rank_single_paths', 'ranking_probs',
-           'holds_excluded']
+__all__ = ['RMNASSposModule', 'RMNASSpos', 'draw_candidates', 'rank_single_paths', 'evolve_single_paths',
+           'ranking_probs', 'holds_excluded']
 
 #: the offsets of the candidate and panel draws' generator indices (``random_arch`` uses its
 #: own indices from 0: the three sets of draws are independent)
 CANDIDATE_OFFSET = 10_000
 PANEL_OFFSET = 20_000
+#: the generator index of the evolutionary search's draws (:func:`evolve_single_paths`)
+EVOLUTION_OFFSET = 30_000
 
 
 def holds_excluded(arch: Dict[str, Any], excluded: Sequence[str], mutables: Dict[str, Any]) -> bool:
@@ -167,21 +172,98 @@ class RMNASSposModule(RandomSamplingLightningModule):
             set_rng_states(checkpoint['rng_states'])
 
 
-def rank_single_paths(oneshot, archs: Sequence[Dict[str, Any]], loader, *, task: str, metric_kind: str,
-                      select_metric: str) -> List[Tuple[Dict[str, Any], Dict[str, float]]]:
-    """Each of ``archs`` evaluated on ``loader`` with the supernet's weights; best first by ``select_metric``."""
+def score_single_paths(oneshot, archs: Sequence[Dict[str, Any]], loader, *, task: str, metric_kind: str
+                       ) -> List[Tuple[Dict[str, Any], Dict[str, float]]]:
+    """Each of ``archs`` evaluated on ``loader`` with the supernet's weights, in the order given."""
     scored = []
     for arch in archs:
         set_path(oneshot, arch)
         scored.append((arch, evaluate(oneshot.model, loader, task, metric_kind)))
+    return scored
+
+
+def best_first(scored: Sequence[Tuple[Dict[str, Any], Dict[str, float]]], select_metric: str
+               ) -> List[Tuple[Dict[str, Any], Dict[str, float]]]:
+    """``scored`` sorted best first by ``select_metric`` (a non-finite score last; ties keep their order)."""
     sign = 1.0 if metric_direction(select_metric) == 'min' else -1.0
 
-    def key(item):
-        v = float(item[1][select_metric])
-        return sign * v if np.isfinite(v) else np.inf
+    def key(i):
+        v = float(scored[i][1][select_metric])
+        return (sign * v if np.isfinite(v) else np.inf, i)
 
-    order = sorted(range(len(scored)), key=lambda i: (key(scored[i]), i))
-    return [scored[i] for i in order]
+    return [scored[i] for i in sorted(range(len(scored)), key=key)]
+
+
+def rank_single_paths(oneshot, archs: Sequence[Dict[str, Any]], loader, *, task: str, metric_kind: str,
+                      select_metric: str) -> List[Tuple[Dict[str, Any], Dict[str, float]]]:
+    """Each of ``archs`` evaluated on ``loader`` with the supernet's weights; best first by ``select_metric``."""
+    return best_first(score_single_paths(oneshot, archs, loader, task=task, metric_kind=metric_kind),
+                      select_metric)
+
+
+def evolve_single_paths(oneshot, space, seed: int, n: int, loader, *, task: str, metric_kind: str,
+                        select_metric: str, excluded: Sequence[str] = (), mutation: float = 0.1,
+                        printer=None) -> List[Tuple[Dict[str, Any], Dict[str, float]]]:
+    """SPOS's evolutionary search for the candidates (Guo et al., section 3.3), at the budget of the
+    random ranking: ``n`` distinct architectures scored with the supernet's weights, best first.
+
+    **(decisions; the paper's figures are for ImageNet and 1000 evaluations)** The first
+    population is the first ``P = max(2, n // 5)`` architectures of the random ranking's
+    draws (:func:`draw_candidates`). Each generation then adds ``P`` children until
+    ``n`` are scored: half by mutation (a parent with each choice redrawn uniformly with
+    probability ``mutation``), half by crossover (each choice from one of two parents).
+    Parents are drawn uniformly among the best ``max(1, P // 2)`` scored so far. A child
+    scored before, or holding an ``excluded`` candidate, is made again (50 tries, then a
+    uniform draw). All draws come from the run seed's own generator.
+    """
+    mutables = space.simplify()
+    choices = [(label, list(m.values), hasattr(m, 'n_chosen')) for label, m in mutables.items()]
+    rng = np.random.default_rng(random_seed(seed, EVOLUTION_OFFSET))
+    population = max(2, n // 5)
+    first = draw_candidates(space, seed, min(n, population), CANDIDATE_OFFSET, excluded)
+    scored = score_single_paths(oneshot, first, loader, task=task, metric_kind=metric_kind)
+    seen = {json.dumps(a, sort_keys=True) for a in first}
+
+    def uniform() -> Dict[str, Any]:
+        arch = {}
+        for label, values, is_input in choices:
+            pick = values[int(rng.integers(len(values)))]
+            arch[label] = [pick] if is_input else pick
+        return arch
+
+    def child(parents: List[Dict[str, Any]], crossover: bool) -> Optional[Dict[str, Any]]:
+        for attempt in range(60):
+            if attempt >= 50:
+                arch = uniform()
+            elif crossover:
+                a, b = (parents[int(i)] for i in rng.integers(len(parents), size=2))
+                arch = {label: (a if rng.random() < 0.5 else b)[label] for label, _, _ in choices}
+            else:
+                arch = dict(parents[int(rng.integers(len(parents)))])
+                for label, values, is_input in choices:
+                    if rng.random() < mutation:
+                        pick = values[int(rng.integers(len(values)))]
+                        arch[label] = [pick] if is_input else pick
+            key = json.dumps(arch, sort_keys=True)
+            if key not in seen and not holds_excluded(arch, excluded, mutables):
+                seen.add(key)
+                return arch
+        return None
+
+    generation = 0
+    while len(scored) < n:
+        generation += 1
+        parents = [a for a, _ in best_first(scored, select_metric)[:max(1, population // 2)]]
+        size = min(population, n - len(scored))
+        children = [c for c in (child(parents, crossover=i >= size // 2) for i in range(size)) if c is not None]
+        if not children:        # the space holds no further allowed architecture
+            break
+        scored += score_single_paths(oneshot, children, loader, task=task, metric_kind=metric_kind)
+        if printer is not None:
+            best = best_first(scored, select_metric)[0][1][select_metric]
+            printer(f'search: evolution generation {generation}, {len(scored)} architectures scored, '
+                    f'best val {select_metric} {best:.4f}')
+    return best_first(scored, select_metric)
 
 
 def ranking_probs(space, ranked: Sequence[Tuple[Dict[str, Any], Dict[str, float]]], share: float = 0.1

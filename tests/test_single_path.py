@@ -12,7 +12,8 @@ from rmnas_nni.data import make_loader
 from rmnas_nni.data.synthetic import make_synthetic
 from rmnas_nni.derivation import is_gate
 from rmnas_nni.pipeline import build_fixed_model, load_config, search, select_metric_of
-from rmnas_nni.single_path import draw_candidates, holds_excluded
+from rmnas_nni import single_path
+from rmnas_nni.single_path import draw_candidates, evolve_single_paths, holds_excluded
 from rmnas_nni.space import RMNASSpace
 from rmnas_nni.trainer import evaluate
 from rmnas_nni.weight_transfer import transfer_supernet_weights
@@ -126,6 +127,61 @@ def test_candidate_draws_are_distinct_reproducible_and_respect_the_exclusions():
     draws = [random_architecture(space, s) for s in range(200)]
     assert any(holds_excluded(x, ['zero'], mutables) for x in draws)
     assert any(holds_excluded(x, ['identity'], mutables) for x in draws)
+
+
+def _objective_scores(monkeypatch, space):
+    """Score an architecture by how many of its choices take each choice's first value (higher is better):
+    a ranking with structure that an evolutionary search can climb and uniform draws rarely hit."""
+    mutables = space.simplify()
+    scored = []
+
+    def fake(oneshot, archs, loader, *, task, metric_kind):
+        out = []
+        for arch in archs:
+            hits = sum((v[0] if isinstance(v, list) else v) == list(mutables[k].values)[0] for k, v in arch.items())
+            out.append((arch, {'acc2': float(hits)}))
+        scored.extend(out)
+        return out
+
+    monkeypatch.setattr(single_path, 'score_single_paths', fake)
+    return scored
+
+
+def test_the_evolution_scores_the_budget_once_each_and_climbs_where_uniform_draws_do_not(monkeypatch):
+    data = make_synthetic('sentence', sizes={'train': 16, 'valid': 8, 'test': 8})
+    space = small_space(data)
+    mutables = space.simplify()
+    scored = _objective_scores(monkeypatch, space)
+    lines = []
+    ranked = evolve_single_paths(None, space, 0, 60, None, task='regression', metric_kind='regression',
+                                 select_metric='acc2', excluded=['zero'], printer=lines.append)
+    keys = [json.dumps(a, sort_keys=True) for a, _ in ranked]
+    assert len(ranked) == 60 == len(scored) and len(set(keys)) == 60
+    assert [m['acc2'] for _, m in ranked] == sorted((m['acc2'] for _, m in ranked), reverse=True)
+    assert not any(holds_excluded(a, ['zero'], mutables) for a, _ in ranked)
+    # the first population is the random ranking's first draws; the rest are new
+    assert [a for a, _ in scored[:12]] == draw_candidates(space, 0, 12, single_path.CANDIDATE_OFFSET, ['zero'])
+    assert len(lines) == 4 and lines[-1].startswith('search: evolution generation 4, 60 architectures scored')
+    # same seed, same search; the best it finds beats the best of as many uniform draws
+    scored.clear()
+    again = evolve_single_paths(None, space, 0, 60, None, task='regression', metric_kind='regression',
+                                select_metric='acc2', excluded=['zero'])
+    assert [a for a, _ in again] == [a for a, _ in ranked]
+    uniform = single_path.score_single_paths(None, draw_candidates(space, 0, 60, single_path.CANDIDATE_OFFSET,
+                                                                   ['zero']), None, task='', metric_kind='')
+    assert ranked[0][1]['acc2'] > max(m['acc2'] for _, m in uniform)
+
+
+def test_an_evolution_run_exports_the_best_of_its_candidates(tmp_path):
+    data = make_synthetic('sentence', sizes={'train': 64, 'valid': 32, 'test': 32})
+    cfg = spos_config(epochs=1, candidates=10)
+    cfg.strategy_config.options.ranking = 'evolution'
+    lines = []
+    result = search(cfg, data, tmp_path, printer=lines.append)
+    ranking = pd.read_csv(tmp_path / 'search' / 'candidates.csv')
+    assert len(ranking) == 10 and ranking['arch'].nunique() == 10 and ranking['val_mae'].is_monotonic_increasing
+    assert json.loads(ranking['arch'][0]) == result.arch == json.loads((tmp_path / 'arch.json').read_text())
+    assert any('evolution generation 4, 10 architectures scored' in line for line in lines)
 
 
 def test_spos_with_a_threshold_derivation_is_one_line(tmp_path):
