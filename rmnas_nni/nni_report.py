@@ -125,7 +125,8 @@ class TrialReporter:
     key says the phase), plus ``extra``: a search epoch adds how far its choice
     weights are from uniform (``choice_entropy``, ``choice_tv_from_uniform``,
     ``choice_top_weight``, each also per kind: ``choice_mixer_entropy`` ...; see
-    :func:`~rmnas_nni.metrics.choice_summary`). ``history`` keeps the plain values.
+    :func:`~rmnas_nni.metrics.choice_summary`; not for a search without choice
+    weights, such as SPOS). ``history`` keeps the plain values.
     """
 
     def __init__(self, select_metric: str, under_nni: bool, printer: Callable[[str], None] = print,
@@ -170,7 +171,8 @@ def search_epoch_reporter(reporter: TrialReporter):
         def on_train_epoch_end(self, trainer, pl_module):
             value = trainer.callback_metrics.get('val_select')
             if value is not None and not trainer.sanity_checking:
-                spread = {f'choice_{k}': v for k, v in choice_summary(probs_of(pl_module)).items()}
+                spread = ({f'choice_{k}': v for k, v in choice_summary(probs_of(pl_module)).items()}
+                          if getattr(pl_module, 'has_choice_weights', True) else {})
                 reporter.intermediate('search', trainer.current_epoch + 1, float(value), spread)
 
     return SearchEpochReporter()

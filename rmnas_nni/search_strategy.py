@@ -409,7 +409,8 @@ class ChoiceHistory(Callback):
     Written to ``search/choices.csv`` (long form: ``epoch, label, candidate, weight``;
     the summary of :func:`choice_summary` as rows with ``label`` ``summary/<name>``)
     after every epoch; kept in the Lightning checkpoint, so a resumed search keeps
-    the rows of the epochs before it.
+    the rows of the epochs before it. Not written for a search without choice weights
+    (SPOS: ``has_choice_weights`` False; its ranking is ``search/candidates.csv``).
     """
 
     def __init__(self, path: Path):
@@ -423,6 +424,8 @@ class ChoiceHistory(Callback):
         self.rows = [tuple(r) for r in state_dict.get('rows', [])]
 
     def on_train_epoch_end(self, trainer, pl_module):
+        if not getattr(pl_module, 'has_choice_weights', True):      # SPOS: uniform until ranked
+            return
         epoch = trainer.current_epoch + 1
         probs = probs_of(pl_module)
         self.rows = [r for r in self.rows if r[0] < epoch]

@@ -89,6 +89,10 @@ def set_path(oneshot, arch: Dict[str, Any]) -> None:
 class RMNASSposModule(RandomSamplingLightningModule):
     """NNI's random path sampling, with RMNAS's weight step, seeding and panel validation."""
 
+    #: no architecture weights are learned: the per-epoch choice-weight records
+    #: (``search/choices.csv``, the NNI intermediate results' ``choice_*`` keys) are left out
+    has_choice_weights = False
+
     def __init__(self, training_module, *, seed: int = 0, gradient_clip_val: Optional[float] = None,
                  panel: Sequence[Dict[str, Any]] = ()):
         super().__init__(training_module)

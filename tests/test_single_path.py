@@ -11,6 +11,7 @@ from rmnas_nni.baselines import random_architecture
 from rmnas_nni.data import make_loader
 from rmnas_nni.data.synthetic import make_synthetic
 from rmnas_nni.derivation import is_gate
+from rmnas_nni.nni_report import TrialReporter, search_epoch_reporter
 from rmnas_nni.pipeline import build_fixed_model, load_config, search, select_metric_of
 from rmnas_nni import single_path
 from rmnas_nni.single_path import draw_candidates, evolve_single_paths, holds_excluded
@@ -42,8 +43,18 @@ def spos_run(tmp_path_factory):
     data = make_synthetic('sentence', sizes={'train': 64, 'valid': 32, 'test': 32})
     cfg = spos_config()
     lines = []
-    result = search(cfg, data, out, printer=lines.append)
+    reporter = TrialReporter('mae', under_nni=False, printer=lines.append, sign=-1.0)
+    result = search(cfg, data, out, printer=lines.append, callbacks=[search_epoch_reporter(reporter)])
     return cfg, data, out, result, lines
+
+
+def test_a_spos_search_records_no_per_epoch_choice_weights(spos_run):
+    """It learns none: uniform figures per epoch would read as a search that moved nothing."""
+    cfg, data, out, result, lines = spos_run
+    assert not (out / 'search' / 'choices.csv').exists()
+    reported = [json.loads(line.split('intermediate result ', 1)[1]) for line in lines if 'intermediate result' in line]
+    assert [r['search_epoch'] for r in reported] == [1, 2, 3]
+    assert all(set(r) == {'default', 'search_epoch'} for r in reported)
 
 
 def test_the_exported_architecture_is_the_best_ranked_and_the_ranking_is_what_the_supernet_scores(spos_run):
