@@ -223,6 +223,21 @@ RESULTS = [
            f'{{out}}/mid_sweep:hand_designed {{out}}/mid_sweep:random_arch --paired waf --baseline GCNet={GCNET_CSV}',
            '4 x 24 runs of the mid-sized space, about 2 hours on one core (the 24 SPOS cells took 12 minutes with '
            '--jobs 2); reads data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/mid'),
+    Result('mosi_spos_mid_ensemble',
+           f'{MOSI} --variants full --set search_space=mid --set strategy=spos --set search.epochs=10 '
+           '--set search.export=final --set retrain.ensemble=3 --jobs 2 --out {out}/mid_spos_ens3 && '
+           f'{MOSI} --variants full hand_designed --set search_space=mid --set retrain.ensemble=3 --jobs 2 '
+           '--out {out}/mid_ens3 && '
+           f'{MOSI} --variants full --set search_space=mid --set strategy=spos --set search.epochs=10 '
+           '--set search.export=final --jobs 2 --out {out}/mid_spos && '
+           'python bench/tried_table.py "SPOS x3={out}/mid_spos_ens3:full" "DARTS x3={out}/mid_ens3:full" '
+           '"hand_designed x3={out}/mid_ens3:hand_designed" "SPOS={out}/mid_spos:full" > {out}/tried.md && '
+           'python bench/merge_sweeps.py --out {out} "SPOS x3={out}/mid_spos_ens3:full" "RMNAS x3={out}/mid_ens3:full" '
+           '"hand_designed x3={out}/mid_ens3:hand_designed" SPOS={out}/mid_spos:full --paired waf '
+           f'--baseline GCNet={GCNET_CSV}',
+           '24 runs with three retrainings, 48 runs with three retrainings and 24 runs of the mid-sized space, about '
+           '1 hour with --jobs 2 on 2 cores (the 24 SPOS cells with three retrainings took 13 minutes); reads '
+           'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/mid_ensemble'),
     Result('mosi_spos_3class',
            'rmnas sweep -c examples/mosi_dialogue_3class.yml --rates 0 0.7 --seeds 0 1 2 --variants full '
            '--set threads=1 --set search.exclude_zero=false --quiet --out {out}/full && '
@@ -921,6 +936,37 @@ def src_quality_spos_mid_notes(ctx):
             *p[('random_arch, median',)]['per seed (0, 1, 2)'],
             s.get('SPOS', 'AUILC', 'acc2'), s.get('SPOS', 'AUILC', 'waf'), 'GCNet, docs/peers.md', 'GCNet, docs/peers.md',
             'the goal']
+
+
+SPOS_MID_ENSEMBLE_ROWS = {'SPOS x3 (searched, 3 seeds retrained)': 'SPOS x3', 'RMNAS x3 (DARTS)': 'RMNAS x3',
+                          'hand-designed network x3': 'hand_designed x3', 'SPOS (one network)': 'SPOS'}
+SPOS_MID_ENSEMBLE_TRIED = (('SPOS x3', ('SPOS x3',), 'SPOS x3'), ('DARTS x3', ('DARTS x3',), 'RMNAS x3'),
+                           ('hand_designed x3', ('hand_designed x3',), 'hand_designed x3'),
+                           ('SPOS', ('SPOS',), 'SPOS'))
+src_quality_spos_mid_ensemble = src_main_with_gcnet('mosi_spos_mid_ensemble', SPOS_MID_ENSEMBLE_ROWS)
+src_quality_spos_mid_ensemble_paired = src_paired('mosi_spos_mid_ensemble', (
+    ('RMNAS x3 (DARTS)', 'RMNAS x3'), ('hand-designed x3', 'hand_designed x3'), ('SPOS, one network', 'SPOS')),
+    ref='SPOS x3')
+
+
+def src_quality_spos_mid_ensemble_tried(ctx):
+    return tried_rows(ctx, 'mosi_spos_mid_ensemble', SPOS_MID_ENSEMBLE_TRIED)
+
+
+def src_quality_spos_mid_ensemble_notes(ctx):
+    t = src_quality_spos_mid_ensemble_tried(ctx)
+    rows = src_quality_spos_mid_ensemble(ctx)
+    sp, g = rows[('SPOS x3 (searched, 3 seeds retrained)',)], rows[('GCNet (peers.md)',)]
+    p = src_quality_spos_mid_ensemble_paired(ctx)
+    hand = p[('hand-designed x3',)]
+    return [t[('SPOS',)]['val MAE'][0], t[('SPOS x3',)]['val MAE'][0], t[('hand_designed x3',)]['val MAE'][0],
+            t[('DARTS x3',)]['val MAE'][0], t[('SPOS x3',)]['val WAF'][0], t[('hand_designed x3',)]['val WAF'][0],
+            first(sp['Acc-2 AUILC']), first(sp['WAF AUILC']),
+            first(sp['Acc-2 AUILC']) - first(g['Acc-2 AUILC']), first(sp['WAF AUILC']) - first(g['WAF AUILC']),
+            'the goal', 'the goal', 'the goal', 'r = 0.7',
+            first(sp['WAF r = 0.7']) - first(g['WAF r = 0.7']), 'r = 0', first(sp['WAF r = 0']) - first(g['WAF r = 0']),
+            *hand['mean ± std'], *hand['per seed (0, 1, 2)'], *p[('RMNAS x3 (DARTS)',)]['mean ± std'],
+            *p[('SPOS, one network',)]['mean ± std']]
 
 
 def src_quality_spos_3class_notes(ctx):
@@ -1844,6 +1890,15 @@ ENTRIES = [
           src_spos_paired('mosi_spos_mid'), keys=('other',), complete=True),
     Entry('quality-spos-mid-notes', 'docs/quality.md', 'quality-spos-mid-notes', ('mosi_spos_mid',),
           src_quality_spos_mid_notes, parse='prose', note='GCNet: docs/peers.md'),
+    Entry('quality-spos-mid-ensemble-tried', 'docs/quality.md', 'quality-spos-mid-ensemble-tried',
+          ('mosi_spos_mid_ensemble',), src_quality_spos_mid_ensemble_tried, keys=('configuration',), complete=True),
+    Entry('quality-spos-mid-ensemble-table', 'docs/quality.md', 'quality-spos-mid-ensemble-table',
+          ('mosi_spos_mid_ensemble',), src_quality_spos_mid_ensemble, keys=('model',), complete=True,
+          note='GCNet row: docs/peers.md'),
+    Entry('quality-spos-mid-ensemble-paired', 'docs/quality.md', 'quality-spos-mid-ensemble-paired',
+          ('mosi_spos_mid_ensemble',), src_quality_spos_mid_ensemble_paired, keys=('other',), complete=True),
+    Entry('quality-spos-mid-ensemble-notes', 'docs/quality.md', 'quality-spos-mid-ensemble-notes',
+          ('mosi_spos_mid_ensemble',), src_quality_spos_mid_ensemble_notes, parse='prose', note='GCNet: docs/peers.md'),
     Entry('quality-spos-3class', 'docs/quality.md', 'quality-spos-3class', ('mosi_spos_3class',),
           src_spos_tried('mosi_spos_3class', SPOS_3CLASS_DARTS), keys=('configuration',), complete=True),
     Entry('quality-spos-3class-paired', 'docs/quality.md', 'quality-spos-3class-paired', ('mosi_spos_3class',),
@@ -1894,6 +1949,7 @@ ENTRIES = [
 
 # entries that read docs/peers.md (the peers' own measurements)
 PEER_ENTRIES = {'quality-spos-baselines', 'quality-spos-baselines-notes', 'quality-spos-ensemble',
+                'quality-spos-mid-ensemble-table', 'quality-spos-mid-ensemble-notes',
                 'quality-spos-ensemble-notes', 'benchmarks-goals', 'benchmarks-mosi', 'benchmarks-mosi-goal', 'benchmarks-mosi-paper-notes',
                 'quality-nas-baselines', 'quality-nas-notes', 'quality-mid-notes', 'readme-mosi', 'quality-ensemble',
                 'quality-ensemble-notes', 'readme-ensemble'}
