@@ -7,8 +7,11 @@ retrained network at its selected epoch, what chooses; test WAF / MAE, reported;
 the derived architecture's ``identity`` mixers and ``zero`` operations) and
 ``paired.md`` (first minus second, per seed the mean over the cells' rates, then
 mean ± std over seeds; and how many cells derived another architecture, and in how
-many of those the first configuration has the lower validation MAE). Reads only the
-cells' ``metrics.json`` and ``arch.json``: a second or so.
+many of those the first configuration has the lower validation MAE). When both are
+SPOS sweeps (``search/candidates.csv`` in every cell), ``paired.md`` adds the exported
+candidate's validation MAE with the supernet's weights, the figure the ranking chose
+by. Reads only the cells' ``metrics.json``, ``arch.json`` and ``candidates.csv``: a
+second or so.
 
     python bench/paired_cells.py --out docs/results/mosi_exclude_identity \\
         exclude_identity=runs/exclude_identity defaults=runs/arch_valid
@@ -39,6 +42,12 @@ def cells(name: str, folder: Path, variant: str) -> Dict[Tuple[float, int], Dict
             'identity_mixers': sum(k.endswith('/mixer') and v == 'identity' for k, v in arch.items()),
             'zero_ops': sum(k.endswith('/op') and v == 'zero' for k, v in arch.items()),
             '_arch': arch}
+        ranking = path.parent / 'search' / 'candidates.csv'
+        if ranking.is_file():
+            with open(ranking, newline='') as fh:
+                top = next(csv.DictReader(fh), {})
+            if 'val_mae' in top:
+                out[(float(rate), int(seed))]['supernet_valid_mae'] = float(top['val_mae'])
     return out
 
 
@@ -47,7 +56,10 @@ def paired(a: Dict, b: Dict) -> List[Tuple[str, float, float, List[float]]]:
     keys = sorted(set(a) & set(b))
     seeds = sorted({s for _, s in keys})
     out = []
-    for q in ('valid_waf', 'valid_mae', 'waf', 'mae'):
+    quantities = ['valid_waf', 'valid_mae', 'waf', 'mae']
+    if all('supernet_valid_mae' in c[k] for c in (a, b) for k in keys):
+        quantities.insert(2, 'supernet_valid_mae')
+    for q in quantities:
         per = [statistics.mean(a[k][q] - b[k][q] for k in keys if k[1] == s) for s in seeds]
         out.append((q, statistics.mean(per), statistics.stdev(per) if len(per) > 1 else 0.0, per))
     return out
@@ -73,7 +85,8 @@ def main(argv=None) -> int:
     keys = sorted(set(a) & set(b))
     changed = [k for k in keys if a[k]['_arch'] != b[k]['_arch']]
     lower = sum(a[k]['valid_mae'] < b[k]['valid_mae'] for k in changed)
-    names = {'valid_waf': 'val WAF', 'valid_mae': 'val MAE', 'waf': 'test WAF', 'mae': 'test MAE'}
+    names = {'valid_waf': 'val WAF', 'valid_mae': 'val MAE', 'waf': 'test WAF', 'mae': 'test MAE',
+             'supernet_valid_mae': "val MAE with the supernet's weights (exported candidate)"}
     lines = [f'{na} minus {nb}: {len(keys)} cells, per seed the mean over its rates, then mean ± std over seeds.', '',
              '| quantity | mean ± std | per seed |', '|---|---|---|']
     for q, mean, sd, per in paired(a, b):

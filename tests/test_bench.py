@@ -91,3 +91,33 @@ def test_gpu_benchmark_published_peak_table():
     for unknown in ('NVIDIA A10G', 'NVIDIA GH200 480GB', 'Tesla V100-SXM2-16GB', '', 'cpu'):
         assert table_peak(unknown) is None, unknown
     assert table_peak('NVIDIA H200')[1]['bf16'] == 989.5e12 and len(PEAK_TFLOPS) == 9
+
+
+def _cell(folder, rate, seed, valid_mae, test_mae, supernet_mae=None):
+    cell = folder / 'cells' / 'full' / f'r{rate}-s{seed}'
+    (cell / 'search').mkdir(parents=True)
+    (cell / 'metrics.json').write_text(json.dumps({'valid': {'waf': 70.0, 'mae': valid_mae},
+                                                   'test': {'waf': 75.0, 'mae': test_mae}}))
+    (cell / 'arch.json').write_text(json.dumps({'text/block0/mixer': 'identity', 'fusion/cell0/step0/op': 'sum'}))
+    if supernet_mae is not None:
+        (cell / 'search' / 'candidates.csv').write_text(
+            f'rank,val_mae,val_waf,arch\n1,{supernet_mae},70,"{{}}"\n2,{supernet_mae + 1},60,"{{}}"\n')
+
+
+def test_paired_cells_adds_the_supernet_score_of_the_exported_candidate_only_when_both_sweeps_ranked(tmp_path):
+    a, b = tmp_path / 'a', tmp_path / 'b'
+    for seed in (0, 1):
+        _cell(a, 0.5, seed, 1.0 + seed, 0.9, supernet_mae=0.5)
+        _cell(b, 0.5, seed, 1.5, 0.8, supernet_mae=0.75 + seed)
+    script = [sys.executable, str(ROOT / 'bench' / 'paired_cells.py')]
+    out = subprocess.run(script + ['--out', tmp_path / 'o', f'A={a}', f'B={b}'], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    rows = {line.split('|')[1].strip(): line.split('|')[2].strip() for line in out.stdout.splitlines()
+            if line.startswith('| ') and 'quantity' not in line}
+    assert rows["val MAE with the supernet's weights (exported candidate)"] == '-0.7500 ± 0.7071'
+    assert rows['val MAE'] == '+0.0000 ± 0.7071' and rows['test MAE'] == '+0.1000 ± 0.0000'
+    (b / 'cells' / 'full' / 'r0.5-s1' / 'search' / 'candidates.csv').unlink()
+    out = subprocess.run(script + ['--out', tmp_path / 'o2', f'A={a}', f'B={b}'], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert out.returncode == 0 and 'supernet' not in out.stdout and 'val MAE' in out.stdout

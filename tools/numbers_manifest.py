@@ -238,6 +238,22 @@ RESULTS = [
            '24 runs with three retrainings, 48 runs with three retrainings and 24 runs of the mid-sized space, about '
            '1 hour with --jobs 2 on 2 cores (the 24 SPOS cells with three retrainings took 13 minutes); reads '
            'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/mid_ensemble'),
+    Result('mosi_spos_evolution',
+           ' && '.join(
+               f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
+               f'--jobs 2 --out {{out}}/{name}_random && '
+               f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
+               f'--set strategy_config.options.ranking=evolution --jobs 2 --out {{out}}/{name}_evolution && '
+               f'python bench/paired_cells.py --out {{out}}/{name} evolution={{out}}/{name}_evolution '
+               f'random={{out}}/{name}_random && '
+               f'python bench/tried_table.py "SPOS, random ranking (kept)={{out}}/{name}_random:full" '
+               f'"SPOS, evolution={{out}}/{name}_evolution:full" > {{out}}/{name}/tried.md && '
+               f'python bench/merge_sweeps.py --out {{out}}/{name} evolution={{out}}/{name}_evolution:full '
+               f'random={{out}}/{name}_random:full'
+               for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
+           '4 x 24 runs, about 40 minutes with --jobs 2 on 2 cores (24 evolution cells: 7 minutes in the tiny '
+           'space, 12 in the mid-sized one); reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_spos/evolution'),
     Result('mosi_spos_3class',
            'rmnas sweep -c examples/mosi_dialogue_3class.yml --rates 0 0.7 --seeds 0 1 2 --variants full '
            '--set threads=1 --set search.exclude_zero=false --quiet --out {out}/full && '
@@ -967,6 +983,43 @@ def src_quality_spos_mid_ensemble_notes(ctx):
             first(sp['WAF r = 0.7']) - first(g['WAF r = 0.7']), 'r = 0', first(sp['WAF r = 0']) - first(g['WAF r = 0']),
             *hand['mean ± std'], *hand['per seed (0, 1, 2)'], *p[('RMNAS x3 (DARTS)',)]['mean ± std'],
             *p[('SPOS, one network',)]['mean ± std']]
+
+
+SPACES = (('tiny', 'tiny space'), ('mid', 'mid-sized space'))
+
+
+def src_quality_spos_evolution(ctx):
+    """SPOS's random ranking against its evolutionary search, validation beside test, per space."""
+    out = {}
+    for name, space in SPACES:
+        d = ctx.path('mosi_spos_evolution') / name
+        got = md_rows((d / 'tried.md').read_text(), ('configuration',))
+        s = Sweep(d / 'table.csv')
+        for label, variant in (('SPOS, random ranking (kept)', 'random'), ('SPOS, evolution', 'evolution')):
+            out[(space, label)] = {**{k: v for k, v in got[(label,)].items() if k in EVOLUTION_COLS},
+                                   'test WAF AUILC': s.mean_std(variant, 'waf', 'AUILC')}
+    return out
+
+
+EVOLUTION_COLS = ('cells', 'val WAF', 'val MAE', 'test WAF', 'test MAE', 'entropy at export', 'identity mixers')
+EVOLUTION_QUANTITIES = ('val WAF', 'val MAE', "val MAE with the supernet's weights (exported candidate)",
+                        'test WAF', 'test MAE')
+
+
+def src_quality_spos_evolution_paired(ctx):
+    """Evolution minus random ranking, per quantity and space (bench/paired_cells.py's paired.md)."""
+    out = {}
+    for name, space in SPACES:
+        rows = md_rows((ctx.path('mosi_spos_evolution') / name / 'paired.md').read_text(), ('quantity',))
+        for q in EVOLUTION_QUANTITIES:
+            out.setdefault((q,), {})[f'{space}: mean ± std'] = rows[(q,)]['mean ± std']
+            out[(q,)][f'{space}: per seed'] = rows[(q,)]['per seed']
+    s = {name: Sweep(ctx.path('mosi_spos_evolution') / name / 'table.csv') for name, _ in SPACES}
+    out[('test WAF AUILC',)] = {}
+    for name, space in SPACES:
+        mean, std, d = paired(s[name], 'evolution', 'random', 'waf')
+        out[('test WAF AUILC',)].update({f'{space}: mean ± std': (mean, std), f'{space}: per seed': d})
+    return out
 
 
 def src_quality_spos_3class_notes(ctx):
@@ -1899,6 +1952,11 @@ ENTRIES = [
           ('mosi_spos_mid_ensemble',), src_quality_spos_mid_ensemble_paired, keys=('other',), complete=True),
     Entry('quality-spos-mid-ensemble-notes', 'docs/quality.md', 'quality-spos-mid-ensemble-notes',
           ('mosi_spos_mid_ensemble',), src_quality_spos_mid_ensemble_notes, parse='prose', note='GCNet: docs/peers.md'),
+    Entry('quality-spos-evolution', 'docs/quality.md', 'quality-spos-evolution', ('mosi_spos_evolution',),
+          src_quality_spos_evolution, keys=('space', 'configuration'), complete=True),
+    Entry('quality-spos-evolution-paired', 'docs/quality.md', 'quality-spos-evolution-paired',
+          ('mosi_spos_evolution',), src_quality_spos_evolution_paired, keys=('evolution minus random',),
+          complete=True),
     Entry('quality-spos-3class', 'docs/quality.md', 'quality-spos-3class', ('mosi_spos_3class',),
           src_spos_tried('mosi_spos_3class', SPOS_3CLASS_DARTS), keys=('configuration',), complete=True),
     Entry('quality-spos-3class-paired', 'docs/quality.md', 'quality-spos-3class-paired', ('mosi_spos_3class',),
