@@ -238,6 +238,12 @@ RESULTS = [
            '24 runs with three retrainings, 48 runs with three retrainings and 24 runs of the mid-sized space, about '
            '1 hour with --jobs 2 on 2 cores (the 24 SPOS cells with three retrainings took 13 minutes); reads '
            'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/mid_ensemble'),
+    Result('mosi_spos_mid_ensemble_size',
+           f'{MOSI} --variants full hand_designed --set search_space=mid --set strategy=spos --set search.epochs=10 '
+           '--set search.export=final --set retrain.ensemble=5 --jobs 2 --out {out}/mid_x5 && '
+           'python bench/ensemble_size.py --sweep {out}/mid_x5 --out {out}',
+           '48 runs of the mid-sized space with five retrainings each, 32 minutes with --jobs 2 on 2 cores; reads '
+           'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/mid_ensemble_size'),
     Result('mosi_spos_evolution',
            ' && '.join(
                f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
@@ -983,6 +989,32 @@ def src_quality_spos_mid_ensemble_notes(ctx):
             first(sp['WAF r = 0.7']) - first(g['WAF r = 0.7']), 'r = 0', first(sp['WAF r = 0']) - first(g['WAF r = 0']),
             *hand['mean ± std'], *hand['per seed (0, 1, 2)'], *p[('RMNAS x3 (DARTS)',)]['mean ± std'],
             *p[('SPOS, one network',)]['mean ± std']]
+
+
+def src_quality_spos_mid_ensemble_size(ctx):
+    return src_ensemble_size('mosi_spos_mid_ensemble_size')(ctx)
+
+
+def src_quality_spos_mid_ensemble_size_paired(ctx):
+    """SPOS xk minus the hand-designed network xk (same seeds, masks and member seeds), WAF AUILC."""
+    s = Sweep(ctx.path('mosi_spos_mid_ensemble_size') / 'ensemble_size.csv')
+    out = {}
+    for k in (1, 3, 5):
+        mean, std, d = paired(s, f'full x{k}', f'hand_designed x{k}', 'waf')
+        out[(f'{k}',)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
+    return out
+
+
+def src_quality_spos_mid_ensemble_size_notes(ctx):
+    t = src_quality_spos_mid_ensemble_size(ctx)
+    s = Sweep(ctx.path('mosi_spos_mid_ensemble_size') / 'ensemble_size.csv')
+    p = src_quality_spos_mid_ensemble_size_paired(ctx)
+    return [t[('full x5',)]['val MAE'][0], t[('full x4',)]['val WAF'][0],
+            t[('full x4',)]['test WAF AUILC'][0], t[('full x5',)]['test WAF AUILC'][0],
+            s.get('full x5', 'AUILC', 'acc2'),
+            *[p[(k,)]['mean ± std'][0] for k in ('1', '3', '5')],
+            t[('hand_designed x1',)]['test WAF AUILC'][0], t[('hand_designed x5',)]['test WAF AUILC'][0],
+            t[('full x1',)]['test WAF AUILC'][0], t[('full x5',)]['test WAF AUILC'][0]]
 
 
 SPACES = (('tiny', 'tiny space'), ('mid', 'mid-sized space'))
@@ -1952,6 +1984,14 @@ ENTRIES = [
           ('mosi_spos_mid_ensemble',), src_quality_spos_mid_ensemble_paired, keys=('other',), complete=True),
     Entry('quality-spos-mid-ensemble-notes', 'docs/quality.md', 'quality-spos-mid-ensemble-notes',
           ('mosi_spos_mid_ensemble',), src_quality_spos_mid_ensemble_notes, parse='prose', note='GCNet: docs/peers.md'),
+    Entry('quality-spos-mid-ensemble-size', 'docs/quality.md', 'quality-spos-mid-ensemble-size',
+          ('mosi_spos_mid_ensemble_size',), src_quality_spos_mid_ensemble_size, keys=('configuration',),
+          complete=True),
+    Entry('quality-spos-mid-ensemble-size-paired', 'docs/quality.md', 'quality-spos-mid-ensemble-size-paired',
+          ('mosi_spos_mid_ensemble_size',), src_quality_spos_mid_ensemble_size_paired, keys=('members',),
+          complete=True),
+    Entry('quality-spos-mid-ensemble-size-notes', 'docs/quality.md', 'quality-spos-mid-ensemble-size-notes',
+          ('mosi_spos_mid_ensemble_size',), src_quality_spos_mid_ensemble_size_notes, parse='prose'),
     Entry('quality-spos-evolution', 'docs/quality.md', 'quality-spos-evolution', ('mosi_spos_evolution',),
           src_quality_spos_evolution, keys=('space', 'configuration'), complete=True),
     Entry('quality-spos-evolution-paired', 'docs/quality.md', 'quality-spos-evolution-paired',
