@@ -228,15 +228,20 @@ RESULTS = [
            '--set search.export=final --set retrain.ensemble=3 --jobs 2 --out {out}/mid_spos_ens3 && '
            f'{MOSI} --variants full hand_designed --set search_space=mid --set retrain.ensemble=3 --jobs 2 '
            '--out {out}/mid_ens3 && '
+           f'{MOSI} --variants random_arch --set search_space=mid --set search.random_k=3 --set retrain.ensemble=3 '
+           '--jobs 2 --out {out}/mid_rnd3 && '
            f'{MOSI} --variants full --set search_space=mid --set strategy=spos --set search.epochs=10 '
            '--set search.export=final --jobs 2 --out {out}/mid_spos && '
            'python bench/tried_table.py "SPOS x3={out}/mid_spos_ens3:full" "DARTS x3={out}/mid_ens3:full" '
-           '"hand_designed x3={out}/mid_ens3:hand_designed" "SPOS={out}/mid_spos:full" > {out}/tried.md && '
+           '"hand_designed x3={out}/mid_ens3:hand_designed" '
+           '"random_arch x3 (best of 3 on validation)={out}/mid_rnd3:random_arch" "SPOS={out}/mid_spos:full" '
+           '> {out}/tried.md && '
            'python bench/merge_sweeps.py --out {out} "SPOS x3={out}/mid_spos_ens3:full" "RMNAS x3={out}/mid_ens3:full" '
-           '"hand_designed x3={out}/mid_ens3:hand_designed" SPOS={out}/mid_spos:full --paired waf '
-           f'--baseline GCNet={GCNET_CSV}',
-           '24 runs with three retrainings, 48 runs with three retrainings and 24 runs of the mid-sized space, about '
-           '1 hour with --jobs 2 on 2 cores (the 24 SPOS cells with three retrainings took 13 minutes); reads '
+           '"hand_designed x3={out}/mid_ens3:hand_designed" "random_arch x3={out}/mid_rnd3:random_arch" '
+           f'SPOS={{out}}/mid_spos:full --paired waf --baseline GCNet={GCNET_CSV}',
+           '24 runs with three retrainings, 48 runs with three retrainings, 24 runs of three random architectures '
+           'with three retrainings each and 24 runs of the mid-sized space, about 90 minutes with --jobs 2 on 2 cores '
+           '(the 24 SPOS cells with three retrainings took 13 minutes, the 24 random ones 26); reads '
            'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/mid_ensemble'),
     Result('mosi_spos_mid_ensemble_size',
            f'{MOSI} --variants full hand_designed --set search_space=mid --set strategy=spos --set search.epochs=10 '
@@ -961,14 +966,19 @@ def src_quality_spos_mid_notes(ctx):
 
 
 SPOS_MID_ENSEMBLE_ROWS = {'SPOS x3 (searched, 3 seeds retrained)': 'SPOS x3', 'RMNAS x3 (DARTS)': 'RMNAS x3',
-                          'hand-designed network x3': 'hand_designed x3', 'SPOS (one network)': 'SPOS'}
+                          'hand-designed network x3': 'hand_designed x3',
+                          'random_arch x3: best of 3 on validation': 'random_arch x3',
+                          'random_arch x3: median of 3': 'random_arch x3 (median)', 'SPOS (one network)': 'SPOS'}
 SPOS_MID_ENSEMBLE_TRIED = (('SPOS x3', ('SPOS x3',), 'SPOS x3'), ('DARTS x3', ('DARTS x3',), 'RMNAS x3'),
                            ('hand_designed x3', ('hand_designed x3',), 'hand_designed x3'),
+                           ('random_arch x3 (best of 3 on validation)', ('random_arch x3 (best of 3 on validation)',),
+                            'random_arch x3'),
                            ('SPOS', ('SPOS',), 'SPOS'))
 src_quality_spos_mid_ensemble = src_main_with_gcnet('mosi_spos_mid_ensemble', SPOS_MID_ENSEMBLE_ROWS)
 src_quality_spos_mid_ensemble_paired = src_paired('mosi_spos_mid_ensemble', (
-    ('RMNAS x3 (DARTS)', 'RMNAS x3'), ('hand-designed x3', 'hand_designed x3'), ('SPOS, one network', 'SPOS')),
-    ref='SPOS x3')
+    ('RMNAS x3 (DARTS)', 'RMNAS x3'), ('hand-designed x3', 'hand_designed x3'),
+    ('random_arch x3, best of 3', 'random_arch x3'), ('random_arch x3, median', 'random_arch x3 (median)'),
+    ('SPOS, one network', 'SPOS')), ref='SPOS x3')
 
 
 def src_quality_spos_mid_ensemble_tried(ctx):
@@ -988,7 +998,10 @@ def src_quality_spos_mid_ensemble_notes(ctx):
             'the goal', 'the goal', 'the goal', 'r = 0.7',
             first(sp['WAF r = 0.7']) - first(g['WAF r = 0.7']), 'r = 0', first(sp['WAF r = 0']) - first(g['WAF r = 0']),
             *hand['mean ± std'], *hand['per seed (0, 1, 2)'], *p[('RMNAS x3 (DARTS)',)]['mean ± std'],
-            *p[('SPOS, one network',)]['mean ± std']]
+            *p[('SPOS, one network',)]['mean ± std'], 'a 3-seed ensemble',
+            t[('random_arch x3 (best of 3 on validation)',)]['val MAE'][0],
+            *p[('random_arch x3, best of 3',)]['mean ± std'], *p[('random_arch x3, median',)]['mean ± std'],
+            *p[('random_arch x3, median',)]['per seed (0, 1, 2)'], 'the goal']
 
 
 def src_quality_spos_mid_ensemble_size(ctx):
