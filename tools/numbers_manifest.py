@@ -265,6 +265,21 @@ RESULTS = [
            '4 x 24 runs, about 40 minutes with --jobs 2 on 2 cores (24 evolution cells: 7 minutes in the tiny '
            'space, 12 in the mid-sized one); reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_spos/evolution'),
+    Result('mosi_spos_candidates',
+           ' && '.join(
+               f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
+               f'--jobs 2 --out {{out}}/{name}_c100 && '
+               f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
+               f'--set strategy_config.options.candidates=300 --jobs 2 --out {{out}}/{name}_c300 && '
+               f'python bench/paired_cells.py --out {{out}}/{name} c300={{out}}/{name}_c300 c100={{out}}/{name}_c100 && '
+               f'python bench/tried_table.py "SPOS, 100 candidates (kept)={{out}}/{name}_c100:full" '
+               f'"SPOS, 300 candidates={{out}}/{name}_c300:full" > {{out}}/{name}/tried.md && '
+               f'python bench/merge_sweeps.py --out {{out}}/{name} c300={{out}}/{name}_c300:full '
+               f'c100={{out}}/{name}_c100:full'
+               for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
+           '4 x 24 runs, about 40 minutes with --jobs 2 on 2 cores (24 cells with 300 candidates: 19 minutes in '
+           'the tiny space with --jobs 1 beside the test suite, 12 in the mid-sized one); reads '
+           'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/candidates'),
     Result('mosi_spos_3class',
            'rmnas sweep -c examples/mosi_dialogue_3class.yml --rates 0 0.7 --seeds 0 1 2 --variants full '
            '--set threads=1 --set search.exclude_zero=false --quiet --out {out}/full && '
@@ -1033,38 +1048,49 @@ def src_quality_spos_mid_ensemble_size_notes(ctx):
 SPACES = (('tiny', 'tiny space'), ('mid', 'mid-sized space'))
 
 
-def src_quality_spos_evolution(ctx):
-    """SPOS's random ranking against its evolutionary search, validation beside test, per space."""
-    out = {}
-    for name, space in SPACES:
-        d = ctx.path('mosi_spos_evolution') / name
-        got = md_rows((d / 'tried.md').read_text(), ('configuration',))
-        s = Sweep(d / 'table.csv')
-        for label, variant in (('SPOS, random ranking (kept)', 'random'), ('SPOS, evolution', 'evolution')):
-            out[(space, label)] = {**{k: v for k, v in got[(label,)].items() if k in EVOLUTION_COLS},
-                                   'test WAF AUILC': s.mean_std(variant, 'waf', 'AUILC')}
-    return out
-
-
 EVOLUTION_COLS = ('cells', 'val WAF', 'val MAE', 'test WAF', 'test MAE', 'entropy at export', 'identity mixers')
 EVOLUTION_QUANTITIES = ('val WAF', 'val MAE', "val MAE with the supernet's weights (exported candidate)",
                         'test WAF', 'test MAE')
 
 
-def src_quality_spos_evolution_paired(ctx):
-    """Evolution minus random ranking, per quantity and space (bench/paired_cells.py's paired.md)."""
-    out = {}
-    for name, space in SPACES:
-        rows = md_rows((ctx.path('mosi_spos_evolution') / name / 'paired.md').read_text(), ('quantity',))
-        for q in EVOLUTION_QUANTITIES:
-            out.setdefault((q,), {})[f'{space}: mean ± std'] = rows[(q,)]['mean ± std']
-            out[(q,)][f'{space}: per seed'] = rows[(q,)]['per seed']
-    s = {name: Sweep(ctx.path('mosi_spos_evolution') / name / 'table.csv') for name, _ in SPACES}
-    out[('test WAF AUILC',)] = {}
-    for name, space in SPACES:
-        mean, std, d = paired(s[name], 'evolution', 'random', 'waf')
-        out[('test WAF AUILC',)].update({f'{space}: mean ± std': (mean, std), f'{space}: per seed': d})
-    return out
+def src_spos_ranking(result, rows):
+    """Two SPOS ranking settings, validation beside test, per space. ``rows``: ``(label, variant)``."""
+    def f(ctx):
+        out = {}
+        for name, space in SPACES:
+            d = ctx.path(result) / name
+            got = md_rows((d / 'tried.md').read_text(), ('configuration',))
+            s = Sweep(d / 'table.csv')
+            for label, variant in rows:
+                out[(space, label)] = {**{k: v for k, v in got[(label,)].items() if k in EVOLUTION_COLS},
+                                       'test WAF AUILC': s.mean_std(variant, 'waf', 'AUILC')}
+        return out
+    return f
+
+
+def src_spos_ranking_paired(result, ref, other):
+    """``ref`` minus ``other``, per quantity and space (bench/paired_cells.py's paired.md, AUILC per seed)."""
+    def f(ctx):
+        out = {}
+        for name, space in SPACES:
+            d = ctx.path(result) / name
+            rows = md_rows((d / 'paired.md').read_text(), ('quantity',))
+            for q in EVOLUTION_QUANTITIES:
+                out.setdefault((q,), {})[f'{space}: mean ± std'] = rows[(q,)]['mean ± std']
+                out[(q,)][f'{space}: per seed'] = rows[(q,)]['per seed']
+            mean, std, per = paired(Sweep(d / 'table.csv'), ref, other, 'waf')
+            out.setdefault(('test WAF AUILC',), {}).update({f'{space}: mean ± std': (mean, std),
+                                                            f'{space}: per seed': per})
+        return out
+    return f
+
+
+src_quality_spos_evolution = src_spos_ranking('mosi_spos_evolution', (('SPOS, random ranking (kept)', 'random'),
+                                                                      ('SPOS, evolution', 'evolution')))
+src_quality_spos_evolution_paired = src_spos_ranking_paired('mosi_spos_evolution', 'evolution', 'random')
+src_quality_spos_candidates = src_spos_ranking('mosi_spos_candidates', (('SPOS, 100 candidates (kept)', 'c100'),
+                                                                        ('SPOS, 300 candidates', 'c300')))
+src_quality_spos_candidates_paired = src_spos_ranking_paired('mosi_spos_candidates', 'c300', 'c100')
 
 
 def src_quality_spos_3class_notes(ctx):
@@ -2009,6 +2035,11 @@ ENTRIES = [
           src_quality_spos_evolution, keys=('space', 'configuration'), complete=True),
     Entry('quality-spos-evolution-paired', 'docs/quality.md', 'quality-spos-evolution-paired',
           ('mosi_spos_evolution',), src_quality_spos_evolution_paired, keys=('evolution minus random',),
+          complete=True),
+    Entry('quality-spos-candidates', 'docs/quality.md', 'quality-spos-candidates', ('mosi_spos_candidates',),
+          src_quality_spos_candidates, keys=('space', 'configuration'), complete=True),
+    Entry('quality-spos-candidates-paired', 'docs/quality.md', 'quality-spos-candidates-paired',
+          ('mosi_spos_candidates',), src_quality_spos_candidates_paired, keys=('300 minus 100 candidates',),
           complete=True),
     Entry('quality-spos-3class', 'docs/quality.md', 'quality-spos-3class', ('mosi_spos_3class',),
           src_spos_tried('mosi_spos_3class', SPOS_3CLASS_DARTS), keys=('configuration',), complete=True),
