@@ -22,11 +22,11 @@ number of modalities, blocks, cells and steps.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Sequence
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ['random_architecture', 'hand_designed_architecture', 'random_seed']
+__all__ = ['random_architecture', 'hand_designed_architecture', 'random_seed', 'choice_table', 'draw_choices']
 
 _CELL_INPUT = re.compile(r'^fusion/cell(\d+)/input(\d+)(?:/cand(\d+))?$')
 _STEP_INPUT = re.compile(r'^fusion/cell(\d+)/step(\d+)/input(\d+)$')
@@ -38,15 +38,24 @@ def random_seed(seed: int, index: int) -> int:
     return (int(seed) * 7919 + 104_729 * (int(index) + 1)) % (2 ** 31)
 
 
+def choice_table(space) -> List[Tuple[str, List[Any], bool]]:
+    """``(label, candidates, whether it is an input choice)`` of every choice of ``space``, in its order."""
+    return [(label, list(m.values), hasattr(m, 'n_chosen')) for label, m in space.simplify().items()]
+
+
+def draw_choices(choices: Sequence[Tuple[str, List[Any], bool]], integers: Callable[[int], Any]) -> Dict[str, Any]:
+    """One candidate per choice of a :func:`choice_table`: of n candidates the ``integers(n)``-th (an
+    input choice's as a one-element list), drawn in the table's order."""
+    arch: Dict[str, Any] = {}
+    for label, values, is_input in choices:
+        pick = values[int(integers(len(values)))]
+        arch[label] = [pick] if is_input else pick
+    return arch
+
+
 def random_architecture(space, seed: int) -> Dict[str, Any]:
     """One architecture drawn uniformly from ``space``: every choice independent and uniform."""
-    rng = np.random.default_rng(seed)
-    arch: Dict[str, Any] = {}
-    for label, mutable in space.simplify().items():
-        values = list(mutable.values)
-        pick = values[int(rng.integers(len(values)))]
-        arch[label] = [pick] if hasattr(mutable, 'n_chosen') else pick
-    return arch
+    return draw_choices(choice_table(space), np.random.default_rng(seed).integers)
 
 
 def _prefer(values: Sequence[Any], wanted: str) -> Any:

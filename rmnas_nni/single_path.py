@@ -37,7 +37,7 @@ import numpy as np
 from nni.nas.oneshot.pytorch.sampling import RandomSamplingLightningModule
 from nni.nas.strategy import RandomOneShot
 
-from .baselines import random_architecture, random_seed
+from .baselines import choice_table, draw_choices, random_architecture, random_seed
 from .derivation import avoids
 from .metrics import metric_direction
 from .registry import STRATEGIES
@@ -113,12 +113,8 @@ class RMNASSposModule(RandomSamplingLightningModule):
         checkpoints keep, so a search is reproducible and resumes exactly.
         """
         if self._choices is None:
-            self._choices = [(label, list(m.values), hasattr(m, 'n_chosen'))
-                             for label, m in self.model.simplify().items()]
-        arch = {}
-        for label, values, is_input in self._choices:
-            pick = values[int(np.random.randint(len(values)))]
-            arch[label] = [pick] if is_input else pick
+            self._choices = choice_table(self.model)
+        arch = draw_choices(self._choices, np.random.randint)
         set_path(self, arch)
         self._sampled = arch
         return arch
@@ -221,33 +217,25 @@ def evolve_single_paths(oneshot, space, seed: int, n: int, loader, *, task: str,
     uniform draw). All draws come from the run seed's own generator.
     """
     mutables = space.simplify()
-    choices = [(label, list(m.values), hasattr(m, 'n_chosen')) for label, m in mutables.items()]
+    choices = choice_table(space)
     rng = np.random.default_rng(random_seed(seed, EVOLUTION_OFFSET))
     population = max(2, n // 5)
     first = draw_candidates(space, seed, min(n, population), CANDIDATE_OFFSET, excluded)
     scored = score_single_paths(oneshot, first, loader, task=task, metric_kind=metric_kind)
     seen = {json.dumps(a, sort_keys=True) for a in first}
 
-    def uniform() -> Dict[str, Any]:
-        arch = {}
-        for label, values, is_input in choices:
-            pick = values[int(rng.integers(len(values)))]
-            arch[label] = [pick] if is_input else pick
-        return arch
-
     def child(parents: List[Dict[str, Any]], crossover: bool) -> Optional[Dict[str, Any]]:
         for attempt in range(60):
             if attempt >= 50:
-                arch = uniform()
+                arch = draw_choices(choices, rng.integers)
             elif crossover:
                 a, b = (parents[int(i)] for i in rng.integers(len(parents), size=2))
                 arch = {label: (a if rng.random() < 0.5 else b)[label] for label, _, _ in choices}
             else:
                 arch = dict(parents[int(rng.integers(len(parents)))])
-                for label, values, is_input in choices:
+                for choice in choices:
                     if rng.random() < mutation:
-                        pick = values[int(rng.integers(len(values)))]
-                        arch[label] = [pick] if is_input else pick
+                        arch.update(draw_choices([choice], rng.integers))
             key = json.dumps(arch, sort_keys=True)
             if key not in seen and not holds_excluded(arch, excluded, mutables):
                 seen.add(key)
