@@ -912,10 +912,20 @@ SPOS_ENSEMBLE_ROWS = {'SPOS x3 (searched, 3 seeds retrained)': 'SPOS x3', 'RMNAS
 src_quality_spos_ensemble = src_main_with_gcnet('mosi_spos_ensemble', SPOS_ENSEMBLE_ROWS)
 
 
-src_quality_spos_ensemble_paired = src_paired('mosi_spos_ensemble', (
-    ('RMNAS x3 (DARTS)', 'RMNAS x3'), ('hand-designed x3', 'hand_designed x3'),
-    ('random_arch x3, best of 3', 'random_arch x3'), ('random_arch x3, median', 'random_arch x3 (median)'),
-    ('SPOS, one network', 'SPOS')), ref='SPOS x3')
+#: the rows of a "SPOS x3 minus" table (tiny and mid-sized space alike)
+SPOS_X3_OTHERS = (('RMNAS x3 (DARTS)', 'RMNAS x3'), ('hand-designed x3', 'hand_designed x3'),
+                  ('random_arch x3, best of 3', 'random_arch x3'),
+                  ('random_arch x3, median', 'random_arch x3 (median)'), ('SPOS, one network', 'SPOS'))
+src_quality_spos_ensemble_paired = src_paired('mosi_spos_ensemble', SPOS_X3_OTHERS, ref='SPOS x3')
+
+
+def gcnet_margins(sp, g):
+    """The prose's "against GCNet" run: a row's Acc-2 / WAF AUILC, their margins over GCNet's row ``g``,
+    the goal, and the WAF margins at r = 0.7 and r = 0."""
+    return [first(sp['Acc-2 AUILC']), first(sp['WAF AUILC']),
+            first(sp['Acc-2 AUILC']) - first(g['Acc-2 AUILC']), first(sp['WAF AUILC']) - first(g['WAF AUILC']),
+            'the goal', 'the goal', 'the goal', 'r = 0.7',
+            first(sp['WAF r = 0.7']) - first(g['WAF r = 0.7']), 'r = 0', first(sp['WAF r = 0']) - first(g['WAF r = 0'])]
 
 
 def src_quality_spos_ensemble_notes(ctx):
@@ -933,11 +943,7 @@ def src_quality_spos_ensemble_notes(ctx):
     return [size[('full x1',)]['val MAE'][0], size[('full x3',)]['val MAE'][0],
             size[('full x1',)]['val WAF'][0], size[('full x3',)]['val WAF'][0],
             hand[('hand_designed x3',)]['val MAE'][0], hand[('hand_designed x3',)]['val WAF'][0],
-            first(sp['Acc-2 AUILC']), first(sp['WAF AUILC']),
-            first(sp['Acc-2 AUILC']) - first(g['Acc-2 AUILC']), first(sp['WAF AUILC']) - first(g['WAF AUILC']),
-            'the goal', 'the goal', 'the goal', 'r = 0.7',
-            first(sp['WAF r = 0.7']) - first(g['WAF r = 0.7']), 'r = 0', first(sp['WAF r = 0']) - first(g['WAF r = 0']),
-            *p[('hand-designed x3',)]['mean ± std'], 'seed 0', p[('hand-designed x3',)]['per seed (0, 1, 2)'][0],
+            *gcnet_margins(sp, g), *p[('hand-designed x3',)]['mean ± std'], 'seed 0', p[('hand-designed x3',)]['per seed (0, 1, 2)'][0],
             *p[('RMNAS x3 (DARTS)',)]['mean ± std'], *p[('random_arch x3, best of 3',)]['mean ± std'],
             *p[('random_arch x3, median',)]['mean ± std'], *p[('random_arch x3, median',)]['per seed (0, 1, 2)'],
             'the goal', 'a section number',
@@ -980,20 +986,13 @@ def src_quality_spos_mid_notes(ctx):
             'the goal']
 
 
-SPOS_MID_ENSEMBLE_ROWS = {'SPOS x3 (searched, 3 seeds retrained)': 'SPOS x3', 'RMNAS x3 (DARTS)': 'RMNAS x3',
-                          'hand-designed network x3': 'hand_designed x3',
-                          'random_arch x3: best of 3 on validation': 'random_arch x3',
-                          'random_arch x3: median of 3': 'random_arch x3 (median)', 'SPOS (one network)': 'SPOS'}
 SPOS_MID_ENSEMBLE_TRIED = (('SPOS x3', ('SPOS x3',), 'SPOS x3'), ('DARTS x3', ('DARTS x3',), 'RMNAS x3'),
                            ('hand_designed x3', ('hand_designed x3',), 'hand_designed x3'),
                            ('random_arch x3 (best of 3 on validation)', ('random_arch x3 (best of 3 on validation)',),
                             'random_arch x3'),
                            ('SPOS', ('SPOS',), 'SPOS'))
-src_quality_spos_mid_ensemble = src_main_with_gcnet('mosi_spos_mid_ensemble', SPOS_MID_ENSEMBLE_ROWS)
-src_quality_spos_mid_ensemble_paired = src_paired('mosi_spos_mid_ensemble', (
-    ('RMNAS x3 (DARTS)', 'RMNAS x3'), ('hand-designed x3', 'hand_designed x3'),
-    ('random_arch x3, best of 3', 'random_arch x3'), ('random_arch x3, median', 'random_arch x3 (median)'),
-    ('SPOS, one network', 'SPOS')), ref='SPOS x3')
+src_quality_spos_mid_ensemble = src_main_with_gcnet('mosi_spos_mid_ensemble', SPOS_ENSEMBLE_ROWS)
+src_quality_spos_mid_ensemble_paired = src_paired('mosi_spos_mid_ensemble', SPOS_X3_OTHERS, ref='SPOS x3')
 
 
 def src_quality_spos_mid_ensemble_tried(ctx):
@@ -1008,11 +1007,7 @@ def src_quality_spos_mid_ensemble_notes(ctx):
     hand = p[('hand-designed x3',)]
     return [t[('SPOS',)]['val MAE'][0], t[('SPOS x3',)]['val MAE'][0], t[('hand_designed x3',)]['val MAE'][0],
             t[('DARTS x3',)]['val MAE'][0], t[('SPOS x3',)]['val WAF'][0], t[('hand_designed x3',)]['val WAF'][0],
-            first(sp['Acc-2 AUILC']), first(sp['WAF AUILC']),
-            first(sp['Acc-2 AUILC']) - first(g['Acc-2 AUILC']), first(sp['WAF AUILC']) - first(g['WAF AUILC']),
-            'the goal', 'the goal', 'the goal', 'r = 0.7',
-            first(sp['WAF r = 0.7']) - first(g['WAF r = 0.7']), 'r = 0', first(sp['WAF r = 0']) - first(g['WAF r = 0']),
-            *hand['mean ± std'], *hand['per seed (0, 1, 2)'], *p[('RMNAS x3 (DARTS)',)]['mean ± std'],
+            *gcnet_margins(sp, g), *hand['mean ± std'], *hand['per seed (0, 1, 2)'], *p[('RMNAS x3 (DARTS)',)]['mean ± std'],
             *p[('SPOS, one network',)]['mean ± std'], 'a 3-seed ensemble',
             t[('random_arch x3 (best of 3 on validation)',)]['val MAE'][0],
             *p[('random_arch x3, best of 3',)]['mean ± std'], *p[('random_arch x3, median',)]['mean ± std'],
@@ -1048,8 +1043,8 @@ def src_quality_spos_mid_ensemble_size_notes(ctx):
 SPACES = (('tiny', 'tiny space'), ('mid', 'mid-sized space'))
 
 
-EVOLUTION_COLS = ('cells', 'val WAF', 'val MAE', 'test WAF', 'test MAE', 'entropy at export', 'identity mixers')
-EVOLUTION_QUANTITIES = ('val WAF', 'val MAE', "val MAE with the supernet's weights (exported candidate)",
+RANKING_COLS = ('cells', 'val WAF', 'val MAE', 'test WAF', 'test MAE', 'entropy at export', 'identity mixers')
+RANKING_QUANTITIES = ('val WAF', 'val MAE', "val MAE with the supernet's weights (exported candidate)",
                         'test WAF', 'test MAE')
 
 
@@ -1062,7 +1057,7 @@ def src_spos_ranking(result, rows):
             got = md_rows((d / 'tried.md').read_text(), ('configuration',))
             s = Sweep(d / 'table.csv')
             for label, variant in rows:
-                out[(space, label)] = {**{k: v for k, v in got[(label,)].items() if k in EVOLUTION_COLS},
+                out[(space, label)] = {**{k: v for k, v in got[(label,)].items() if k in RANKING_COLS},
                                        'test WAF AUILC': s.mean_std(variant, 'waf', 'AUILC')}
         return out
     return f
@@ -1075,7 +1070,7 @@ def src_spos_ranking_paired(result, ref, other):
         for name, space in SPACES:
             d = ctx.path(result) / name
             rows = md_rows((d / 'paired.md').read_text(), ('quantity',))
-            for q in EVOLUTION_QUANTITIES:
+            for q in RANKING_QUANTITIES:
                 out.setdefault((q,), {})[f'{space}: mean ± std'] = rows[(q,)]['mean ± std']
                 out[(q,)][f'{space}: per seed'] = rows[(q,)]['per seed']
             mean, std, per = paired(Sweep(d / 'table.csv'), ref, other, 'waf')
