@@ -464,6 +464,9 @@ class StrategyOptions(Section):
                        doc='SPOS: how the `candidates` are chosen: `random` (drawn uniformly) or `evolution` '
                            '(mutations and crossovers of the best scored so far, same number scored: '
                            '`rmnas_nni.single_path.evolve_single_paths`)')
+    supernets: int = key(int, 1, _positive,
+                         doc='SPOS: supernets trained from different seeds (the run\'s, then seed + 1000 k); each '
+                             'candidate is ranked by its validation metrics averaged over them')
 
 
 @dataclasses.dataclass
@@ -792,6 +795,9 @@ def check_run(cfg: RunConfig, source: str, machine: bool = True) -> RunConfig:
     if cfg.select_metric is not None and cfg.select_metric not in METRICS:
         raise ConfigError(f"{source}: key 'select_metric': unknown metric {cfg.select_metric!r}")
     strategy = cfg.strategy_config.strategy
+    if not STRATEGIES.info(strategy, 'ranks_single_paths') and cfg.strategy_config.options.supernets > 1:
+        raise ConfigError(f"{source}: key 'strategy_config.options.supernets': strategy {strategy} trains one "
+                          f"supernet; several are for a strategy that ranks single paths (spos)")
     if STRATEGIES.info(strategy, 'ranks_single_paths') and cfg.search.derive != 'argmax':
         raise ConfigError(f"{source}: key 'search.derive': strategy {strategy} exports the best-ranked "
                           f"architecture; there are no choice weights to threshold (use argmax)")

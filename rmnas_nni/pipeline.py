@@ -295,18 +295,34 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
                 f'{len(arch_rows)}; validation selects the epoch')
     else:
         arch_redraw = None
-    result = run_search(
-        space,
-        make_loader(weight_split, data.level, s.batch_size, shuffle=True, seed=seed, redraw=weight_redraw),
-        make_loader(arch_split, data.level, s.batch_size, shuffle=True, seed=seed + 1, redraw=arch_redraw),
-        make_loader(splits['valid'], data.level, s.batch_size, shuffle=False),
-        task=data.task, metric_kind=kind, select_metric=select, strategy_cfg=cfg.strategy_config,
-        epochs=s.epochs, patience=s.patience, seed=seed, out_dir=run_dir / 'search',
-        min_epochs=s.min_epochs, export=s.export, resume=resume,
-        device=cfg.device, printer=printer, callbacks=callbacks)
+
+    def one_search(space, sseed: int, out_dir: Path, printer: Printer, callbacks):
+        return run_search(
+            space,
+            make_loader(weight_split, data.level, s.batch_size, shuffle=True, seed=sseed, redraw=weight_redraw),
+            make_loader(arch_split, data.level, s.batch_size, shuffle=True, seed=sseed + 1, redraw=arch_redraw),
+            make_loader(splits['valid'], data.level, s.batch_size, shuffle=False),
+            task=data.task, metric_kind=kind, select_metric=select, strategy_cfg=cfg.strategy_config,
+            epochs=s.epochs, patience=s.patience, seed=sseed, out_dir=out_dir,
+            min_epochs=s.min_epochs, export=s.export, resume=resume,
+            device=cfg.device, printer=printer, callbacks=callbacks)
+
+    result = one_search(space, seed, run_dir / 'search', printer, callbacks)
     val_loader = make_loader(splits['valid'], data.level, s.batch_size, shuffle=False)
     if STRATEGIES.info(cfg.strategy_config.strategy, 'ranks_single_paths'):
-        _rank_single_paths(cfg, data, result, val_loader, run_dir, kind, select, printer)
+        oneshots = [result.oneshot]
+        n_supernets = cfg.strategy_config.options.supernets
+        for k in range(1, n_supernets):
+            # further supernets (options.supernets): the same space and data, their own seed
+            # (as a seed ensemble's members: trainer.member_seed), into search/supernet<k>/;
+            # only the first reports to NNI
+            kseed = member_seed(seed, k)
+            seed_epoch(kseed, -1)
+            tag = f'search, supernet {k + 1}/{n_supernets} (seed {kseed})'
+            extra = one_search(build_space(cfg, data), kseed, run_dir / 'search' / f'supernet{k}',
+                               lambda line, tag=tag: printer(line.replace('search', tag, 1)), ())
+            oneshots.append(extra.oneshot)
+        _rank_single_paths(cfg, data, result, oneshots, val_loader, run_dir, kind, select, printer)
     else:
         result.val_metrics = evaluate(result.supernet, val_loader, data.task, kind)
         result.arch = derive_architecture(result.arch, result.probs, s.derive, s.derive_threshold,
@@ -325,21 +341,22 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
     return result
 
 
-def _rank_single_paths(cfg: RunConfig, data: MultimodalData, result, val_loader, run_dir: Path, kind: str,
-                       select: str, printer: Printer) -> None:
+def _rank_single_paths(cfg: RunConfig, data: MultimodalData, result, oneshots, val_loader, run_dir: Path,
+                       kind: str, select: str, printer: Printer) -> None:
     """SPOS's second step (:mod:`~rmnas_nni.single_path`): ``options.candidates`` architectures drawn
     from the run seed, or found by the evolutionary search (``options.ranking``), with
     ``search.exclude_zero`` / ``exclude_identity`` respected, ranked on validation with the
-    trained supernet's weights; the best becomes ``result.arch``."""
+    trained supernets' weights (``oneshots``, the first ``result.oneshot``: each candidate's
+    metrics are the mean over them); the best becomes ``result.arch``."""
     s = cfg.search
     n = cfg.strategy_config.options.candidates
     excluded = (['zero'] if s.exclude_zero else []) + (['identity'] if s.exclude_identity else [])
     if cfg.strategy_config.options.ranking == 'evolution':
-        ranked = evolve_single_paths(result.oneshot, result.supernet, cfg.seed, n, val_loader, task=data.task,
+        ranked = evolve_single_paths(oneshots, result.supernet, cfg.seed, n, val_loader, task=data.task,
                                      metric_kind=kind, select_metric=select, excluded=excluded, printer=printer)
     else:
         archs = draw_candidates(result.supernet, cfg.seed, n, CANDIDATE_OFFSET, excluded)
-        ranked = rank_single_paths(result.oneshot, archs, val_loader, task=data.task, metric_kind=kind,
+        ranked = rank_single_paths(oneshots, archs, val_loader, task=data.task, metric_kind=kind,
                                    select_metric=select)
     write_ranking(run_dir / 'search' / 'candidates.csv', ranked, select)
     result.arch, result.val_metrics = ranked[0]
@@ -348,7 +365,8 @@ def _rank_single_paths(cfg: RunConfig, data: MultimodalData, result, val_loader,
     result.probs = ranking_probs(result.supernet, ranked)
     result.oneshot.ranked_probs = result.probs
     worst = ranked[-1][1][select]
-    printer(f'search: {len(ranked)} architectures ranked with the supernet\'s weights, val {select} '
+    weights = "the supernet's weights" if len(oneshots) == 1 else f"{len(oneshots)} supernets' weights (mean)"
+    printer(f'search: {len(ranked)} architectures ranked with {weights}, val {select} '
             f'{ranked[0][1][select]:.4f} (best) to {worst:.4f}; ranking -> {run_dir / "search" / "candidates.csv"}')
 
 

@@ -21,7 +21,10 @@ Architecture Search with Uniform Sampling") separates the two steps:
    the whole ranking in ``search/candidates.csv``). With ``options.ranking:
    evolution`` the same number of candidates comes from SPOS's evolutionary search
    instead (:func:`evolve_single_paths`): later candidates are mutations and
-   crossovers of the best scored so far.
+   crossovers of the best scored so far. With ``options.supernets`` K > 1, K supernets
+   are trained from K seeds (the run's, then ``seed + 1000 k``) and each candidate is
+   scored by the mean of its validation metrics under them (a ranking less tied to
+   one supernet's training noise, at K times the supernet training).
 
 ``arch_probs.json`` then holds, per choice, how often each candidate appears among the
 best-ranked tenth of the candidates: a distribution that is uniform when the ranking
@@ -174,11 +177,20 @@ class RMNASSposModule(RandomSamplingLightningModule):
 
 def score_single_paths(oneshot, archs: Sequence[Dict[str, Any]], loader, *, task: str, metric_kind: str
                        ) -> List[Tuple[Dict[str, Any], Dict[str, float]]]:
-    """Each of ``archs`` evaluated on ``loader`` with the supernet's weights, in the order given."""
+    """Each of ``archs`` evaluated on ``loader`` with the supernet's weights, in the order given.
+
+    ``oneshot`` may be a list of supernets of the same space (``options.supernets``): each
+    metric is then the mean of the architecture's metrics under each of them.
+    """
+    oneshots = list(oneshot) if isinstance(oneshot, (list, tuple)) else [oneshot]
     scored = []
     for arch in archs:
-        set_path(oneshot, arch)
-        scored.append((arch, evaluate(oneshot.model, loader, task, metric_kind)))
+        per = []
+        for net in oneshots:
+            set_path(net, arch)
+            per.append(evaluate(net.model, loader, task, metric_kind))
+        scored.append((arch, per[0] if len(per) == 1 else
+                       {name: float(np.mean([m[name] for m in per])) for name in per[0]}))
     return scored
 
 
@@ -196,7 +208,8 @@ def best_first(scored: Sequence[Tuple[Dict[str, Any], Dict[str, float]]], select
 
 def rank_single_paths(oneshot, archs: Sequence[Dict[str, Any]], loader, *, task: str, metric_kind: str,
                       select_metric: str) -> List[Tuple[Dict[str, Any], Dict[str, float]]]:
-    """Each of ``archs`` evaluated on ``loader`` with the supernet's weights; best first by ``select_metric``."""
+    """Each of ``archs`` evaluated on ``loader`` with the supernet's weights (or the mean over a list
+    of supernets: :func:`score_single_paths`); best first by ``select_metric``."""
     return best_first(score_single_paths(oneshot, archs, loader, task=task, metric_kind=metric_kind),
                       select_metric)
 

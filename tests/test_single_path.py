@@ -208,3 +208,38 @@ def test_the_spos_example_is_the_mosi_example_with_the_spos_schedule():
     assert spos.strategy_config.strategy == 'spos' and spos.strategy_config.weights_optimizer.lr == 1e-3
     assert (spos.search.epochs, spos.search.export) == (10, 'final')
     assert spos.data == base.data and spos.retrain == base.retrain and spos.space == base.space
+
+
+def test_several_supernets_rank_by_the_mean_of_their_scores_and_each_is_the_search_of_its_seed(tmp_path):
+    """``options.supernets: 2``: the second supernet is what a run of seed 1000 trains on its own, and
+    each candidate's score is the mean of its scores under the two."""
+    data = make_synthetic('sentence', sizes={'train': 64, 'valid': 32, 'test': 32})
+    cfg = spos_config(epochs=1, candidates=6)
+    cfg.strategy_config.options.supernets = 2
+    lines = []
+    result = search(cfg, data, tmp_path / 'two', printer=lines.append)
+    assert (tmp_path / 'two' / 'search' / 'supernet1' / 'metrics.csv').is_file()
+    assert any(line.startswith('search, supernet 2/2 (seed 1000) epoch 1/1') for line in lines)
+    assert any("6 architectures ranked with 2 supernets' weights (mean)" in line for line in lines)
+    alone = []
+    for seed in (0, 1000):
+        one = spos_config(epochs=1, candidates=6)
+        one.seed = seed
+        alone.append(search(one, data, tmp_path / f'seed{seed}', printer=lambda line: None).oneshot)
+    ranking = pd.read_csv(tmp_path / 'two' / 'search' / 'candidates.csv')
+    archs = [json.loads(a) for a in ranking['arch']]
+    assert archs[0] == result.arch and ranking['val_mae'].is_monotonic_increasing
+    kind, _ = select_metric_of(cfg, data)
+    loader = make_loader(data.splits['valid'], data.level, 16, shuffle=False)
+    each = [single_path.score_single_paths(o, archs, loader, task=data.task, metric_kind=kind) for o in alone]
+    for i in range(len(archs)):
+        mean = (each[0][i][1]['mae'] + each[1][i][1]['mae']) / 2
+        assert ranking['val_mae'][i] == pytest.approx(mean, rel=1e-5)
+    assert each[0][0][1]['mae'] != pytest.approx(each[1][0][1]['mae'], rel=1e-6)   # two different supernets
+
+
+def test_several_supernets_for_darts_is_one_line(tmp_path):
+    r = run_cli('run', '--set', 'strategy_config.options.supernets=2', '--out', tmp_path / 'run')
+    assert r.returncode == 2
+    assert r.stderr.strip().count('\n') == 0 and "'strategy_config.options.supernets'" in r.stderr
+    assert not (tmp_path / 'run').exists()
