@@ -8,6 +8,8 @@ the normalised entropy and chosen weight of the choice weights at export, and wh
 the derived architectures hold: the share of fusion step operations that are
 ``zero`` and of token mixers that are ``identity`` (the parameter-free choices DARTS
 is known to collapse onto). Classification runs have no MAE: those columns print ``–``.
+With ``--retrain-epochs``, two more columns: the retraining's kept (best) epoch and the
+epochs it ran, mean over the cells (for settings of the retraining itself).
 
     python bench/tried_table.py final=runs/final_full best=runs/final_best
 """
@@ -20,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 
-def row(name: str, folder: Path, variant: str = '*') -> str:
+def row(name: str, folder: Path, variant: str = '*', retrain_epochs: bool = False) -> str:
     cells = sorted(folder.glob(f'cells/{variant}/r*-s*/metrics.json'))
     vals = []
     for path in cells:
@@ -33,28 +35,33 @@ def row(name: str, folder: Path, variant: str = '*') -> str:
                      search.get('best_epoch') if search.get('export') == 'best' else search.get('epochs_run'),
                      (search.get('choices') or {}).get('entropy'), (search.get('choices') or {}).get('top_weight'),
                      np.mean([o == 'zero' for o in ops]) if ops else np.nan,
-                     np.mean([x == 'identity' for x in mixers]) if mixers else np.nan])
+                     np.mean([x == 'identity' for x in mixers]) if mixers else np.nan,
+                     m.get('best_epoch'), m.get('epochs_run')])
     a = np.array([[np.nan if v is None else v for v in r] for r in vals], dtype=float)
     with np.errstate(all='ignore'):
         import warnings
         warnings.simplefilter('ignore', RuntimeWarning)
         mu = np.nanmean(a, axis=0)
     fmt = lambda v, f: '–' if not np.isfinite(v) else format(v, f)   # noqa: E731
+    extra = f' {fmt(mu[9], ".1f")} | {fmt(mu[10], ".1f")} |' if retrain_epochs else ''
     return (f'| {name} | {len(a)} | {mu[0]:.2f} | {fmt(mu[1], ".4f")} | {mu[2]:.2f} | {fmt(mu[3], ".4f")} | {fmt(mu[4], ".1f")} '
-            f'| {fmt(mu[5], ".3f")} | {fmt(mu[6], ".3f")} | {fmt(mu[7], ".0%")} | {fmt(mu[8], ".0%")} |')
+            f'| {fmt(mu[5], ".3f")} | {fmt(mu[6], ".3f")} | {fmt(mu[7], ".0%")} | {fmt(mu[8], ".0%")} |' + extra)
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('configs', nargs='+', help='NAME=DIR[:VARIANT]')
+    p.add_argument('--retrain-epochs', action='store_true',
+                   help="also the retraining's kept epoch and the epochs it ran")
     args = p.parse_args(argv)
+    extra = ' retrained: kept epoch | retrained: epochs run |' if args.retrain_epochs else ''
     print('| configuration | cells | val WAF | val MAE | test WAF | test MAE | exported epoch | entropy at export '
-          '| chosen weight | zero ops | identity mixers |')
-    print('|---|---|---|---|---|---|---|---|---|---|---|')
+          '| chosen weight | zero ops | identity mixers |' + extra)
+    print('|---|---|---|---|---|---|---|---|---|---|---|' + ('---|---|' if args.retrain_epochs else ''))
     for spec in args.configs:
         name, _, rest = spec.partition('=')
         folder, _, variant = rest.partition(':')
-        print(row(name, Path(folder), variant or '*'))
+        print(row(name, Path(folder), variant or '*', args.retrain_epochs))
 
 
 if __name__ == '__main__':

@@ -121,3 +121,21 @@ def test_paired_cells_adds_the_supernet_score_of_the_exported_candidate_only_whe
     out = subprocess.run(script + ['--out', tmp_path / 'o2', f'A={a}', f'B={b}'], capture_output=True, text=True,
                          cwd=ROOT)
     assert out.returncode == 0 and 'supernet' not in out.stdout and 'val MAE' in out.stdout
+
+
+def test_the_tried_table_adds_the_retrainings_epochs_only_when_asked(tmp_path):
+    a = tmp_path / 'a'
+    for seed, (best, run) in enumerate(((4, 14), (7, 17))):
+        _cell(a, 0.5, seed, 1.0, 0.9)
+        path = a / 'cells' / 'full' / f'r0.5-s{seed}' / 'metrics.json'
+        path.write_text(json.dumps({**json.loads(path.read_text()), 'best_epoch': best, 'epochs_run': run}))
+    script = [sys.executable, str(ROOT / 'bench' / 'tried_table.py')]
+    plain = subprocess.run(script + [f'A={a}:full'], capture_output=True, text=True, cwd=ROOT)
+    asked = subprocess.run(script + ['--retrain-epochs', f'A={a}:full'], capture_output=True, text=True, cwd=ROOT)
+    assert plain.returncode == 0 and asked.returncode == 0, plain.stderr + asked.stderr
+    header, rule, row = asked.stdout.splitlines()
+    assert header.endswith('| retrained: kept epoch | retrained: epochs run |')
+    assert rule.count('|') == header.count('|') == row.count('|')
+    assert row.endswith('| 5.5 | 15.5 |') and row.startswith('| A | 2 | 70.00 | 1.0000 | 75.00 | 0.9000 |')
+    assert plain.stdout.splitlines()[2] + ' 5.5 | 15.5 |' == row
+    assert 'kept epoch' not in plain.stdout
