@@ -18,6 +18,12 @@ the document's decimals (``exact``: deterministic CPU runs with ``threads=1`` on
 same machine), or lie within a relative tolerance (timings). A row or column the
 entry does not produce is an error unless the entry skips it with a reason.
 
+The documented runs were made on x86-64 CPUs whose torch kernels ran AVX2 code. On a
+CPU with AVX-512, torch, MKL and oneDNN pick other kernels and the last digits
+change; every command here therefore runs with the AVX2 kernels asked for
+(:data:`CPU_KERNELS`, unless the environment sets the variables already). On an
+AVX2 machine that changes nothing.
+
 Exit status: 0 all compared numbers agree, 1 a number differs or a block is missing,
 2 a command failed.
 """
@@ -288,9 +294,15 @@ def shell_command(command: str, out: Path, python: str = sys.executable) -> str:
     return re.sub(start + r'python ', lambda m: m.group(1) + f'{q(python)} ', cmd)
 
 
+#: the kernels of the documented runs (x86-64 with AVX2): torch's own, MKL's and oneDNN's; on a CPU with
+#: AVX-512 they would otherwise take other code paths and other last digits (the README's quick start)
+CPU_KERNELS = {'ATEN_CPU_CAPABILITY': 'avx2', 'MKL_ENABLE_INSTRUCTIONS': 'AVX2', 'ONEDNN_MAX_CPU_ISA': 'AVX2'}
+
+
 def run_result(result: Result, out: Path, root: Path = ROOT) -> Tuple[int, str]:
-    """Run a result's command from the repo root with this interpreter (also as ``$PYTHON``, for bench/all)."""
-    env = dict(os.environ, PYTHONPATH=str(root) + os.pathsep + os.environ.get('PYTHONPATH', ''),
+    """Run a result's command from the repo root with this interpreter (also as ``$PYTHON``, for bench/all),
+    with the documented runs' CPU kernels (:data:`CPU_KERNELS`) where the environment names none."""
+    env = dict({**CPU_KERNELS, **os.environ}, PYTHONPATH=str(root) + os.pathsep + os.environ.get('PYTHONPATH', ''),
                PYTHONWARNINGS='ignore', PYTHON=sys.executable,
                PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get('PATH', ''))
     out.parent.mkdir(parents=True, exist_ok=True)
