@@ -28,6 +28,17 @@ METRICS.update({'acc7': 'Acc-7', 'acc5': 'Acc-5', 'acc3': 'Acc-3', 'acc2_has0': 
 MOSI = 'rmnas sweep -c examples/mosi_dialogue.yml --seeds 0 1 2 --set threads=1 --quiet'
 PEERS = Path(__file__).resolve().parents[1] / 'docs' / 'peers.md'
 GCNET_CSV = 'docs/results/mosi_nas_baselines/gcnet_peers.csv'
+#: SPOS in the mid-sized space, one retrained network per cell (examples/mosi_dialogue_spos.yml's schedule)
+SPOS_MID_X1 = (f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final '
+               '--set search_space=mid --jobs 2')
+#: docs/quality.md section 2, stronger regularisation: (label, sweep folder, --set options)
+REGULARISATION_DEFAULTS = 'defaults (dropout 0.1, retrain weight decay 0.01)'
+REGULARISATION = (('dropout 0.3', 'drop3', '--set space.encoder.dropout=0.3'),
+                  ('dropout 0.5', 'drop5', '--set space.encoder.dropout=0.5'),
+                  ('retrain weight decay 0.1', 'wd1', '--set retrain.weight_decay=0.1'),
+                  ('retrain weight decay 1.0', 'wd10', '--set retrain.weight_decay=1.0'),
+                  ('dropout 0.3, retrain weight decay 1.0', 'drop3wd10',
+                   '--set space.encoder.dropout=0.3 --set retrain.weight_decay=1.0'))
 SPOS_SCREEN = ('rmnas sweep -c examples/mosi_dialogue.yml --rates 0.2 0.6 --seeds 0 1 --variants full '
                '--set threads=1 --quiet --set strategy=spos')
 SPOS_BEST60 = 'SPOS, export best (up to 60 epochs, patience 10)'
@@ -280,6 +291,35 @@ RESULTS = [
            '4 x 24 runs, about 40 minutes with --jobs 2 on 2 cores (24 cells with 300 candidates: 19 minutes in '
            'the tiny space with --jobs 1 beside the test suite, 12 in the mid-sized one); reads '
            'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/candidates'),
+    Result('mosi_spos_supernets',
+           ' && '.join(
+               f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
+               f'--jobs 2 --out {{out}}/{name}_k1 && '
+               f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
+               f'--set strategy_config.options.supernets=3 --jobs 2 --out {{out}}/{name}_k3 && '
+               f'python bench/paired_cells.py --out {{out}}/{name} k3={{out}}/{name}_k3 k1={{out}}/{name}_k1 && '
+               f'python bench/tried_table.py "SPOS, one supernet (kept)={{out}}/{name}_k1:full" '
+               f'"SPOS, three supernets={{out}}/{name}_k3:full" > {{out}}/{name}/tried.md && '
+               f'python bench/merge_sweeps.py --out {{out}}/{name} k3={{out}}/{name}_k3:full k1={{out}}/{name}_k1:full'
+               for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
+           '4 x 24 runs, about 15 minutes with --jobs 2 on 2 cores (24 cells with three supernets: 4 minutes in the '
+           'tiny space, 5 in the mid-sized one); reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_spos/supernets'),
+    Result('mosi_regularisation',
+           ' && '.join(
+               [f'{SPOS_MID_X1} --out {{out}}/defaults']
+               + [f'{SPOS_MID_X1} {sets} --out {{out}}/{name}' for _, name, sets in REGULARISATION]
+               + [f'python bench/paired_cells.py --out {{out}}/{name} {name}={{out}}/{name} defaults={{out}}/defaults'
+                  for _, name, _ in REGULARISATION]
+               + ['python bench/tried_table.py --retrain-epochs '
+                  + ' '.join(f'"{label}={{out}}/{name}:full"'
+                             for label, name, _ in ((REGULARISATION_DEFAULTS, 'defaults', ''), *REGULARISATION))
+                  + ' > {out}/tried.md',
+                  'python bench/merge_sweeps.py --out {out} defaults={out}/defaults:full '
+                  + ' '.join(f'{name}={{out}}/{name}:full' for _, name, _ in REGULARISATION) + ' --paired waf']),
+           '6 x 24 runs of the mid-sized space (SPOS, one retrained network each), about 15 minutes with --jobs 2 '
+           'on 2 cores (2 to 3 minutes a sweep); reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_regularisation'),
     Result('mosi_spos_3class',
            'rmnas sweep -c examples/mosi_dialogue_3class.yml --rates 0 0.7 --seeds 0 1 2 --variants full '
            '--set threads=1 --set search.exclude_zero=false --quiet --out {out}/full && '
@@ -1087,6 +1127,9 @@ src_quality_spos_candidates = src_spos_ranking('mosi_spos_candidates', (('SPOS, 
                                                                         ('SPOS, 300 candidates', 'c300')))
 src_quality_spos_candidates_paired = src_spos_ranking_paired('mosi_spos_candidates', 'c300', 'c100')
 
+src_quality_spos_supernets = src_spos_ranking('mosi_spos_supernets', (('SPOS, one supernet (kept)', 'k1'),
+                                                                      ('SPOS, three supernets', 'k3')))
+src_quality_spos_supernets_paired = src_spos_ranking_paired('mosi_spos_supernets', 'k3', 'k1')
 
 def src_quality_spos_3class_notes(ctx):
     t = src_spos_tried('mosi_spos_3class', SPOS_3CLASS_DARTS)(ctx)
@@ -1152,6 +1195,41 @@ def src_quality_ema(ctx):
             ('full, defaults', 'full'), ('full, retrain.ema 0.9', 'full, ema 0.9'),
             ('hand_designed, defaults', 'hand_designed'), ('hand_designed, retrain.ema 0.9', 'hand_designed, ema 0.9'))])
     return {k: {c: v[c] for c in cols} for k, v in rows.items()}
+
+
+REGULARISATION_COLS = ('cells', 'val WAF', 'val MAE', 'test WAF', 'test MAE', 'retrained: kept epoch',
+                       'test WAF AUILC')
+
+
+def src_quality_regularisation(ctx):
+    """docs/quality.md section 2, stronger regularisation (the columns the document prints of tried.md)."""
+    rows = tried_rows(ctx, 'mosi_regularisation', [
+        (label, (label,), name) for label, name, _ in ((REGULARISATION_DEFAULTS, 'defaults', ''), *REGULARISATION)])
+    return {k: {c: v[c] for c in REGULARISATION_COLS} for k, v in rows.items()}
+
+
+def src_quality_regularisation_paired(ctx):
+    """Each setting minus the defaults: validation (bench/paired_cells.py) and test WAF AUILC, paired over seeds."""
+    d = ctx.path('mosi_regularisation')
+    s = Sweep(d / 'table.csv')
+    out = {}
+    for label, name, _ in REGULARISATION:
+        rows = md_rows((d / name / 'paired.md').read_text(), ('quantity',))
+        mean, std, _ = paired(s, name, 'defaults', 'waf')
+        out[(label,)] = {'val WAF': rows[('val WAF',)]['mean ± std'], 'val MAE': rows[('val MAE',)]['mean ± std'],
+                         'test WAF AUILC': (mean, std)}
+    return out
+
+
+def src_quality_regularisation_notes(ctx):
+    t, p = src_quality_regularisation(ctx), src_quality_regularisation_paired(ctx)
+    auilc = sorted(v['test WAF AUILC'][0] for k, v in t.items() if k != (REGULARISATION_DEFAULTS,))
+    return [*p[('dropout 0.3',)]['val WAF'], 'dropout 0.3', *p[('retrain weight decay 1.0',)]['val MAE'],
+            'weight decay 1.0', 'dropout 0.5',
+            t[(REGULARISATION_DEFAULTS,)]['retrained: kept epoch'][0], t[('dropout 0.5',)]['retrained: kept epoch'][0],
+            t[('retrain weight decay 0.1',)]['retrained: kept epoch'][0],
+            t[('retrain weight decay 1.0',)]['retrained: kept epoch'][0],
+            t[(REGULARISATION_DEFAULTS,)]['test WAF AUILC'][0], auilc[0], auilc[-1]]
 
 
 def src_ensemble_size(result):
@@ -2067,6 +2145,17 @@ ENTRIES = [
           ('mosi_seed_ensemble', 'mosi_mid_weight_sharing'), src_quality_weight_sharing_notes, parse='prose'),
     Entry('quality-ema', 'docs/quality.md', 'quality-ema', ('mosi_retrain_ema',), src_quality_ema,
           keys=('configuration',), complete=True),
+    Entry('quality-spos-supernets', 'docs/quality.md', 'quality-spos-supernets', ('mosi_spos_supernets',),
+          src_quality_spos_supernets, keys=('space', 'configuration'), complete=True),
+    Entry('quality-spos-supernets-paired', 'docs/quality.md', 'quality-spos-supernets-paired',
+          ('mosi_spos_supernets',), src_quality_spos_supernets_paired, keys=('three minus one supernet',),
+          complete=True),
+    Entry('quality-regularisation', 'docs/quality.md', 'quality-regularisation', ('mosi_regularisation',),
+          src_quality_regularisation, keys=('configuration',), complete=True),
+    Entry('quality-regularisation-paired', 'docs/quality.md', 'quality-regularisation-paired',
+          ('mosi_regularisation',), src_quality_regularisation_paired, keys=('minus the defaults',), complete=True),
+    Entry('quality-regularisation-notes', 'docs/quality.md', 'quality-regularisation-notes', ('mosi_regularisation',),
+          src_quality_regularisation_notes, parse='prose'),
     Entry('quality-ensemble-size', 'docs/quality.md', 'quality-ensemble-size', ('mosi_seed_ensemble',),
           src_quality_ensemble_size, keys=('configuration',), complete=True),
     Entry('quality-ensemble-mid', 'docs/quality.md', 'quality-ensemble-mid', ('mosi_mid_seed_ensemble',),
