@@ -31,6 +31,11 @@ GCNET_CSV = 'docs/results/mosi_nas_baselines/gcnet_peers.csv'
 #: SPOS in the mid-sized space, one retrained network per cell (examples/mosi_dialogue_spos.yml's schedule)
 SPOS_MID_X1 = (f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final '
                '--set search_space=mid --jobs 2')
+#: SPOS in the three spaces (docs/quality.md section 4): (sweep folder, --set of the space);
+#: (label in tried.md, sweep folder, variant in the merged table)
+SPOS_SPACES = (('paper', '--set search_space=rmnas '), ('mid', '--set search_space=mid '), ('tiny', ''))
+SPOS_SPACE_ROWS = (('SPOS, paper-sized space', 'paper', 'SPOS paper'), ('SPOS, mid-sized space', 'mid', 'SPOS mid'),
+                   ('SPOS, tiny space', 'tiny', 'SPOS tiny'))
 #: docs/quality.md section 2, stronger regularisation: (label, sweep folder, --set options)
 REGULARISATION_DEFAULTS = 'defaults (dropout 0.1, retrain weight decay 0.01)'
 REGULARISATION = (('dropout 0.3', 'drop3', '--set space.encoder.dropout=0.3'),
@@ -291,6 +296,17 @@ RESULTS = [
            '4 x 24 runs, about 40 minutes with --jobs 2 on 2 cores (24 cells with 300 candidates: 19 minutes in '
            'the tiny space with --jobs 1 beside the test suite, 12 in the mid-sized one); reads '
            'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/candidates'),
+    Result('mosi_spos_paper',
+           ' && '.join(f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final '
+                       f'{space}--jobs 2 --out {{out}}/{name}_spos' for name, space in SPOS_SPACES) + ' && '
+           'python bench/tried_table.py ' + ' '.join(f'"{label}={{out}}/{name}_spos:full"'
+                                                    for label, name, _ in SPOS_SPACE_ROWS) + ' > {out}/tried.md && '
+           'python bench/merge_sweeps.py --out {out} ' + ' '.join(f'"{variant}={{out}}/{name}_spos:full"'
+                                                                  for _, name, variant in SPOS_SPACE_ROWS)
+           + f' --paired waf --baseline GCNet={GCNET_CSV}',
+           '24 runs of the paper-sized space (about 6 minutes a cell, 75 minutes with --jobs 2 on 2 cores) and 24 '
+           'each of the mid-sized and tiny spaces (3 minutes a sweep); reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_spos/paper'),
     Result('mosi_spos_supernets',
            ' && '.join(
                f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
@@ -1195,6 +1211,19 @@ def src_quality_ema(ctx):
             ('full, defaults', 'full'), ('full, retrain.ema 0.9', 'full, ema 0.9'),
             ('hand_designed, defaults', 'hand_designed'), ('hand_designed, retrain.ema 0.9', 'hand_designed, ema 0.9'))])
     return {k: {c: v[c] for c in cols} for k, v in rows.items()}
+
+
+def src_quality_spos_paper_tried(ctx):
+    """docs/quality.md section 4, SPOS in the three spaces: validation beside test (tried.md's columns)."""
+    cols = ('cells', 'val WAF', 'val MAE', 'test WAF', 'test MAE', 'entropy at export', 'identity mixers',
+            'test WAF AUILC')
+    rows = tried_rows(ctx, 'mosi_spos_paper', [(label, (label,), variant) for label, _, variant in SPOS_SPACE_ROWS])
+    return {k: {c: v[c] for c in cols} for k, v in rows.items()}
+
+
+src_quality_spos_paper = src_main_with_gcnet('mosi_spos_paper', {label: variant for label, _, variant in SPOS_SPACE_ROWS})
+src_quality_spos_paper_paired = src_paired('mosi_spos_paper', ref='SPOS paper', others=(
+    ('SPOS, mid-sized space', 'SPOS mid'), ('SPOS, tiny space', 'SPOS tiny')))
 
 
 REGULARISATION_COLS = ('cells', 'val WAF', 'val MAE', 'test WAF', 'test MAE', 'retrained: kept epoch',
@@ -2145,6 +2174,12 @@ ENTRIES = [
           ('mosi_seed_ensemble', 'mosi_mid_weight_sharing'), src_quality_weight_sharing_notes, parse='prose'),
     Entry('quality-ema', 'docs/quality.md', 'quality-ema', ('mosi_retrain_ema',), src_quality_ema,
           keys=('configuration',), complete=True),
+    Entry('quality-spos-paper-tried', 'docs/quality.md', 'quality-spos-paper-tried', ('mosi_spos_paper',),
+          src_quality_spos_paper_tried, keys=('configuration',), complete=True),
+    Entry('quality-spos-paper', 'docs/quality.md', 'quality-spos-paper', ('mosi_spos_paper',),
+          src_quality_spos_paper, keys=('model',), complete=True),
+    Entry('quality-spos-paper-paired', 'docs/quality.md', 'quality-spos-paper-paired', ('mosi_spos_paper',),
+          src_quality_spos_paper_paired, keys=('paper-sized space minus',), complete=True),
     Entry('quality-spos-supernets', 'docs/quality.md', 'quality-spos-supernets', ('mosi_spos_supernets',),
           src_quality_spos_supernets, keys=('space', 'configuration'), complete=True),
     Entry('quality-spos-supernets-paired', 'docs/quality.md', 'quality-spos-supernets-paired',
