@@ -57,6 +57,28 @@ def test_kill_9_then_resume_gives_the_uninterrupted_result(tmp_path, strategy):
     assert not list(cut.rglob('*.tmp')) and not list(cut.rglob('.*.tmp*'))
 
 
+
+def test_kill_9_in_a_further_spos_supernet_then_resume_gives_the_uninterrupted_result(tmp_path):
+    """``options.supernets: 2``: killed while the second supernet trains, the resumed run leaves the
+    first one as it was, continues the second from its own checkpoint, and ends where an
+    uninterrupted run does."""
+    spos = ['--set', 'strategy=spos', '--set', 'strategy_config.options.candidates=12',
+            '--set', 'strategy_config.options.supernets=2']
+    full, cut = tmp_path / 'full', tmp_path / 'cut'
+    r = run_cli('run', '--out', full, '--quiet', *SMALL, *spos)
+    assert r.returncode == 0, r.stderr[-2000:]
+    _kill_after(_start('run', '--out', cut, *SMALL, *spos), 'supernet 2/2 (seed 1000) epoch 2/3')
+    assert not (cut / 'arch.json').exists()
+    r = run_cli('run', '--resume', cut)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'supernet 2/2 (seed 1000) epoch 3/3' in r.stdout
+    assert 'search epoch' not in r.stdout and 'supernet 2/2 (seed 1000) epoch 1/3' not in r.stdout
+    for name in ('arch.json', 'search/candidates.csv'):
+        assert (full / name).read_text() == (cut / name).read_text()
+    a = json.loads((full / 'metrics.json').read_text())
+    b = json.loads((cut / 'metrics.json').read_text())
+    assert a['test'] == b['test'] and a['valid'] == b['valid']
+
 def test_same_seed_same_architecture_and_metrics(tmp_path):
     results = []
     for name in ('a', 'b'):
