@@ -28,9 +28,28 @@ METRICS.update({'acc7': 'Acc-7', 'acc5': 'Acc-5', 'acc3': 'Acc-3', 'acc2_has0': 
 MOSI = 'rmnas sweep -c examples/mosi_dialogue.yml --seeds 0 1 2 --set threads=1 --quiet'
 PEERS = Path(__file__).resolve().parents[1] / 'docs' / 'peers.md'
 GCNET_CSV = 'docs/results/mosi_nas_baselines/gcnet_peers.csv'
-#: SPOS in the mid-sized space, one retrained network per cell (examples/mosi_dialogue_spos.yml's schedule)
-SPOS_MID_X1 = (f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final '
-               '--set search_space=mid --jobs 2')
+#: SPOS's sweep, one retrained network per cell (examples/mosi_dialogue_spos.yml's schedule), the space to follow
+SPOS_X1 = f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final'
+#: the same in the mid-sized space
+SPOS_MID_X1 = f'{SPOS_X1} --set search_space=mid --jobs 2'
+
+
+def spos_pair_command(kept: str, other: str, other_sets: str, kept_label: str, other_label: str) -> str:
+    """Two SPOS settings side by side in the tiny and the mid-sized space (docs/quality.md section 3): per space
+    the two sweeps into ``{out}/<space>_<name>``, then bench/paired_cells.py (``other`` minus ``kept``),
+    bench/tried_table.py and bench/merge_sweeps.py into ``{out}/<space>``."""
+    return ' && '.join(
+        f'{SPOS_X1} {space}--jobs 2 --out {{out}}/{name}_{kept} && '
+        f'{SPOS_X1} {space}{other_sets} --jobs 2 --out {{out}}/{name}_{other} && '
+        f'python bench/paired_cells.py --out {{out}}/{name} {other}={{out}}/{name}_{other} '
+        f'{kept}={{out}}/{name}_{kept} && '
+        f'python bench/tried_table.py "{kept_label}={{out}}/{name}_{kept}:full" '
+        f'"{other_label}={{out}}/{name}_{other}:full" > {{out}}/{name}/tried.md && '
+        f'python bench/merge_sweeps.py --out {{out}}/{name} {other}={{out}}/{name}_{other}:full '
+        f'{kept}={{out}}/{name}_{kept}:full'
+        for name, space in (('tiny', ''), ('mid', '--set search_space=mid ')))
+
+
 #: SPOS in the three spaces (docs/quality.md section 4): (sweep folder, --set of the space);
 #: (label in tried.md, sweep folder, variant in the merged table)
 SPOS_SPACES = (('paper', '--set search_space=rmnas '), ('mid', '--set search_space=mid '), ('tiny', ''))
@@ -266,39 +285,19 @@ RESULTS = [
            '48 runs of the mid-sized space with five retrainings each, 32 minutes with --jobs 2 on 2 cores; reads '
            'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/mid_ensemble_size'),
     Result('mosi_spos_evolution',
-           ' && '.join(
-               f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
-               f'--jobs 2 --out {{out}}/{name}_random && '
-               f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
-               f'--set strategy_config.options.ranking=evolution --jobs 2 --out {{out}}/{name}_evolution && '
-               f'python bench/paired_cells.py --out {{out}}/{name} evolution={{out}}/{name}_evolution '
-               f'random={{out}}/{name}_random && '
-               f'python bench/tried_table.py "SPOS, random ranking (kept)={{out}}/{name}_random:full" '
-               f'"SPOS, evolution={{out}}/{name}_evolution:full" > {{out}}/{name}/tried.md && '
-               f'python bench/merge_sweeps.py --out {{out}}/{name} evolution={{out}}/{name}_evolution:full '
-               f'random={{out}}/{name}_random:full'
-               for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
+           spos_pair_command('random', 'evolution', '--set strategy_config.options.ranking=evolution',
+                             'SPOS, random ranking (kept)', 'SPOS, evolution'),
            '4 x 24 runs, about 40 minutes with --jobs 2 on 2 cores (24 evolution cells: 7 minutes in the tiny '
            'space, 12 in the mid-sized one); reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_spos/evolution'),
     Result('mosi_spos_candidates',
-           ' && '.join(
-               f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
-               f'--jobs 2 --out {{out}}/{name}_c100 && '
-               f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
-               f'--set strategy_config.options.candidates=300 --jobs 2 --out {{out}}/{name}_c300 && '
-               f'python bench/paired_cells.py --out {{out}}/{name} c300={{out}}/{name}_c300 c100={{out}}/{name}_c100 && '
-               f'python bench/tried_table.py "SPOS, 100 candidates (kept)={{out}}/{name}_c100:full" '
-               f'"SPOS, 300 candidates={{out}}/{name}_c300:full" > {{out}}/{name}/tried.md && '
-               f'python bench/merge_sweeps.py --out {{out}}/{name} c300={{out}}/{name}_c300:full '
-               f'c100={{out}}/{name}_c100:full'
-               for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
+           spos_pair_command('c100', 'c300', '--set strategy_config.options.candidates=300',
+                             'SPOS, 100 candidates (kept)', 'SPOS, 300 candidates'),
            '4 x 24 runs, about 40 minutes with --jobs 2 on 2 cores (24 cells with 300 candidates: 19 minutes in '
            'the tiny space with --jobs 1 beside the test suite, 12 in the mid-sized one); reads '
            'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/candidates'),
     Result('mosi_spos_paper',
-           ' && '.join(f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final '
-                       f'{space}--jobs 2 --out {{out}}/{name}_spos' for name, space in SPOS_SPACES) + ' && '
+           ' && '.join(f'{SPOS_X1} {space}--jobs 2 --out {{out}}/{name}_spos' for name, space in SPOS_SPACES) + ' && '
            'python bench/tried_table.py ' + ' '.join(f'"{label}={{out}}/{name}_spos:full"'
                                                     for label, name, _ in SPOS_SPACE_ROWS) + ' > {out}/tried.md && '
            'python bench/merge_sweeps.py --out {out} ' + ' '.join(f'"{variant}={{out}}/{name}_spos:full"'
@@ -308,16 +307,8 @@ RESULTS = [
            'each of the mid-sized and tiny spaces (3 minutes a sweep); reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_spos/paper'),
     Result('mosi_spos_supernets',
-           ' && '.join(
-               f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
-               f'--jobs 2 --out {{out}}/{name}_k1 && '
-               f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --set search.export=final {space}'
-               f'--set strategy_config.options.supernets=3 --jobs 2 --out {{out}}/{name}_k3 && '
-               f'python bench/paired_cells.py --out {{out}}/{name} k3={{out}}/{name}_k3 k1={{out}}/{name}_k1 && '
-               f'python bench/tried_table.py "SPOS, one supernet (kept)={{out}}/{name}_k1:full" '
-               f'"SPOS, three supernets={{out}}/{name}_k3:full" > {{out}}/{name}/tried.md && '
-               f'python bench/merge_sweeps.py --out {{out}}/{name} k3={{out}}/{name}_k3:full k1={{out}}/{name}_k1:full'
-               for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
+           spos_pair_command('k1', 'k3', '--set strategy_config.options.supernets=3',
+                             'SPOS, one supernet (kept)', 'SPOS, three supernets'),
            '4 x 24 runs, about 15 minutes with --jobs 2 on 2 cores (24 cells with three supernets: 4 minutes in the '
            'tiny space, 5 in the mid-sized one); reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_spos/supernets'),
