@@ -57,7 +57,6 @@ def test_kill_9_then_resume_gives_the_uninterrupted_result(tmp_path, strategy):
     assert not list(cut.rglob('*.tmp')) and not list(cut.rglob('.*.tmp*'))
 
 
-
 def test_kill_9_in_a_further_spos_supernet_then_resume_gives_the_uninterrupted_result(tmp_path):
     """``options.supernets: 2``: killed while the second supernet trains, the resumed run leaves the
     first one as it was, continues the second from its own checkpoint, and ends where an
@@ -78,6 +77,7 @@ def test_kill_9_in_a_further_spos_supernet_then_resume_gives_the_uninterrupted_r
     a = json.loads((full / 'metrics.json').read_text())
     b = json.loads((cut / 'metrics.json').read_text())
     assert a['test'] == b['test'] and a['valid'] == b['valid']
+
 
 def test_same_seed_same_architecture_and_metrics(tmp_path):
     results = []
