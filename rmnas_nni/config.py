@@ -467,6 +467,10 @@ class StrategyOptions(Section):
     supernets: int = key(int, 1, _positive,
                          doc='SPOS: supernets trained from different seeds (the run\'s, then seed + 1000 k); each '
                              'candidate is ranked by its validation metrics averaged over them')
+    folds: int = key(int, 0, _non_negative,
+                     doc='SPOS: 0, or K >= 2 folds of the training split\'s samples (dialogues at dialogue level); '
+                         'K more supernets, supernet k trained without fold k, score every candidate on their fold; '
+                         'a candidate is ranked by its metrics averaged over validation and the K folds')
 
 
 @dataclasses.dataclass
@@ -798,6 +802,16 @@ def check_run(cfg: RunConfig, source: str, machine: bool = True) -> RunConfig:
     if not STRATEGIES.info(strategy, 'ranks_single_paths') and cfg.strategy_config.options.supernets > 1:
         raise ConfigError(f"{source}: key 'strategy_config.options.supernets': strategy {strategy} trains one "
                           f"supernet; several are for a strategy that ranks single paths (spos)")
+    folds = cfg.strategy_config.options.folds
+    if folds and not STRATEGIES.info(strategy, 'ranks_single_paths'):
+        raise ConfigError(f"{source}: key 'strategy_config.options.folds': strategy {strategy} ranks no "
+                          f"architectures; folds are for a strategy that ranks single paths (spos)")
+    if folds == 1:
+        raise ConfigError(f"{source}: key 'strategy_config.options.folds': 0 (none) or at least 2, got 1 "
+                          f"(one fold would hold out the whole training split)")
+    if folds and cfg.strategy_config.options.supernets > 1:
+        raise ConfigError(f"{source}: key 'strategy_config.options.folds': folds and supernets > 1 are two ways "
+                          f"of training further supernets; set one of them")
     if STRATEGIES.info(strategy, 'ranks_single_paths') and cfg.search.derive != 'argmax':
         raise ConfigError(f"{source}: key 'search.derive': strategy {strategy} exports the best-ranked "
                           f"architecture; there are no choice weights to threshold (use argmax)")

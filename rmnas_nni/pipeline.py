@@ -42,7 +42,7 @@ from .rundir import (Tee, atomic_torch_save, atomic_write_bytes, atomic_write_js
 from .registry import STRATEGIES
 from .search_strategy import build_strategy, run_search, seed_epoch
 from .single_path import (CANDIDATE_OFFSET, draw_candidates, evolve_single_paths, rank_single_paths, ranking_probs,
-                          set_path, write_ranking)
+                          score_single_paths, set_path, write_ranking)
 from .space import RMNASSpace
 from .trainer import SeedEnsemble, device_of, evaluate, member_seed, predict
 from .trainer import retrain as train_fixed
@@ -253,6 +253,14 @@ def train_halves(n: int, seed: int) -> Tuple[np.ndarray, np.ndarray]:
     return np.sort(perm[:cut]), np.sort(perm[cut:])
 
 
+def train_folds(n: int, k: int, seed: int) -> List[np.ndarray]:
+    """``strategy_config.options.folds``: the rows of a training split of ``n`` samples (dialogues at
+    dialogue level) cut into ``k`` folds by a permutation drawn from ``seed`` (fold sizes differ by
+    at most one); each fold's rows sorted."""
+    perm = np.random.default_rng(seed).permutation(n)
+    return [np.sort(part) for part in np.array_split(perm, k)]
+
+
 class _RowsRedraw:
     """A :class:`~rmnas_nni.data.missing.TrainingMaskRedraw` for ``rows`` of the training split."""
 
@@ -296,7 +304,8 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
     else:
         arch_redraw = None
 
-    def one_search(space, sseed: int, out_dir: Path, printer: Printer, callbacks):
+    def one_search(space, sseed: int, out_dir: Path, printer: Printer, callbacks,
+                   weight_split=weight_split, weight_redraw=weight_redraw):
         return run_search(
             space,
             make_loader(weight_split, data.level, s.batch_size, shuffle=True, seed=sseed, redraw=weight_redraw),
@@ -310,7 +319,7 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
     result = one_search(space, seed, run_dir / 'search', printer, callbacks)
     val_loader = make_loader(splits['valid'], data.level, s.batch_size, shuffle=False)
     if STRATEGIES.info(cfg.strategy_config.strategy, 'ranks_single_paths'):
-        oneshots = [result.oneshot]
+        oneshots, loaders = [result.oneshot], [val_loader]
         n_supernets = cfg.strategy_config.options.supernets
         for k in range(1, n_supernets):
             # further supernets (options.supernets): the same space and data, their own seed
@@ -322,7 +331,11 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
             extra = one_search(build_space(cfg, data), kseed, run_dir / 'search' / f'supernet{k}',
                                lambda line, tag=tag: printer(line.replace('search', tag, 1)), ())
             oneshots.append(extra.oneshot)
-        _rank_single_paths(cfg, data, result, oneshots, val_loader, run_dir, kind, select, printer)
+            loaders.append(val_loader)
+        n_folds = cfg.strategy_config.options.folds
+        if n_folds:
+            oneshots, loaders = _fold_supernets(cfg, data, one_search, oneshots, loaders, run_dir, printer)
+        _rank_single_paths(cfg, data, result, oneshots, loaders, run_dir, kind, select, printer)
     else:
         result.val_metrics = evaluate(result.supernet, val_loader, data.task, kind)
         result.arch = derive_architecture(result.arch, result.probs, s.derive, s.derive_threshold,
@@ -341,32 +354,71 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
     return result
 
 
-def _rank_single_paths(cfg: RunConfig, data: MultimodalData, result, oneshots, val_loader, run_dir: Path,
+def _fold_supernets(cfg: RunConfig, data: MultimodalData, one_search, oneshots, loaders, run_dir: Path,
+                    printer: Printer):
+    """``options.folds`` K: the training split cut into K folds (:func:`train_folds`, from the run
+    seed); supernet k (k = 1 .. K, seed ``seed + 1000 k``, into ``search/fold<k>/``) trains on the
+    training samples outside fold k, its epochs validated and stopped on the validation split as
+    the first supernet's are, and scores the candidates on fold k (its load-time masks). Returns
+    ``oneshots`` and ``loaders`` with the K supernets and their folds appended."""
+    s, seed = cfg.search, cfg.seed
+    train = data.splits['train']
+    n_folds = cfg.strategy_config.options.folds
+    if n_folds > len(train):
+        raise ConfigError(f"key 'strategy_config.options.folds': {n_folds} folds of a training split of "
+                          f"{len(train)} samples")
+    redraw = data.extra.get('train_redraw')
+    folds = train_folds(len(train), n_folds, seed)
+    oneshots, loaders = list(oneshots), list(loaders)
+    for k, held_out in enumerate(folds, start=1):
+        rows = np.setdiff1d(np.arange(len(train)), held_out)
+        kseed = member_seed(seed, k)
+        seed_epoch(kseed, -1)
+        tag = f'search, fold {k}/{n_folds} (seed {kseed}, {len(rows)} training samples, {len(held_out)} held out)'
+        extra = one_search(build_space(cfg, data), kseed, run_dir / 'search' / f'fold{k}',
+                           lambda line, tag=tag: printer(line.replace('search', tag, 1)), (),
+                           weight_split=train.subset(rows),
+                           weight_redraw=None if redraw is None else _RowsRedraw(redraw, rows))
+        oneshots.append(extra.oneshot)
+        loaders.append(make_loader(train.subset(held_out), data.level, s.batch_size, shuffle=False))
+    return oneshots, loaders
+
+
+def _rank_single_paths(cfg: RunConfig, data: MultimodalData, result, oneshots, loaders, run_dir: Path,
                        kind: str, select: str, printer: Printer) -> None:
     """SPOS's second step (:mod:`~rmnas_nni.single_path`): ``options.candidates`` architectures drawn
     from the run seed, or found by the evolutionary search (``options.ranking``), with
-    ``search.exclude_zero`` / ``exclude_identity`` respected, ranked on validation with the
-    trained supernets' weights (``oneshots``, the first ``result.oneshot``: each candidate's
-    metrics are the mean over them); the best becomes ``result.arch``."""
+    ``search.exclude_zero`` / ``exclude_identity`` respected, ranked with the trained supernets'
+    weights (``oneshots``, the first ``result.oneshot``), each on its own loader (``loaders``: the
+    validation split, or a held-out training fold with ``options.folds``): each candidate's
+    metrics are the mean over them; the best becomes ``result.arch``. ``result.val_metrics``
+    are the best candidate's validation metrics (the mean over the supernets scored on validation)."""
     s = cfg.search
     n = cfg.strategy_config.options.candidates
     excluded = (['zero'] if s.exclude_zero else []) + (['identity'] if s.exclude_identity else [])
     if cfg.strategy_config.options.ranking == 'evolution':
-        ranked = evolve_single_paths(oneshots, result.supernet, cfg.seed, n, val_loader, task=data.task,
+        ranked = evolve_single_paths(oneshots, result.supernet, cfg.seed, n, loaders, task=data.task,
                                      metric_kind=kind, select_metric=select, excluded=excluded, printer=printer)
     else:
         archs = draw_candidates(result.supernet, cfg.seed, n, CANDIDATE_OFFSET, excluded)
-        ranked = rank_single_paths(oneshots, archs, val_loader, task=data.task, metric_kind=kind,
+        ranked = rank_single_paths(oneshots, archs, loaders, task=data.task, metric_kind=kind,
                                    select_metric=select)
     write_ranking(run_dir / 'search' / 'candidates.csv', ranked, select)
     result.arch, result.val_metrics = ranked[0]
+    n_valid = cfg.strategy_config.options.supernets
+    if len(oneshots) > n_valid:         # folds: the exported network's validation figures alone
+        result.val_metrics = score_single_paths(oneshots[:n_valid], [result.arch], loaders[0], task=data.task,
+                                                metric_kind=kind)[0][1]
     set_path(result.oneshot, result.arch)
     result.oneshot.ranked_arch = result.arch
     result.probs = ranking_probs(result.supernet, ranked)
     result.oneshot.ranked_probs = result.probs
     worst = ranked[-1][1][select]
-    weights = "the supernet's weights" if len(oneshots) == 1 else f"{len(oneshots)} supernets' weights (mean)"
-    printer(f'search: {len(ranked)} architectures ranked with {weights}, val {select} '
+    weights = ("the supernet's weights" if len(oneshots) == 1 else
+               f"{len(oneshots)} supernets' weights (mean)" if len(oneshots) == n_valid else
+               f"the supernet on validation and {len(oneshots) - n_valid} on their held-out training folds (mean)")
+    scored = 'val' if len(oneshots) == n_valid else 'mean held-out'
+    printer(f'search: {len(ranked)} architectures ranked with {weights}, {scored} {select} '
             f'{ranked[0][1][select]:.4f} (best) to {worst:.4f}; ranking -> {run_dir / "search" / "candidates.csv"}')
 
 

@@ -243,3 +243,66 @@ def test_several_supernets_for_darts_is_one_line(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().count('\n') == 0 and "'strategy_config.options.supernets'" in r.stderr
     assert not (tmp_path / 'run').exists()
+
+
+def test_training_folds_cut_the_training_split_into_disjoint_parts_of_near_equal_size():
+    from rmnas_nni.pipeline import train_folds
+    folds = train_folds(62, 5, seed=3)
+    assert sorted(np.concatenate(folds).tolist()) == list(range(62))
+    assert sorted(len(f) for f in folds) == [12, 12, 12, 13, 13]
+    assert all((np.diff(f) > 0).all() for f in folds)
+    assert [f.tolist() for f in train_folds(62, 5, seed=3)] == [f.tolist() for f in folds]
+    assert [f.tolist() for f in train_folds(62, 5, seed=4)] != [f.tolist() for f in folds]
+
+
+def test_fold_supernets_train_without_their_fold_and_the_ranking_is_the_mean_over_validation_and_the_folds(tmp_path):
+    """``options.folds: 2``: fold supernet k is what a run of seed 1000 k trains on the training samples
+    outside fold k; a candidate's score is the mean of the first supernet's on validation and each fold
+    supernet's on its held-out fold; the run's validation figures are the validation ones alone."""
+    from rmnas_nni.pipeline import train_folds
+    data = make_synthetic('sentence', sizes={'train': 64, 'valid': 32, 'test': 32})
+    cfg = spos_config(epochs=1, candidates=6)
+    cfg.strategy_config.options.folds = 2
+    lines = []
+    result = search(cfg, data, tmp_path / 'folds', printer=lines.append)
+    assert (tmp_path / 'folds' / 'search' / 'fold2' / 'metrics.csv').is_file()
+    assert any(line.startswith('search, fold 2/2 (seed 2000, 32 training samples, 32 held out) epoch 1/1')
+               for line in lines)
+    assert any('6 architectures ranked with the supernet on validation and 2 on their held-out training folds'
+               in line for line in lines)
+    ranking = pd.read_csv(tmp_path / 'folds' / 'search' / 'candidates.csv')
+    archs = [json.loads(a) for a in ranking['arch']]
+    assert archs[0] == result.arch and ranking['val_mae'].is_monotonic_increasing
+
+    kind, _ = select_metric_of(cfg, data)
+    train = data.splits['train']
+    main = spos_config(epochs=1, candidates=6)
+    scores = [single_path.score_single_paths(
+        search(main, data, tmp_path / 'main', printer=lambda line: None).oneshot, archs,
+        make_loader(data.splits['valid'], data.level, 16, shuffle=False), task=data.task, metric_kind=kind)]
+    for k, held_out in enumerate(train_folds(len(train), 2, 0), start=1):
+        rows = np.setdiff1d(np.arange(len(train)), held_out)
+        alone = spos_config(epochs=1, candidates=6)
+        alone.seed = 1000 * k
+        sub = data.with_splits({**data.splits, 'train': train.subset(rows)})
+        oneshot = search(alone, sub, tmp_path / f'fold{k}', printer=lambda line: None).oneshot
+        scores.append(single_path.score_single_paths(
+            oneshot, archs, make_loader(train.subset(held_out), data.level, 16, shuffle=False),
+            task=data.task, metric_kind=kind))
+    for i in range(len(archs)):
+        assert ranking['val_mae'][i] == pytest.approx(np.mean([s[i][1]['mae'] for s in scores]), rel=1e-5)
+    assert result.val_metrics['mae'] == pytest.approx(scores[0][0][1]['mae'], rel=1e-6)
+    assert scores[1][0][1]['mae'] != pytest.approx(scores[2][0][1]['mae'], rel=1e-6)
+
+
+@pytest.mark.parametrize('sets, says', [
+    (['strategy_config.options.folds=2'], 'ranks no architectures'),
+    (['strategy=spos', 'strategy_config.options.folds=1'], 'at least 2'),
+    (['strategy=spos', 'strategy_config.options.folds=2', 'strategy_config.options.supernets=2'], 'set one of them'),
+])
+def test_folds_outside_spos_or_of_one_or_with_several_supernets_is_one_line(tmp_path, sets, says):
+    args = [a for s in sets for a in ('--set', s)]
+    r = run_cli('run', *args, '--out', tmp_path / 'run')
+    assert r.returncode == 2
+    assert r.stderr.strip().count('\n') == 0 and "'strategy_config.options.folds'" in r.stderr and says in r.stderr
+    assert not (tmp_path / 'run').exists()
