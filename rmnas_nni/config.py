@@ -378,6 +378,10 @@ class RetrainConfig(Section):
                         doc='networks of the architecture retrained from scratch, member k from seed '
                             '`seed + 1000 k` (k = 0 is the single network of `1`); the model is their mean '
                             'prediction (a seed ensemble; classification: mean logits); 1: one network (the paper)')
+    ensemble_of: str = key(str, 'seeds', _one_of('seeds', 'ranking'),
+                           doc='what the `ensemble` members differ in: `seeds` (one architecture); `ranking` (SPOS: '
+                               'member k is the (k+1)-th best architecture of the search\'s ranking, from seed '
+                               '`seed + 1000 k`; a run without a ranking ensembles seeds and says so)')
     weights: str = key(str, 'scratch', _one_of('scratch', 'supernet'),
                        doc='`scratch`: train the fixed network from scratch (the paper); `supernet`: no training, '
                            'it takes the supernet\'s search weights (Table 7, w/o retraining)')
@@ -802,6 +806,9 @@ def check_run(cfg: RunConfig, source: str, machine: bool = True) -> RunConfig:
     if not STRATEGIES.info(strategy, 'ranks_single_paths') and cfg.strategy_config.options.supernets > 1:
         raise ConfigError(f"{source}: key 'strategy_config.options.supernets': strategy {strategy} trains one "
                           f"supernet; several are for a strategy that ranks single paths (spos)")
+    if cfg.retrain.ensemble_of == 'ranking' and not STRATEGIES.info(strategy, 'ranks_single_paths'):
+        raise ConfigError(f"{source}: key 'retrain.ensemble_of': strategy {strategy} ranks no architectures; "
+                          f"an ensemble of the ranking is for a strategy that ranks single paths (spos)")
     folds = cfg.strategy_config.options.folds
     if folds and not STRATEGIES.info(strategy, 'ranks_single_paths'):
         raise ConfigError(f"{source}: key 'strategy_config.options.folds': strategy {strategy} ranks no "

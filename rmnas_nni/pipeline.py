@@ -171,13 +171,52 @@ def build_fixed_model(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any]
                           **space_kwargs(cfg.space))
 
 
-def build_retrained_model(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any]):
+def build_retrained_model(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any],
+                          members: Optional[List[Dict[str, Any]]] = None):
     """The retrained model's shape: the fixed network, or a :class:`SeedEnsemble` of
-    ``retrain.ensemble`` of them (weights to be loaded)."""
+    ``retrain.ensemble`` of them (weights to be loaded): of ``arch``, or of ``members``, one
+    architecture per member (``retrain.ensemble_of: ranking``)."""
     k = cfg.retrain.ensemble
     if k == 1:
         return build_fixed_model(cfg, data, arch)
-    return SeedEnsemble([build_fixed_model(cfg, data, arch, member_seed(cfg.seed, i)) for i in range(k)])
+    members = members or [arch] * k
+    return SeedEnsemble([build_fixed_model(cfg, data, a, member_seed(cfg.seed, i)) for i, a in enumerate(members)])
+
+
+#: ``retrain.ensemble_of: ranking``: the members' architectures, member 0 first (``arch.json``)
+MEMBERS_FILE = 'arch_members.json'
+
+
+def ensemble_architectures(cfg: RunConfig, arch: Dict[str, Any], run_dir: Path, printer: Printer = print
+                           ) -> List[Dict[str, Any]]:
+    """The architecture of each of the ``retrain.ensemble`` members: ``arch`` for all (a seed
+    ensemble), or with ``retrain.ensemble_of: ranking`` ``arch`` then the next best distinct
+    architectures of the search's ranking (``search/candidates.csv``), written to
+    ``arch_members.json``. A run without a ranking (a baseline variant, ``rmnas retrain``)
+    ensembles seeds of ``arch`` and says so."""
+    k = cfg.retrain.ensemble
+    if k == 1 or cfg.retrain.ensemble_of == 'seeds':
+        return [arch] * k
+    ranking = run_dir / 'search' / 'candidates.csv'
+    if not ranking.is_file():
+        printer(f'retrain: no ranking ({ranking} not found): the {k} members are seeds of one architecture')
+        return [arch] * k
+    import csv
+    with open(ranking, newline='') as f:
+        ranked = [json.loads(row['arch']) for row in csv.DictReader(f)]
+    keys = [json.dumps(a, sort_keys=True) for a in ranked]
+    key = json.dumps(arch, sort_keys=True)
+    members = [arch] + [a for a, ak in zip(ranked, keys) if ak != key][:k - 1]
+    ranks = [keys.index(json.dumps(a, sort_keys=True)) + 1 if json.dumps(a, sort_keys=True) in keys else None
+             for a in members]
+    printer('retrain: ensemble of the ranking, members\' architectures ranked '
+            + ', '.join('-' if r is None else str(r) for r in ranks) + f' in {ranking}')
+    if len(members) < k:
+        printer(f'retrain: the ranking holds {len(members)} architectures; the other members repeat the first '
+                f'from their own seeds')
+        members += [arch] * (k - len(members))
+    atomic_write_json(run_dir / MEMBERS_FILE, members)
+    return members
 
 
 def _data_checksum(cfg: RunConfig, data: MultimodalData) -> Tuple[str, str]:
@@ -430,7 +469,9 @@ def retrain(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any], run_dir:
     k from seed ``seed + 1000 k``, into ``retrain/`` for k = 0 and ``retrain/member<k>/``
     after), each selecting its own epoch; the model is their mean prediction
     (:class:`~rmnas_nni.trainer.SeedEnsemble`) and its validation metrics are the
-    ensemble's. ``on_epoch`` hears member 0's epochs.
+    ensemble's. The members share ``arch``, or with ``retrain.ensemble_of: ranking`` take
+    the next best architectures of the search's ranking (:func:`ensemble_architectures`).
+    ``on_epoch`` hears member 0's epochs.
     """
     run_dir, kind, select = _start_phase(cfg, data, run_dir)
     r, seed = cfg.retrain, cfg.seed
@@ -438,11 +479,14 @@ def retrain(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any], run_dir:
     val_loader = make_loader(splits['valid'], data.level, r.batch_size, shuffle=False)
     test_loader = make_loader(splits['test'], data.level, r.batch_size, shuffle=False)
     members, summaries = [], []
+    archs = ensemble_architectures(cfg, arch, run_dir, printer)
+    distinct = len({json.dumps(a, sort_keys=True) for a in archs}) > 1
     out_dirs = [run_dir / 'retrain' / (f'member{k}' if k else '') for k in range(r.ensemble)]
     for k, out_dir in enumerate(out_dirs):
         mseed = member_seed(seed, k)
-        model = build_fixed_model(cfg, data, arch, mseed)
-        which = f' {k + 1}/{r.ensemble} (seed {mseed})' if r.ensemble > 1 else ''
+        model = build_fixed_model(cfg, data, archs[k], mseed)
+        which = (f' {k + 1}/{r.ensemble} (seed {mseed}' + (f', member architecture {k + 1}' if distinct else '')
+                 + ')' if r.ensemble > 1 else '')
         printer(f'retrain{which}: fixed network, {count_parameters(model) / 1e6:.2f}M parameters, '
                 f'up to {r.epochs} epochs')
         train_loader = make_loader(splits['train'], data.level, r.batch_size, shuffle=True, seed=mseed,
@@ -477,6 +521,7 @@ def retrain(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any], run_dir:
     if r.ensemble > 1:
         out['members'] = [{'seed': member_seed(seed, k), 'best_epoch': s['best_epoch'], 'epochs_run': s['epochs_run'],
                            'valid': s['best_val']} for k, s in enumerate(summaries)]
+        out['ensemble_of'] = 'ranking' if distinct else 'seeds'
     atomic_write_json(run_dir / 'metrics.json', out)
     return out
 
@@ -692,7 +737,18 @@ def load_retrained(run_dir: os.PathLike | str, rate=None, *, rate_source: str = 
         raise ConfigError(f'{weights}: file not found (the run has not finished retraining)')
     space = build_space(cfg, data)
     arch = load_architecture(Path(run_dir) / 'arch.json', space)
-    model = build_retrained_model(cfg, data, arch)
+    members_file = Path(run_dir) / MEMBERS_FILE
+    members = None
+    if cfg.retrain.ensemble > 1 and members_file.is_file():
+        try:
+            members = json.loads(read_input(members_file, ArchitectureError))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ArchitectureError(f'{members_file}: not valid JSON') from None
+        if not isinstance(members, list) or len(members) != cfg.retrain.ensemble:
+            raise ArchitectureError(f'{members_file}: top level: expected a list of {cfg.retrain.ensemble} '
+                                    f'architectures (retrain.ensemble)')
+        members = [check_architecture(a, space, f'{members_file} [{i}]') for i, a in enumerate(members)]
+    model = build_retrained_model(cfg, data, arch, members)
     model.load_state_dict(torch.load(weights, map_location='cpu', weights_only=True))
     return cfg, data, model, kind
 

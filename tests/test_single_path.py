@@ -306,3 +306,67 @@ def test_folds_outside_spos_or_of_one_or_with_several_supernets_is_one_line(tmp_
     assert r.returncode == 2
     assert r.stderr.strip().count('\n') == 0 and "'strategy_config.options.folds'" in r.stderr and says in r.stderr
     assert not (tmp_path / 'run').exists()
+
+
+def test_an_ensemble_of_the_ranking_retrains_the_next_best_architectures_each_from_its_member_seed(tmp_path):
+    """``retrain.ensemble_of: ranking``: member k is the (k+1)-th architecture of candidates.csv, trained
+    as a single retraining of it from seed 1000 k would be; the loaded run predicts the members' mean."""
+    from rmnas_nni.errors import ArchitectureError
+    from rmnas_nni.metrics import compute_metrics
+    from rmnas_nni.pipeline import load_retrained, retrain, run
+    from rmnas_nni.trainer import predict
+    data = make_synthetic('sentence', sizes={'train': 64, 'valid': 32, 'test': 32})
+    cfg = spos_config(epochs=1, candidates=6)
+    cfg.retrain.epochs, cfg.retrain.min_epochs, cfg.retrain.batch_size = 2, 0, 16
+    cfg.retrain.ensemble, cfg.retrain.ensemble_of = 2, 'ranking'
+    lines = []
+    run(cfg, tmp_path / 'rk', data=(data, {}), quiet=True)
+    log = (tmp_path / 'rk' / 'log.txt').read_text()
+    assert "retrain: ensemble of the ranking, members' architectures ranked 1, 2" in log
+    assert 'retrain 2/2 (seed 1000, member architecture 2)' in log
+    ranking = pd.read_csv(tmp_path / 'rk' / 'search' / 'candidates.csv')
+    members = json.loads((tmp_path / 'rk' / 'arch_members.json').read_text())
+    assert members == [json.loads(a) for a in ranking['arch'][:2]]
+    assert members[0] == json.loads((tmp_path / 'rk' / 'arch.json').read_text()) and members[0] != members[1]
+    metrics = json.loads((tmp_path / 'rk' / 'metrics.json').read_text())
+    assert metrics['ensemble_of'] == 'ranking' and [m['seed'] for m in metrics['members']] == [0, 1000]
+
+    alone = spos_config(epochs=1, candidates=6)
+    alone.retrain.epochs, alone.retrain.min_epochs, alone.retrain.batch_size = 2, 0, 16
+    alone.seed = 1000
+    second = retrain(alone, data, members[1], tmp_path / 'second', printer=lines.append)
+    assert second['valid'] == metrics['members'][1]['valid']
+    assert (tmp_path / 'second' / 'retrain' / 'history.csv').read_text() == \
+        (tmp_path / 'rk' / 'retrain' / 'member1' / 'history.csv').read_text()
+
+    _, _, model, _ = load_retrained(tmp_path / 'rk')
+    loader = make_loader(data.splits['test'], data.level, 16, shuffle=False)
+    pred, label = predict(model, loader, data.task)
+    member_preds = [predict(m, loader, data.task)[0] for m in model.members]
+    np.testing.assert_allclose(pred, np.mean(member_preds, axis=0), rtol=1e-5, atol=1e-6)
+    kind, _ = select_metric_of(cfg, data)
+    assert compute_metrics(pred, label, kind) == pytest.approx(metrics['test'])
+    members_file = tmp_path / 'rk' / 'arch_members.json'
+    members_file.write_text(json.dumps(members[:1]))
+    with pytest.raises(ArchitectureError, match=r"arch_members.json: top level: expected a list of 2 architectures"):
+        load_retrained(tmp_path / 'rk')
+    members_file.write_text(json.dumps([members[0], {**members[1], 'text/block0/mixer': 'nope'}]))
+    with pytest.raises(ArchitectureError, match=r"arch_members.json \[1\]: key 'text/block0/mixer'"):
+        load_retrained(tmp_path / 'rk')
+    members_file.write_text('[{')
+    with pytest.raises(ArchitectureError, match='arch_members.json: not valid JSON'):
+        load_retrained(tmp_path / 'rk')
+
+    # no ranking in the run directory (rmnas retrain, a baseline variant): seeds of one architecture, said so
+    lines = []
+    retrain(cfg, data, members[1], tmp_path / 'plain', printer=lines.append)
+    assert any('no ranking' in line and 'seeds of one architecture' in line for line in lines)
+    assert not (tmp_path / 'plain' / 'arch_members.json').exists()
+    assert json.loads((tmp_path / 'plain' / 'metrics.json').read_text())['ensemble_of'] == 'seeds'
+
+
+def test_an_ensemble_of_the_ranking_for_darts_and_a_broken_members_file_are_one_line(tmp_path):
+    r = run_cli('run', '--set', 'retrain.ensemble=2', '--set', 'retrain.ensemble_of=ranking', '--out', tmp_path / 'run')
+    assert r.returncode == 2
+    assert r.stderr.strip().count('\n') == 0 and "'retrain.ensemble_of'" in r.stderr and 'spos' in r.stderr
+    assert not (tmp_path / 'run').exists()
