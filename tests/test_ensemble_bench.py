@@ -1,4 +1,5 @@
-"""bench/ensemble_size.py and bench/weight_sharing_rank.py on a finished micro sweep with retrain.ensemble 2."""
+"""bench/ensemble_size.py, bench/weight_sharing_rank.py and bench/draw_ensemble.py on a finished micro sweep with
+retrain.ensemble 2."""
 import json
 import sys
 
@@ -12,6 +13,7 @@ from rmnas_nni.pipeline import load_config
 
 sys.path.insert(0, str(ROOT / 'bench'))
 
+import draw_ensemble  # noqa: E402
 import ensemble_size  # noqa: E402
 import weight_sharing_rank as wsr  # noqa: E402
 
@@ -76,3 +78,35 @@ def test_weight_sharing_rank_scores_every_architecture_of_a_cell(micro_sweep, tm
     taus = pd.read_csv(tmp_path / 'weight_sharing_taus.csv')
     assert len(taus) == 2 and taus.filter(like=' ~ ').abs().max().max() <= 1.0
     assert 'within (retraining seeds)' in (tmp_path / 'weight_sharing.md').read_text()
+
+
+def test_draw_ensemble_averages_the_random_architectures_of_each_cell(micro_sweep, tmp_path):
+    """The ensemble row is the metric of the mean prediction of the cell's draws, each retrained as the cell
+    trained it and loaded as rmnas evaluate loads a run; the kept and median rows are the cell's own figures."""
+    from rmnas_nni.data import make_loader
+    from rmnas_nni.metrics import compute_metrics
+    from rmnas_nni.pipeline import load_retrained
+    from rmnas_nni.trainer import predict
+    draw_ensemble.main(['--sweep', str(micro_sweep), '--out', str(tmp_path)])
+    cells = pd.read_csv(tmp_path / 'draw_ensemble_cells.csv')
+    assert sorted(set(cells['variant'])) == ['random_arch', 'random_arch (median)', 'random_arch, 2 draws ensembled']
+    for path in micro_sweep.glob('cells/random_arch/r*-s*/metrics.json'):
+        m = json.loads(path.read_text())
+        rate = float(path.parent.name[1:].split('-s')[0])
+        at = cells[cells['rate'] == rate].set_index('variant')
+        assert at.loc['random_arch', 'mae'] == pytest.approx(m['test']['mae'])
+        assert at.loc['random_arch (median)', 'mae'] == pytest.approx(m['test_median']['mae'])
+        preds = []
+        for k in (0, 1):
+            again = tmp_path / 'draws' / path.parent.name / f'arch{k}'      # the cell keeps one draw's weights
+            assert json.loads((again / 'metrics.json').read_text())['test'] == pytest.approx(
+                json.loads((path.parent / 'candidates' / f'arch{k}' / 'metrics.json').read_text())['test'])
+            cfg, data, model, kind = load_retrained(again)
+            pred, label = predict(model, make_loader(data.splits['test'], data.level, 16, shuffle=False), data.task)
+            preds.append(pred)
+        want = compute_metrics(np.mean(preds, axis=0), label, kind)
+        for metric, value in want.items():
+            assert at.loc['random_arch, 2 draws ensembled', metric] == pytest.approx(value, rel=1e-5)
+    table = pd.read_csv(tmp_path / 'draw_ensemble.csv')
+    assert {'AUILC', 'value'} <= set(table['stat'])
+    assert 'median has no validation figure' in (tmp_path / 'draw_ensemble.md').read_text()
