@@ -55,6 +55,8 @@ def spos_pair_command(kept: str, other: str, other_sets: str, kept_label: str, o
 SPOS_SPACES = (('paper', '--set search_space=rmnas '), ('mid', '--set search_space=mid '), ('tiny', ''))
 SPOS_SPACE_ROWS = (('SPOS, paper-sized space', 'paper', 'SPOS paper'), ('SPOS, mid-sized space', 'mid', 'SPOS mid'),
                    ('SPOS, tiny space', 'tiny', 'SPOS tiny'))
+#: the hand-designed network of the paper-sized space: (label in tried.md, variant in the merged table)
+PAPER_HAND = ('hand_designed (no search), paper-sized space', 'hand paper')
 #: docs/quality.md section 2, stronger regularisation: (label, sweep folder, --set options)
 REGULARISATION_DEFAULTS = 'defaults (dropout 0.1, retrain weight decay 0.01)'
 REGULARISATION = (('dropout 0.3', 'drop3', '--set space.encoder.dropout=0.3'),
@@ -298,13 +300,17 @@ RESULTS = [
            'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/candidates'),
     Result('mosi_spos_paper',
            ' && '.join(f'{SPOS_X1} {space}--jobs 2 --out {{out}}/{name}_spos' for name, space in SPOS_SPACES) + ' && '
+           f'{MOSI} --variants hand_designed --set strategy=spos --set search.epochs=10 --set search.export=final '
+           '--set search_space=rmnas --jobs 2 --out {out}/paper_hand && '
            'python bench/tried_table.py ' + ' '.join(f'"{label}={{out}}/{name}_spos:full"'
-                                                    for label, name, _ in SPOS_SPACE_ROWS) + ' > {out}/tried.md && '
+                                                    for label, name, _ in SPOS_SPACE_ROWS)
+           + f' "{PAPER_HAND[0]}={{out}}/paper_hand:hand_designed" > {{out}}/tried.md && '
            'python bench/merge_sweeps.py --out {out} ' + ' '.join(f'"{variant}={{out}}/{name}_spos:full"'
                                                                   for _, name, variant in SPOS_SPACE_ROWS)
-           + f' --paired waf --baseline GCNet={GCNET_CSV}',
-           '24 runs of the paper-sized space (about 6 minutes a cell, 75 minutes with --jobs 2 on 2 cores) and 24 '
-           'each of the mid-sized and tiny spaces (3 minutes a sweep); reads data/cmu-mosi-utterances', long=True,
+           + f' "{PAPER_HAND[1]}={{out}}/paper_hand:hand_designed" --paired waf --baseline GCNet={GCNET_CSV}',
+           '24 SPOS runs of the paper-sized space (about 6 minutes a cell, 67 minutes with --jobs 2 on 2 cores), 24 '
+           'runs of its hand-designed network, and 24 SPOS runs each of the mid-sized and tiny spaces (3 minutes a '
+           'sweep); reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_spos/paper'),
     Result('mosi_spos_supernets',
            spos_pair_command('k1', 'k3', '--set strategy_config.options.supernets=3',
@@ -1220,13 +1226,15 @@ def src_quality_spos_paper_tried(ctx):
     """docs/quality.md section 4, SPOS in the three spaces: validation beside test (tried.md's columns)."""
     cols = ('cells', 'val WAF', 'val MAE', 'test WAF', 'test MAE', 'entropy at export', 'identity mixers',
             'test WAF AUILC')
-    rows = tried_rows(ctx, 'mosi_spos_paper', [(label, (label,), variant) for label, _, variant in SPOS_SPACE_ROWS])
+    rows = tried_rows(ctx, 'mosi_spos_paper', [(label, (label,), variant) for label, _, variant in SPOS_SPACE_ROWS]
+                      + [(PAPER_HAND[0], (PAPER_HAND[0],), PAPER_HAND[1])])
     return {k: {c: v[c] for c in cols} for k, v in rows.items()}
 
 
-src_quality_spos_paper = src_main_with_gcnet('mosi_spos_paper', {label: variant for label, _, variant in SPOS_SPACE_ROWS})
+src_quality_spos_paper = src_main_with_gcnet('mosi_spos_paper', {
+    **{label: variant for label, _, variant in SPOS_SPACE_ROWS}, PAPER_HAND[0]: PAPER_HAND[1]})
 src_quality_spos_paper_paired = src_paired('mosi_spos_paper', ref='SPOS paper', others=(
-    ('SPOS, mid-sized space', 'SPOS mid'), ('SPOS, tiny space', 'SPOS tiny')))
+    ('SPOS, mid-sized space', 'SPOS mid'), ('SPOS, tiny space', 'SPOS tiny'), (PAPER_HAND[0], PAPER_HAND[1])))
 
 
 REGULARISATION_COLS = ('cells', 'val WAF', 'val MAE', 'test WAF', 'test MAE', 'retrained: kept epoch',
