@@ -34,13 +34,16 @@ SPOS_X1 = f'{MOSI} --variants full --set strategy=spos --set search.epochs=10 --
 SPOS_MID_X1 = f'{SPOS_X1} --set search_space=mid --jobs 2'
 
 
-def spos_pair_command(kept: str, other: str, other_sets: str, kept_label: str, other_label: str) -> str:
+def spos_pair_command(kept: str, other: str, other_sets: str, kept_label: str, other_label: str,
+                      kept_sets: str = '') -> str:
     """Two SPOS settings side by side in the tiny and the mid-sized space (docs/quality.md section 3): per space
     the two sweeps into ``{out}/<space>_<name>``, then bench/paired_cells.py (``other`` minus ``kept``),
-    bench/tried_table.py and bench/merge_sweeps.py into ``{out}/<space>``."""
+    bench/tried_table.py and bench/merge_sweeps.py into ``{out}/<space>``. ``kept_sets`` and ``other_sets``:
+    the ``--set`` options of each (the kept one's, when any, also given to the other)."""
+    kept_sets = f'{kept_sets} ' if kept_sets else ''
     return ' && '.join(
-        f'{SPOS_X1} {space}--jobs 2 --out {{out}}/{name}_{kept} && '
-        f'{SPOS_X1} {space}{other_sets} --jobs 2 --out {{out}}/{name}_{other} && '
+        f'{SPOS_X1} {space}{kept_sets}--jobs 2 --out {{out}}/{name}_{kept} && '
+        f'{SPOS_X1} {space}{kept_sets}{other_sets} --jobs 2 --out {{out}}/{name}_{other} && '
         f'python bench/paired_cells.py --out {{out}}/{name} {other}={{out}}/{name}_{other} '
         f'{kept}={{out}}/{name}_{kept} && '
         f'python bench/tried_table.py "{kept_label}={{out}}/{name}_{kept}:full" '
@@ -324,6 +327,15 @@ RESULTS = [
            '4 x 24 runs, about 25 minutes with --jobs 2 on 2 cores (24 cells with 5 folds: about 8 minutes in the '
            'tiny space, 10 in the mid-sized one); reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_spos/folds'),
+    Result('mosi_spos_ranking_ensemble',
+           spos_pair_command('seeds', 'ranking', '--set retrain.ensemble_of=ranking',
+                             'SPOS x3, seeds of the exported architecture', 'SPOS x3, the three best-ranked architectures',
+                             kept_sets='--set retrain.ensemble=3')
+           + f' && {MOSI} --variants random_arch --set search.random_k=3 --jobs 2 --out {{out}}/tiny_random && '
+           'python bench/draw_ensemble.py --sweep {out}/tiny_random --out {out}/draws',
+           '4 x 24 runs of three retrained networks each, about 50 minutes with --jobs 2 on 2 cores, then 24 '
+           'random_arch runs of the tiny space and their draws retrained again (about 20 minutes); reads '
+           'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/ranking_ensemble'),
     Result('mosi_regularisation',
            ' && '.join(
                [f'{SPOS_MID_X1} --out {{out}}/defaults']
@@ -1149,6 +1161,82 @@ src_quality_spos_candidates_paired = src_spos_ranking_paired('mosi_spos_candidat
 src_quality_spos_supernets = src_spos_ranking('mosi_spos_supernets', (('SPOS, one supernet (kept)', 'k1'),
                                                                       ('SPOS, three supernets', 'k3')))
 src_quality_spos_supernets_paired = src_spos_ranking_paired('mosi_spos_supernets', 'k3', 'k1')
+#: docs/quality.md section 4, an ensemble of the ranking: (label, variant) of the two SPOS x3 settings
+RANKING_ENSEMBLE_ROWS = (('SPOS x3, seeds of the exported architecture', 'seeds'),
+                         ('SPOS x3, the three best-ranked architectures', 'ranking'))
+#: the control: the ensemble of a random_arch cell's three draws (bench/draw_ensemble.py, tiny space)
+DRAWS_LABEL, DRAWS_VARIANT = '3 random architectures ensembled', 'random_arch, 3 draws ensembled'
+#: the other ensembles of the same cells: (label, result, variant); the tiny and the mid-sized space
+RANKING_ENSEMBLE_OTHERS = {'tiny': (('hand-designed network x3', 'mosi_spos_ensemble', 'hand_designed x3'),
+                                    ('random_arch x3: best of 3 on validation', 'mosi_spos_ensemble', 'random_arch x3'),
+                                    ('random_arch x3: median of 3', 'mosi_spos_ensemble', 'random_arch x3 (median)')),
+                           'mid': (('hand-designed network x3', 'mosi_spos_mid_ensemble', 'hand_designed x3'),
+                                   ('random_arch x3: best of 3 on validation', 'mosi_spos_mid_ensemble',
+                                    'random_arch x3'),
+                                   ('random_arch x3: median of 3', 'mosi_spos_mid_ensemble', 'random_arch x3 (median)'))}
+
+
+def auilc_row(sw: Sweep, v: str):
+    """A model's row of the AUILC tables: every metric's AUILC, WAF at r = 0 and r = 0.7 (mean ± std)."""
+    r = {c: sw.mean_std(v, m, 'AUILC') for c, m in AUILC_COLS.items()}
+    r['WAF r = 0'] = sw.mean_std(v, 'waf', 'mean', rate=0.0)
+    r['WAF r = 0.7'] = sw.mean_std(v, 'waf', 'mean', rate=0.7)
+    return r
+
+
+def _ranking_ensemble_sources(ctx, name):
+    """``[(label, Sweep, variant)]`` of one space's rows: the two SPOS x3 settings, the control (tiny), the others."""
+    d = ctx.path('mosi_spos_ranking_ensemble')
+    mine = Sweep(d / name / 'table.csv')
+    rows = [(label, mine, v) for label, v in reversed(RANKING_ENSEMBLE_ROWS)]
+    if name == 'tiny':
+        rows.append((DRAWS_LABEL, Sweep(d / 'draws' / 'draw_ensemble.csv'), DRAWS_VARIANT))
+    rows += [(label, Sweep(ctx.path(result) / 'table.csv'), v) for label, result, v in RANKING_ENSEMBLE_OTHERS[name]]
+    return rows
+
+
+def src_quality_ranking_ensemble(ctx):
+    out = {}
+    for name, space in SPACES:
+        for label, sw, v in _ranking_ensemble_sources(ctx, name):
+            out[(space, label)] = auilc_row(sw, v)
+    g = src_quality_nas(ctx)[('GCNet (peers.md)',)]
+    out[('peers.md', 'GCNet')] = g
+    return out
+
+
+def src_quality_ranking_ensemble_paired(ctx):
+    """The ensemble of the ranking minus each other row of its space: WAF AUILC per seed, mean ± std."""
+    out = {}
+    for name, space in SPACES:
+        rows = _ranking_ensemble_sources(ctx, name)
+        _, ref, ref_v = rows[0]
+        for label, sw, v in rows[1:]:
+            d = [ref.seed_auilc(ref_v, 'waf', x) - sw.seed_auilc(v, 'waf', x) for x in ref.seeds(ref_v)]
+            mean = sum(d) / len(d)
+            std = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
+            out[(space, label)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
+    return out
+
+
+def src_quality_ranking_ensemble_tried(ctx):
+    """Validation beside test: the two SPOS x3 settings (tried.md), and the control's means (tiny space)."""
+    out = src_spos_ranking('mosi_spos_ranking_ensemble', RANKING_ENSEMBLE_ROWS)(ctx)
+    d = ctx.path('mosi_spos_ranking_ensemble') / 'draws'
+    with open(d / 'draw_ensemble_cells.csv', newline='') as fh:
+        cells = [r for r in csv.DictReader(fh) if r['variant'] == DRAWS_VARIANT]
+    mean = lambda col: sum(float(r[col]) for r in cells) / len(cells)  # noqa: E731
+    out[('tiny space', DRAWS_LABEL)] = {
+        'cells': len(cells), 'val WAF': mean('valid_waf'), 'val MAE': mean('valid_mae'), 'test WAF': mean('waf'),
+        'test MAE': mean('mae'),
+        'test WAF AUILC': Sweep(d / 'draw_ensemble.csv').mean_std(DRAWS_VARIANT, 'waf', 'AUILC')}
+    return out
+
+
+src_quality_ranking_ensemble_vs_seeds = src_spos_ranking_paired(
+    'mosi_spos_ranking_ensemble', 'ranking', 'seeds', quantities=tuple(q for q in RANKING_QUANTITIES
+                                                                      if 'supernet' not in q))
+
 #: with folds the exported candidate's ranking score is a mean over validation and the folds, not a
 #: validation figure: that row of paired.md is left out of docs/quality.md
 src_quality_spos_folds = src_spos_ranking('mosi_spos_folds', (('SPOS, ranked on validation (kept)', 'k1'),
@@ -2189,6 +2277,18 @@ ENTRIES = [
           src_quality_spos_folds, keys=('space', 'configuration'), complete=True),
     Entry('quality-spos-folds-paired', 'docs/quality.md', 'quality-spos-folds-paired', ('mosi_spos_folds',),
           src_quality_spos_folds_paired, keys=('folds minus validation only',), complete=True),
+    Entry('quality-ranking-ensemble-tried', 'docs/quality.md', 'quality-ranking-ensemble-tried',
+          ('mosi_spos_ranking_ensemble',), src_quality_ranking_ensemble_tried, keys=('space', 'configuration'),
+          complete=True),
+    Entry('quality-ranking-ensemble-vs-seeds', 'docs/quality.md', 'quality-ranking-ensemble-vs-seeds',
+          ('mosi_spos_ranking_ensemble',), src_quality_ranking_ensemble_vs_seeds,
+          keys=('ranking minus seeds',), complete=True),
+    Entry('quality-ranking-ensemble-auilc', 'docs/quality.md', 'quality-ranking-ensemble-auilc',
+          ('mosi_spos_ranking_ensemble', 'mosi_spos_ensemble', 'mosi_spos_mid_ensemble'),
+          src_quality_ranking_ensemble, keys=('space', 'model'), complete=True),
+    Entry('quality-ranking-ensemble-paired', 'docs/quality.md', 'quality-ranking-ensemble-paired',
+          ('mosi_spos_ranking_ensemble', 'mosi_spos_ensemble', 'mosi_spos_mid_ensemble'),
+          src_quality_ranking_ensemble_paired, keys=('space', 'ensemble of the ranking minus'), complete=True),
     Entry('quality-spos-paper-tried', 'docs/quality.md', 'quality-spos-paper-tried', ('mosi_spos_paper',),
           src_quality_spos_paper_tried, keys=('configuration',), complete=True),
     Entry('quality-spos-paper', 'docs/quality.md', 'quality-spos-paper', ('mosi_spos_paper',),
