@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import statistics
 from pathlib import Path
 from typing import Dict, List, Tuple
@@ -37,8 +38,8 @@ def cells(name: str, folder: Path, variant: str) -> Dict[Tuple[float, int], Dict
         arch = json.loads((path.parent / 'arch.json').read_text())
         out[(float(rate), int(seed))] = {
             'configuration': name, 'rate': float(rate), 'seed': int(seed),
-            'valid_waf': m['valid']['waf'], 'valid_mae': m['valid']['mae'],
-            'waf': m['test']['waf'], 'mae': m['test']['mae'],
+            'valid_waf': m['valid']['waf'], 'valid_mae': m['valid'].get('mae', float('nan')),
+            'waf': m['test']['waf'], 'mae': m['test'].get('mae', float('nan')),     # no MAE: classification
             'identity_mixers': sum(k.endswith('/mixer') and v == 'identity' for k, v in arch.items()),
             'zero_ops': sum(k.endswith('/op') and v == 'zero' for k, v in arch.items()),
             '_arch': arch}
@@ -51,14 +52,19 @@ def cells(name: str, folder: Path, variant: str) -> Dict[Tuple[float, int], Dict
     return out
 
 
+def has_mae(a: Dict, b: Dict) -> bool:
+    """Whether every cell of both sweeps has an MAE (regression); classification cells have none."""
+    return all(math.isfinite(c[k][q]) for c in (a, b) for k in c for q in ('valid_mae', 'mae'))
+
+
 def paired(a: Dict, b: Dict) -> List[Tuple[str, float, float, List[float]]]:
     """``(quantity, mean, std, per seed)`` of a minus b over the cells both hold."""
     keys = sorted(set(a) & set(b))
     seeds = sorted({s for _, s in keys})
     out = []
-    quantities = ['valid_waf', 'valid_mae', 'waf', 'mae']
+    quantities = ['valid_waf', 'valid_mae', 'waf', 'mae'] if has_mae(a, b) else ['valid_waf', 'waf']
     if all('supernet_valid_mae' in c[k] for c in (a, b) for k in keys):
-        quantities.insert(2, 'supernet_valid_mae')
+        quantities.insert(2 if has_mae(a, b) else 1, 'supernet_valid_mae')
     for q in quantities:
         per = [statistics.mean(a[k][q] - b[k][q] for k in keys if k[1] == s) for s in seeds]
         out.append((q, statistics.mean(per), statistics.stdev(per) if len(per) > 1 else 0.0, per))
@@ -84,7 +90,12 @@ def main(argv=None) -> int:
             w.writerows(rows[k] for k in sorted(rows, key=lambda k: (k[1], k[0])))
     keys = sorted(set(a) & set(b))
     changed = [k for k in keys if a[k]['_arch'] != b[k]['_arch']]
-    lower = sum(a[k]['valid_mae'] < b[k]['valid_mae'] for k in changed)
+    if has_mae(a, b):
+        better = sum(a[k]['valid_mae'] < b[k]['valid_mae'] for k in changed)
+        which = 'the lower validation MAE'
+    else:
+        better = sum(a[k]['valid_waf'] > b[k]['valid_waf'] for k in changed)
+        which = 'the higher validation WAF'
     names = {'valid_waf': 'val WAF', 'valid_mae': 'val MAE', 'waf': 'test WAF', 'mae': 'test MAE',
              'supernet_valid_mae': "val MAE with the supernet's weights (exported candidate)"}
     lines = [f'{na} minus {nb}: {len(keys)} cells, per seed the mean over its rates, then mean ± std over seeds.', '',
@@ -94,7 +105,7 @@ def main(argv=None) -> int:
         lines.append(f'| {names[q]} | {fmt.format(mean)} ± {fmt.format(sd)[1:]} | '
                      + ', '.join(fmt.format(v) for v in per) + ' |')
     lines += ['', f'Cells that derived another architecture: {len(changed)} of {len(keys)}; '
-                  f'{na} has the lower validation MAE in {lower} of them.', '']
+                  f'{na} has {which} in {better} of them.', '']
     (args.out / 'paired.md').write_text('\n'.join(lines))
     print('\n'.join(lines))
     return 0

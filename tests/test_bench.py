@@ -123,6 +123,23 @@ def test_paired_cells_adds_the_supernet_score_of_the_exported_candidate_only_whe
     assert out.returncode == 0 and 'supernet' not in out.stdout and 'val MAE' in out.stdout
 
 
+def test_paired_cells_of_classification_sweeps_pair_waf_alone(tmp_path):
+    """Classification cells have no MAE: the MAE rows are left out, not a KeyError."""
+    a, b = tmp_path / 'a', tmp_path / 'b'
+    for folder, wafs in ((a, (60.0, 64.0)), (b, (58.0, 61.0))):
+        for seed, waf in enumerate(wafs):
+            _cell(folder, 0.7, seed, 1.0, 1.0)
+            path = folder / 'cells' / 'full' / f'r0.7-s{seed}' / 'metrics.json'
+            path.write_text(json.dumps({'valid': {'waf': waf, 'acc': 50.0}, 'test': {'waf': waf + 1, 'acc': 50.0}}))
+    script = [sys.executable, str(ROOT / 'bench' / 'paired_cells.py')]
+    out = subprocess.run(script + ['--out', tmp_path / 'o', f'A={a}', f'B={b}'], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    rows = {line.split('|')[1].strip(): line.split('|')[2].strip() for line in out.stdout.splitlines()
+            if line.startswith('| ') and 'quantity' not in line}
+    assert rows == {'val WAF': '+2.50 ± 0.71', 'test WAF': '+2.50 ± 0.71'}
+
+
 def test_the_tried_table_adds_the_retrainings_epochs_only_when_asked(tmp_path):
     a = tmp_path / 'a'
     for seed, (best, run) in enumerate(((4, 14), (7, 17))):
