@@ -68,6 +68,13 @@ REGULARISATION = (('dropout 0.3', 'drop3', '--set space.encoder.dropout=0.3'),
                   ('retrain weight decay 1.0', 'wd10', '--set retrain.weight_decay=1.0'),
                   ('dropout 0.3, retrain weight decay 1.0', 'drop3wd10',
                    '--set space.encoder.dropout=0.3 --set retrain.weight_decay=1.0'))
+#: SPOS with 3-seed ensembles on the 3-class example (--set, the output folder to follow)
+SPOS_3CLASS_X3 = ('rmnas sweep -c examples/mosi_dialogue_3class.yml --rates 0 0.7 --seeds 0 1 2 --variants full '
+                  '--set threads=1 --set strategy=spos --set search.epochs=10 --set search.export=final '
+                  '--set retrain.ensemble=3 --quiet --jobs 2')
+#: docs/quality.md section 4, an ensemble of the ranking: (label, variant) of the two SPOS x3 settings
+RANKING_ENSEMBLE_ROWS = (('SPOS x3, seeds of the exported architecture', 'seeds'),
+                         ('SPOS x3, the three best-ranked architectures', 'ranking'))
 SPOS_SCREEN = ('rmnas sweep -c examples/mosi_dialogue.yml --rates 0.2 0.6 --seeds 0 1 --variants full '
                '--set threads=1 --quiet --set strategy=spos')
 SPOS_BEST60 = 'SPOS, export best (up to 60 epochs, patience 10)'
@@ -336,6 +343,15 @@ RESULTS = [
            '4 x 24 runs of three retrained networks each, about 50 minutes with --jobs 2 on 2 cores, then 24 '
            'random_arch runs of the tiny space and their draws retrained again (about 20 minutes); reads '
            'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/ranking_ensemble'),
+    Result('mosi_spos_ranking_ensemble_3class',
+           ' && '.join(f'{SPOS_3CLASS_X3}{sets} --out {{out}}/{name}' for name, sets in (
+               ('seeds', ''), ('ranking', ' --set retrain.ensemble_of=ranking')))
+           + ' && python bench/tried_table.py ' + ' '.join(f'"{label}={{out}}/{v}:full"'
+                                                          for label, v in RANKING_ENSEMBLE_ROWS)
+           + ' > {out}/tried.md && python bench/merge_sweeps.py --out {out} ranking={out}/ranking:full '
+           'seeds={out}/seeds:full --paired waf',
+           '12 runs of three retrained networks each, about 3 minutes with --jobs 2 on 2 cores; reads '
+           'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/ranking_ensemble/3class'),
     Result('mosi_regularisation',
            ' && '.join(
                [f'{SPOS_MID_X1} --out {{out}}/defaults']
@@ -1161,9 +1177,6 @@ src_quality_spos_candidates_paired = src_spos_ranking_paired('mosi_spos_candidat
 src_quality_spos_supernets = src_spos_ranking('mosi_spos_supernets', (('SPOS, one supernet (kept)', 'k1'),
                                                                       ('SPOS, three supernets', 'k3')))
 src_quality_spos_supernets_paired = src_spos_ranking_paired('mosi_spos_supernets', 'k3', 'k1')
-#: docs/quality.md section 4, an ensemble of the ranking: (label, variant) of the two SPOS x3 settings
-RANKING_ENSEMBLE_ROWS = (('SPOS x3, seeds of the exported architecture', 'seeds'),
-                         ('SPOS x3, the three best-ranked architectures', 'ranking'))
 #: the control: the ensemble of a random_arch cell's three draws (bench/draw_ensemble.py, tiny space)
 DRAWS_LABEL, DRAWS_VARIANT = '3 random architectures ensembled', 'random_arch, 3 draws ensembled'
 #: the other ensembles of the same cells: (label, result, variant); the tiny and the mid-sized space
@@ -1230,6 +1243,20 @@ def src_quality_ranking_ensemble_tried(ctx):
         'cells': len(cells), 'val WAF': mean('valid_waf'), 'val MAE': mean('valid_mae'), 'test WAF': mean('waf'),
         'test MAE': mean('mae'),
         'test WAF AUILC': Sweep(d / 'draw_ensemble.csv').mean_std(DRAWS_VARIANT, 'waf', 'AUILC')}
+    return out
+
+
+def src_quality_ranking_ensemble_3class(ctx):
+    """The 3-class example: validation beside test (tried.md), the two-point WAF AUILC, and ranking minus seeds."""
+    d = ctx.path('mosi_spos_ranking_ensemble_3class')
+    got = md_rows((d / 'tried.md').read_text(), ('configuration',))
+    s = Sweep(d / 'table.csv')
+    out = {}
+    for label, v in RANKING_ENSEMBLE_ROWS:
+        out[(label,)] = {**{k: got[(label,)][k] for k in ('cells', 'val WAF', 'test WAF')},
+                         'test WAF AUILC': s.mean_std(v, 'waf', 'AUILC')}
+    mean, std, per = paired(s, 'ranking', 'seeds', 'waf')
+    out[('ranking minus seeds (per seed 0, 1, 2)',)] = {'test WAF AUILC': (mean, std, *per)}
     return out
 
 
@@ -2289,6 +2316,9 @@ ENTRIES = [
     Entry('quality-ranking-ensemble-paired', 'docs/quality.md', 'quality-ranking-ensemble-paired',
           ('mosi_spos_ranking_ensemble', 'mosi_spos_ensemble', 'mosi_spos_mid_ensemble'),
           src_quality_ranking_ensemble_paired, keys=('space', 'ensemble of the ranking minus'), complete=True),
+    Entry('quality-ranking-ensemble-3class', 'docs/quality.md', 'quality-ranking-ensemble-3class',
+          ('mosi_spos_ranking_ensemble_3class',), src_quality_ranking_ensemble_3class, keys=('configuration',),
+          complete=True),
     Entry('quality-spos-paper-tried', 'docs/quality.md', 'quality-spos-paper-tried', ('mosi_spos_paper',),
           src_quality_spos_paper_tried, keys=('configuration',), complete=True),
     Entry('quality-spos-paper', 'docs/quality.md', 'quality-spos-paper', ('mosi_spos_paper',),
