@@ -13,6 +13,7 @@ and ``rmnas run`` do exactly the same thing.
 from __future__ import annotations
 
 import copy
+import csv
 import hashlib
 import io
 import json
@@ -201,7 +202,6 @@ def ensemble_architectures(cfg: RunConfig, arch: Dict[str, Any], run_dir: Path, 
     if not ranking.is_file():
         printer(f'retrain: no ranking ({ranking} not found): the {k} members are seeds of one architecture')
         return [arch] * k
-    import csv
     with open(ranking, newline='') as f:
         ranked = [json.loads(row['arch']) for row in csv.DictReader(f)]
     keys = [json.dumps(a, sort_keys=True) for a in ranked]
@@ -331,6 +331,10 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
     printer(f'search: {cfg.strategy_config.strategy} over {n_choices} choices, '
             f'{count_parameters(space) / 1e6:.2f}M supernet parameters, up to {s.epochs} epochs')
     splits = data.splits
+    n_folds = cfg.strategy_config.options.folds
+    if n_folds > len(splits['train']):        # before anything is trained
+        raise ConfigError(f"key 'strategy_config.options.folds': {n_folds} folds of a training split of "
+                          f"{len(splits['train'])} samples")
     weight_split, arch_split = splits['train'], splits['valid']
     weight_redraw = arch_redraw = data.extra.get('train_redraw')
     if s.arch_data == 'train_half':
@@ -371,7 +375,6 @@ def search(cfg: RunConfig, data: MultimodalData, run_dir: os.PathLike | str, *, 
                                lambda line, tag=tag: printer(line.replace('search', tag, 1)), ())
             oneshots.append(extra.oneshot)
             loaders.append(val_loader)
-        n_folds = cfg.strategy_config.options.folds
         if n_folds:
             oneshots, loaders = _fold_supernets(cfg, data, one_search, oneshots, loaders, run_dir, printer)
         _rank_single_paths(cfg, data, result, oneshots, loaders, run_dir, kind, select, printer)
@@ -403,9 +406,6 @@ def _fold_supernets(cfg: RunConfig, data: MultimodalData, one_search, oneshots, 
     s, seed = cfg.search, cfg.seed
     train = data.splits['train']
     n_folds = cfg.strategy_config.options.folds
-    if n_folds > len(train):
-        raise ConfigError(f"key 'strategy_config.options.folds': {n_folds} folds of a training split of "
-                          f"{len(train)} samples")
     redraw = data.extra.get('train_redraw')
     folds = train_folds(len(train), n_folds, seed)
     oneshots, loaders = list(oneshots), list(loaders)

@@ -370,3 +370,13 @@ def test_an_ensemble_of_the_ranking_for_darts_and_a_broken_members_file_are_one_
     assert r.returncode == 2
     assert r.stderr.strip().count('\n') == 0 and "'retrain.ensemble_of'" in r.stderr and 'spos' in r.stderr
     assert not (tmp_path / 'run').exists()
+
+
+def test_more_folds_than_training_samples_is_refused_before_anything_trains(tmp_path):
+    from rmnas_nni.errors import ConfigError
+    data = make_synthetic('sentence', sizes={'train': 8, 'valid': 8, 'test': 8})
+    cfg = spos_config(epochs=1, candidates=2)
+    cfg.strategy_config.options.folds = 9
+    with pytest.raises(ConfigError, match="'strategy_config.options.folds': 9 folds of a training split of 8"):
+        search(cfg, data, tmp_path / 'run', printer=lambda line: None)
+    assert not (tmp_path / 'run' / 'search' / 'metrics.csv').exists()
