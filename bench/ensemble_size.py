@@ -73,7 +73,14 @@ def collect(sweep: Path, printer=print) -> List[Dict]:
     return rows
 
 
-def report(cells, table, sweep: str) -> str:
+def ranked_members(sweep: Path) -> bool:
+    """Whether the sweep's ensembles are of the ranking (``retrain.ensemble_of: ranking``, its cells'
+    ``metrics.json``) rather than of seeds."""
+    return any(json.loads(p.read_text()).get('ensemble_of') == 'ranking'
+               for p in sweep.glob('cells/*/r*-s*/metrics.json'))
+
+
+def report(cells, table, sweep: str, ranking: bool = False) -> str:
     import pandas as pd
     from rmnas_nni.sweep import summary_frame
     from rmnas_nni.metrics import DISPLAY_NAMES
@@ -97,7 +104,9 @@ def report(cells, table, sweep: str) -> str:
             paired.append({'row': v, 'minus': base, 'seeds': len(d), 'mean ± std': _pm(d),
                            'per seed': ', '.join(f'{x:+.2f}' for x in d)})
     return markdown_report(
-        f'Seed ensembles of the first k members of every cell of {sweep} (bench/ensemble_size.py); '
+        ('Ensembles of the first k members (the k best-ranked architectures, retrain.ensemble_of: ranking)'
+         if ranking else 'Seed ensembles of the first k members')
+        + f' of every cell of {sweep} (bench/ensemble_size.py); '
         'test metrics, mean ± std over seeds; AUILC per seed, then mean ± std.',
         summary_frame(table), 'Validation (what chooses) beside test, mean over the cells:', pd.DataFrame(tried),
         f'Paired test {name} AUILC differences, k members minus one (same seeds and masks):', pd.DataFrame(paired))
@@ -106,7 +115,8 @@ def report(cells, table, sweep: str) -> str:
 def main(argv=None):
     args, rows = read_sweep(__doc__, 'sweep directory run with retrain.ensemble > 1', collect, 'no finished cell', argv)
     import pandas as pd
-    write_tables(pd.DataFrame(rows), args.out, 'ensemble_size', lambda c, t: report(c, t, args.sweep.name))
+    ranking = ranked_members(args.sweep)
+    write_tables(pd.DataFrame(rows), args.out, 'ensemble_size', lambda c, t: report(c, t, args.sweep.name, ranking))
 
 if __name__ == '__main__':
     main()

@@ -63,6 +63,17 @@ def test_ensemble_size_reproduces_each_cell_and_scores_every_size(micro_sweep, t
         one = cells[(cells['variant'] == f'{path.parent.parent.name} x1') & (cells['rate'] == rate)].iloc[0]
         assert one['valid_mae'] == pytest.approx(m['members'][0]['valid']['mae'])      # member 0 alone
     assert 'k members minus one' in (tmp_path / 'ensemble_size.md').read_text()
+    assert (tmp_path / 'ensemble_size.md').read_text().startswith('Seed ensembles of the first k members')
+    assert not ensemble_size.ranked_members(micro_sweep)
+
+
+def test_ensemble_size_tells_an_ensemble_of_the_ranking_from_seeds(tmp_path):
+    cell = tmp_path / 'cells' / 'full' / 'r0-s0'
+    cell.mkdir(parents=True)
+    (cell / 'metrics.json').write_text(json.dumps({'ensemble_of': 'seeds'}))
+    assert not ensemble_size.ranked_members(tmp_path)
+    (cell / 'metrics.json').write_text(json.dumps({'ensemble_of': 'ranking'}))
+    assert ensemble_size.ranked_members(tmp_path)
 
 
 def test_weight_sharing_rank_scores_every_architecture_of_a_cell(micro_sweep, tmp_path):

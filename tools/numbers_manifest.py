@@ -343,6 +343,12 @@ RESULTS = [
            '4 x 24 runs of three retrained networks each, about 50 minutes with --jobs 2 on 2 cores, then 24 '
            'random_arch runs of the tiny space and their draws retrained again (about 20 minutes); reads '
            'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/ranking_ensemble'),
+    Result('mosi_spos_ranking_ensemble_size',
+           ' && '.join(f'{SPOS_X1} {space}--set retrain.ensemble=5 --set retrain.ensemble_of=ranking --jobs 2 '
+                       f'--out {{out}}/{name}_x5 && python bench/ensemble_size.py --sweep {{out}}/{name}_x5 '
+                       f'--out {{out}}/{name}' for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
+           '48 runs with five retrainings each, about 20 minutes with --jobs 2 on 2 cores; reads '
+           'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/ranking_ensemble/size'),
     Result('mosi_spos_ranking_ensemble_3class',
            ' && '.join(f'{SPOS_3CLASS_X3}{sets} --out {{out}}/{name}' for name, sets in (
                ('seeds', ''), ('ranking', ' --set retrain.ensemble_of=ranking')))
@@ -1257,6 +1263,33 @@ def src_quality_ranking_ensemble_3class(ctx):
                          'test WAF AUILC': s.mean_std(v, 'waf', 'AUILC')}
     mean, std, per = paired(s, 'ranking', 'seeds', 'waf')
     out[('ranking minus seeds (per seed 0, 1, 2)',)] = {'test WAF AUILC': (mean, std, *per)}
+    return out
+
+
+def src_quality_ranking_ensemble_size(ctx):
+    """bench/ensemble_size.py's validation-beside-test table of the ranking ensembles of 1 … 5, per space."""
+    out = {}
+    for name, space in SPACES:
+        d = ctx.path('mosi_spos_ranking_ensemble_size') / name
+        for (config,), row in md_rows((d / 'ensemble_size.md').read_text(), ('configuration',)).items():
+            out[(space, config.replace('full', 'ranking'))] = row
+    return out
+
+
+def src_quality_ranking_ensemble_size_paired(ctx):
+    """WAF AUILC, per seed: five members minus three of the ranking (per space), and the ranking's five minus
+    five seeds of the exported architecture (mid-sized space, docs/results/mosi_spos/mid_ensemble_size)."""
+    out = {}
+    for name, space in SPACES:
+        s = Sweep(ctx.path('mosi_spos_ranking_ensemble_size') / name / 'ensemble_size.csv')
+        mean, std, per = paired(s, 'full x5', 'full x3', 'waf')
+        out[(space, 'ranking x5', 'ranking x3')] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': per}
+    s = Sweep(ctx.path('mosi_spos_ranking_ensemble_size') / 'mid' / 'ensemble_size.csv')
+    seeds = Sweep(ctx.path('mosi_spos_mid_ensemble_size') / 'ensemble_size.csv')
+    d = [s.seed_auilc('full x5', 'waf', x) - seeds.seed_auilc('full x5', 'waf', x) for x in s.seeds('full x5')]
+    mean = sum(d) / len(d)
+    std = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
+    out[('mid-sized space', 'ranking x5', 'seeds x5')] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
     return out
 
 
@@ -2316,6 +2349,12 @@ ENTRIES = [
     Entry('quality-ranking-ensemble-paired', 'docs/quality.md', 'quality-ranking-ensemble-paired',
           ('mosi_spos_ranking_ensemble', 'mosi_spos_ensemble', 'mosi_spos_mid_ensemble'),
           src_quality_ranking_ensemble_paired, keys=('space', 'ensemble of the ranking minus'), complete=True),
+    Entry('quality-ranking-ensemble-size', 'docs/quality.md', 'quality-ranking-ensemble-size',
+          ('mosi_spos_ranking_ensemble_size',), src_quality_ranking_ensemble_size, keys=('space', 'configuration'),
+          complete=True),
+    Entry('quality-ranking-ensemble-size-paired', 'docs/quality.md', 'quality-ranking-ensemble-size-paired',
+          ('mosi_spos_ranking_ensemble_size', 'mosi_spos_mid_ensemble_size'),
+          src_quality_ranking_ensemble_size_paired, keys=('space', 'row', 'minus'), complete=True),
     Entry('quality-ranking-ensemble-3class', 'docs/quality.md', 'quality-ranking-ensemble-3class',
           ('mosi_spos_ranking_ensemble_3class',), src_quality_ranking_ensemble_3class, keys=('configuration',),
           complete=True),
