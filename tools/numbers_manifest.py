@@ -1286,10 +1286,11 @@ def src_quality_ranking_ensemble_size_paired(ctx):
         out[(space, 'ranking x5', 'ranking x3')] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': per}
     s = Sweep(ctx.path('mosi_spos_ranking_ensemble_size') / 'mid' / 'ensemble_size.csv')
     seeds = Sweep(ctx.path('mosi_spos_mid_ensemble_size') / 'ensemble_size.csv')
-    d = [s.seed_auilc('full x5', 'waf', x) - seeds.seed_auilc('full x5', 'waf', x) for x in s.seeds('full x5')]
-    mean = sum(d) / len(d)
-    std = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
-    out[('mid-sized space', 'ranking x5', 'seeds x5')] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
+    for other, variant in (('seeds x5', 'full x5'), ('hand_designed x5', 'hand_designed x5')):
+        d = [s.seed_auilc('full x5', 'waf', x) - seeds.seed_auilc(variant, 'waf', x) for x in s.seeds('full x5')]
+        mean = sum(d) / len(d)
+        std = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
+        out[('mid-sized space', 'ranking x5', other)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
     return out
 
 
