@@ -79,6 +79,33 @@ def test_kill_9_in_a_further_spos_supernet_then_resume_gives_the_uninterrupted_r
     assert a['test'] == b['test'] and a['valid'] == b['valid']
 
 
+def test_kill_9_in_a_further_member_of_an_ensemble_of_the_ranking_then_resume_gives_the_uninterrupted_result(
+        tmp_path):
+    """``retrain.ensemble_of: ranking``: killed while the second member (the second-ranked architecture)
+    retrains, the resumed run continues it from its own checkpoint with the same members and ends where an
+    uninterrupted run does."""
+    sets = ['--set', 'strategy=spos', '--set', 'strategy_config.options.candidates=12',
+            '--set', 'retrain.ensemble=2', '--set', 'retrain.ensemble_of=ranking']
+    full, cut = tmp_path / 'full', tmp_path / 'cut'
+    r = run_cli('run', '--out', full, '--quiet', *SMALL, *sets)
+    assert r.returncode == 0, r.stderr[-2000:]
+    proc = _start('run', '--out', cut, *SMALL, *sets)
+    for line in proc.stdout:                               # the second member's header, then its epoch 2
+        if 'retrain 2/2 (seed 1000, member architecture 2)' in line:
+            break
+    _kill_after(proc, 'retrain epoch 2/3')
+    assert not (cut / 'metrics.json').exists()
+    r = run_cli('run', '--resume', cut)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'search epoch' not in r.stdout and 'retrain: resumed after epoch 2' in r.stdout
+    assert 'retrain epoch 1/3' not in r.stdout
+    for name in ('arch.json', 'arch_members.json', 'search/candidates.csv', 'retrain/member1/history.csv'):
+        assert (full / name).read_text() == (cut / name).read_text(), name
+    a = json.loads((full / 'metrics.json').read_text())
+    b = json.loads((cut / 'metrics.json').read_text())
+    assert a['test'] == b['test'] and a['valid'] == b['valid'] and b['ensemble_of'] == 'ranking'
+
+
 def test_same_seed_same_architecture_and_metrics(tmp_path):
     results = []
     for name in ('a', 'b'):
