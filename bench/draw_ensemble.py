@@ -39,7 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'bench'))
 
-from validation_policies import _predictions, ensemble_metrics, markdown_report, write_tables  # noqa: E402
+from validation_policies import (_predictions, check_reloaded, check_same_masks, ensemble_metrics,  # noqa: E402
+                                 markdown_report, write_tables)
 
 RANDOM = 'random_arch'
 MEDIAN = 'random_arch (median)'
@@ -87,18 +88,13 @@ def collect(sweep: Path, out: Path, printer=print) -> List[Dict]:
             raise SystemExit(f'{path.parent}: no candidates/arch<k>/ (not a random_arch cell)')
         preds, kind, task, masks = [], None, None, []
         for draw in draws:
-            again = retrained_draw(draw.parent, out / 'draws' / path.parent.name / draw.parent.name)
-            pred, kind, saved, task = _predictions(again)
+            work = retrained_draw(draw.parent, out / 'draws' / path.parent.name / draw.parent.name)
+            pred, kind, saved, task = _predictions(work)
             masks.append({k: saved[k] for k in saved.files})
-            recorded = json.loads(draw.read_text())
-            for split in ('valid', 'test'):
-                again = ensemble_metrics([pred[split][0]], pred[split][1], kind, task)
-                if not np.isclose(again[select], recorded[split][select], rtol=1e-5, atol=1e-6):
-                    raise SystemExit(f'{draw.parent}: {split} {select} {again[select]} reloaded, '
-                                     f'{recorded[split][select]} in metrics.json')
+            check_reloaded(draw.parent, {split: ([o], label) for split, (o, label) in pred.items()}, kind, task,
+                           json.loads(draw.read_text()), select)
             preds.append(pred)
-        if any(set(m) != set(masks[0]) or any(not np.array_equal(m[k], masks[0][k]) for k in m) for m in masks):
-            raise SystemExit(f'{path.parent}: the draws ran on different masks')
+        check_same_masks(masks, f'{path.parent}: the draws ran on different masks')
 
         def add(variant, rec):
             rows.append({'variant': variant, 'rate': rate, 'seed': seed,

@@ -25,14 +25,13 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
-import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'bench'))
 
-from validation_policies import (_pm, ensemble_metrics, load_checked, markdown_report, paired_auilc,  # noqa: E402
-                                 raw_outputs, read_sweep, write_tables)
+from validation_policies import (_pm, check_reloaded, ensemble_metrics, load_checked, markdown_report,  # noqa: E402
+                                 paired_auilc, raw_outputs, read_sweep, write_tables)
 
 
 def member_predictions(run_dir: Path, splits=('valid', 'test')):
@@ -59,11 +58,7 @@ def collect(sweep: Path, printer=print) -> List[Dict]:
         preds, kind, task = member_predictions(run_dir)
         k_all = len(preds['test'][0])
         select = metrics['select_metric']
-        for split in ('valid', 'test'):
-            again = ensemble_metrics(preds[split][0], preds[split][1], kind, task)[select]
-            if not np.isclose(again, metrics[split][select], rtol=1e-5, atol=1e-6):
-                raise SystemExit(f'{run_dir}: {split} {select} {again} reloaded, {metrics[split][select]} in '
-                                 f'metrics.json')
+        check_reloaded(run_dir, preds, kind, task, metrics, select)
         for k in range(1, k_all + 1):
             rec = {s: ensemble_metrics(preds[s][0][:k], preds[s][1], kind, task) for s in ('valid', 'test')}
             rows.append({'variant': f'{variant} x{k}', 'rate': float(rate), 'seed': int(seed),

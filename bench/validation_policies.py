@@ -90,6 +90,22 @@ def ensemble_metrics(preds: Sequence[np.ndarray], label: np.ndarray, kind: str,
     return compute_metrics(mean.argmax(-1) if task == 'classification' else mean, label, kind)
 
 
+def check_reloaded(where, outputs, kind: str, task: str, recorded: Mapping, select: str) -> None:
+    """Stop unless ``outputs`` (``{split: ([each member's outputs], label)}``, a reloaded run) score
+    ``select`` on validation and test as ``recorded`` (the run's ``metrics.json``) says."""
+    for split in ('valid', 'test'):
+        again = ensemble_metrics(outputs[split][0], outputs[split][1], kind, task)[select]
+        if not np.isclose(again, recorded[split][select], rtol=1e-5, atol=1e-6):
+            raise SystemExit(f'{where}: {split} {select} {again} reloaded, {recorded[split][select]} in '
+                             f'metrics.json')
+
+
+def check_same_masks(masks: Sequence[Mapping[str, np.ndarray]], what: str) -> None:
+    """Stop with ``what`` unless every one of ``masks`` (``{name: mask}``, from ``masks.npz``) is the first."""
+    if any(set(m) != set(masks[0]) or any(not np.array_equal(m[k], masks[0][k]) for k in m) for m in masks):
+        raise SystemExit(what)
+
+
 def raw_outputs(model, loader):
     """``(fused head outputs, labels)`` over the real entries of a loader: regression values, or
     classification logits."""
@@ -175,13 +191,9 @@ def collect(sweep: Path, printer=print) -> List[Dict]:
         for v in (SEARCHED, HAND, RANDOM):
             preds[v], kind, saved, task = _predictions(dirs[v])
             masks.append({k: saved[k] for k in saved.files})
-            for split in ('valid', 'test'):
-                again = ensemble_metrics([preds[v][split][0]], preds[v][split][1], kind, task)
-                if not np.isclose(again[select], metrics[v][split][select], rtol=1e-5, atol=1e-6):
-                    raise SystemExit(f'{dirs[v]}: {split} {select} {again[select]} reloaded, '
-                                     f'{metrics[v][split][select]} in metrics.json')
-        if any(set(m) != set(masks[0]) or any(not np.array_equal(m[k], masks[0][k]) for k in m) for m in masks):
-            raise SystemExit(f'r={rate:g} seed {seed}: the variants ran on different masks')
+            check_reloaded(dirs[v], {split: ([out], label) for split, (out, label) in preds[v].items()}, kind, task,
+                           metrics[v], select)
+        check_same_masks(masks, f'r={rate:g} seed {seed}: the variants ran on different masks')
         for name, members in ((ENSEMBLE2, (SEARCHED, HAND)), (ENSEMBLE3, (SEARCHED, HAND, RANDOM)),
                               (CONTROL, (HAND, RANDOM))):
             rec = {}
