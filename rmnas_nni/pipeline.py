@@ -133,14 +133,18 @@ def check_architecture(arch: Any, space, source: str = 'arch.json') -> Dict[str,
     return dict(arch)
 
 
+def _architecture_json(path: Path) -> Any:
+    """An architecture file's JSON (``arch.json``, ``arch_members.json``); one line when unreadable or not JSON."""
+    try:
+        return json.loads(read_input(path, ArchitectureError))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ArchitectureError(f'{path}: not valid JSON') from None
+
+
 def load_architecture(path: os.PathLike | str, space) -> Dict[str, Any]:
     """Read an ``arch.json`` and check it against the space."""
     path = Path(path)
-    try:
-        arch = json.loads(read_input(path, ArchitectureError))
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ArchitectureError(f'{path}: not valid JSON') from None
-    return check_architecture(arch, space, str(path))
+    return check_architecture(_architecture_json(path), space, str(path))
 
 
 def attention_architecture(space) -> Dict[str, Any]:
@@ -206,9 +210,9 @@ def ensemble_architectures(cfg: RunConfig, arch: Dict[str, Any], run_dir: Path, 
         ranked = [json.loads(row['arch']) for row in csv.DictReader(f)]
     keys = [json.dumps(a, sort_keys=True) for a in ranked]
     key = json.dumps(arch, sort_keys=True)
-    members = [arch] + [a for a, ak in zip(ranked, keys) if ak != key][:k - 1]
-    ranks = [keys.index(json.dumps(a, sort_keys=True)) + 1 if json.dumps(a, sort_keys=True) in keys else None
-             for a in members]
+    others = [(i, a) for i, a in enumerate(ranked, start=1) if keys[i - 1] != key][:k - 1]
+    members = [arch] + [a for _, a in others]
+    ranks = [keys.index(key) + 1 if key in keys else None] + [i for i, _ in others]
     printer('retrain: ensemble of the ranking, members\' architectures ranked '
             + ', '.join('-' if r is None else str(r) for r in ranks) + f' in {ranking}')
     if len(members) < k:
@@ -740,10 +744,7 @@ def load_retrained(run_dir: os.PathLike | str, rate=None, *, rate_source: str = 
     members_file = Path(run_dir) / MEMBERS_FILE
     members = None
     if cfg.retrain.ensemble > 1 and members_file.is_file():
-        try:
-            members = json.loads(read_input(members_file, ArchitectureError))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ArchitectureError(f'{members_file}: not valid JSON') from None
+        members = _architecture_json(members_file)
         if not isinstance(members, list) or len(members) != cfg.retrain.ensemble:
             raise ArchitectureError(f'{members_file}: top level: expected a list of {cfg.retrain.ensemble} '
                                     f'architectures (retrain.ensemble)')
