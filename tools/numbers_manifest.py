@@ -540,9 +540,12 @@ def sweep_md_rows(path: Path, cells: bool = True) -> Dict[Tuple[str, ...], Dict[
     return out
 
 
-def paired(s: Sweep, ref: str, other: str, metric: str) -> Tuple[float, float, List[float]]:
-    seeds = s.seeds(ref)
-    d = [s.seed_auilc(ref, metric, x) - s.seed_auilc(other, metric, x) for x in seeds]
+def paired(s: Sweep, ref: str, other: str, metric: str, other_sweep: Optional[Sweep] = None
+           ) -> Tuple[float, float, List[float]]:
+    """Per seed of ``ref``: its AUILC of ``metric`` minus ``other``'s (in ``other_sweep`` when given, else in
+    ``s``); returns (mean, std, per seed)."""
+    o = other_sweep or s
+    d = [s.seed_auilc(ref, metric, x) - o.seed_auilc(other, metric, x) for x in s.seeds(ref)]
     mean = sum(d) / len(d)
     std = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
     return mean, std, d
@@ -792,16 +795,17 @@ def src_bench_lst(ctx):
     return out
 
 
+def auilc_row(sw: Sweep, v: str):
+    """A model's row of the AUILC tables: every metric's AUILC, WAF at r = 0 and r = 0.7 (mean ± std)."""
+    r = {c: sw.mean_std(v, m, 'AUILC') for c, m in AUILC_COLS.items()}
+    r['WAF r = 0'] = sw.mean_std(v, 'waf', 'mean', rate=0.0)
+    r['WAF r = 0.7'] = sw.mean_std(v, 'waf', 'mean', rate=0.7)
+    return r
+
+
 def src_quality_main(ctx, name='mosi_nas_baselines', names=None):
     s = Sweep(ctx.path(name) / 'table.csv')
-
-    def row(sw, v):
-        r = {c: sw.mean_std(v, m, 'AUILC') for c, m in AUILC_COLS.items()}
-        r['WAF r = 0'] = sw.mean_std(v, 'waf', 'mean', rate=0.0)
-        r['WAF r = 0.7'] = sw.mean_std(v, 'waf', 'mean', rate=0.7)
-        return r
-    out = {(label,): row(s, v) for label, v in names.items()}
-    return out
+    return {(label,): auilc_row(s, v) for label, v in names.items()}
 
 
 def first(v):
@@ -1195,14 +1199,6 @@ RANKING_ENSEMBLE_OTHERS = {'tiny': (('hand-designed network x3', 'mosi_spos_ense
                                    ('random_arch x3: median of 3', 'mosi_spos_mid_ensemble', 'random_arch x3 (median)'))}
 
 
-def auilc_row(sw: Sweep, v: str):
-    """A model's row of the AUILC tables: every metric's AUILC, WAF at r = 0 and r = 0.7 (mean ± std)."""
-    r = {c: sw.mean_std(v, m, 'AUILC') for c, m in AUILC_COLS.items()}
-    r['WAF r = 0'] = sw.mean_std(v, 'waf', 'mean', rate=0.0)
-    r['WAF r = 0.7'] = sw.mean_std(v, 'waf', 'mean', rate=0.7)
-    return r
-
-
 def _ranking_ensemble_sources(ctx, name):
     """``[(label, Sweep, variant)]`` of one space's rows: the two SPOS x3 settings, the control (tiny), the others."""
     d = ctx.path('mosi_spos_ranking_ensemble')
@@ -1231,9 +1227,7 @@ def src_quality_ranking_ensemble_paired(ctx):
         rows = _ranking_ensemble_sources(ctx, name)
         _, ref, ref_v = rows[0]
         for label, sw, v in rows[1:]:
-            d = [ref.seed_auilc(ref_v, 'waf', x) - sw.seed_auilc(v, 'waf', x) for x in ref.seeds(ref_v)]
-            mean = sum(d) / len(d)
-            std = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
+            mean, std, d = paired(ref, ref_v, v, 'waf', sw)
             out[(space, label)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
     return out
 
@@ -1287,9 +1281,7 @@ def src_quality_ranking_ensemble_size_paired(ctx):
     s = Sweep(ctx.path('mosi_spos_ranking_ensemble_size') / 'mid' / 'ensemble_size.csv')
     seeds = Sweep(ctx.path('mosi_spos_mid_ensemble_size') / 'ensemble_size.csv')
     for other, variant in (('seeds x5', 'full x5'), ('hand_designed x5', 'hand_designed x5')):
-        d = [s.seed_auilc('full x5', 'waf', x) - seeds.seed_auilc(variant, 'waf', x) for x in s.seeds('full x5')]
-        mean = sum(d) / len(d)
-        std = math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1))
+        mean, std, d = paired(s, 'full x5', variant, 'waf', seeds)
         out[('mid-sized space', 'ranking x5', other)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
     return out
 
