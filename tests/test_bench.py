@@ -104,23 +104,27 @@ def _cell(folder, rate, seed, valid_mae, test_mae, supernet_mae=None):
             f'rank,val_mae,val_waf,arch\n1,{supernet_mae},70,"{{}}"\n2,{supernet_mae + 1},60,"{{}}"\n')
 
 
+def _paired_cells(a, b, out):
+    """bench/paired_cells.py A minus B into ``out``: its stdout, and ``{quantity: 'mean ± std'}`` of its table."""
+    run = subprocess.run([sys.executable, str(ROOT / 'bench' / 'paired_cells.py'), '--out', out, f'A={a}', f'B={b}'],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    rows = {line.split('|')[1].strip(): line.split('|')[2].strip() for line in run.stdout.splitlines()
+            if line.startswith('| ') and 'quantity' not in line}
+    return run.stdout, rows
+
+
 def test_paired_cells_adds_the_supernet_score_of_the_exported_candidate_only_when_both_sweeps_ranked(tmp_path):
     a, b = tmp_path / 'a', tmp_path / 'b'
     for seed in (0, 1):
         _cell(a, 0.5, seed, 1.0 + seed, 0.9, supernet_mae=0.5)
         _cell(b, 0.5, seed, 1.5, 0.8, supernet_mae=0.75 + seed)
-    script = [sys.executable, str(ROOT / 'bench' / 'paired_cells.py')]
-    out = subprocess.run(script + ['--out', tmp_path / 'o', f'A={a}', f'B={b}'], capture_output=True, text=True,
-                         cwd=ROOT)
-    assert out.returncode == 0, out.stderr
-    rows = {line.split('|')[1].strip(): line.split('|')[2].strip() for line in out.stdout.splitlines()
-            if line.startswith('| ') and 'quantity' not in line}
+    _, rows = _paired_cells(a, b, tmp_path / 'o')
     assert rows["val MAE with the supernet's weights (exported candidate)"] == '-0.7500 ± 0.7071'
     assert rows['val MAE'] == '+0.0000 ± 0.7071' and rows['test MAE'] == '+0.1000 ± 0.0000'
     (b / 'cells' / 'full' / 'r0.5-s1' / 'search' / 'candidates.csv').unlink()
-    out = subprocess.run(script + ['--out', tmp_path / 'o2', f'A={a}', f'B={b}'], capture_output=True, text=True,
-                         cwd=ROOT)
-    assert out.returncode == 0 and 'supernet' not in out.stdout and 'val MAE' in out.stdout
+    stdout, _ = _paired_cells(a, b, tmp_path / 'o2')
+    assert 'supernet' not in stdout and 'val MAE' in stdout
 
 
 def test_paired_cells_of_classification_sweeps_pair_waf_alone(tmp_path):
@@ -131,12 +135,7 @@ def test_paired_cells_of_classification_sweeps_pair_waf_alone(tmp_path):
             _cell(folder, 0.7, seed, 1.0, 1.0)
             path = folder / 'cells' / 'full' / f'r0.7-s{seed}' / 'metrics.json'
             path.write_text(json.dumps({'valid': {'waf': waf, 'acc': 50.0}, 'test': {'waf': waf + 1, 'acc': 50.0}}))
-    script = [sys.executable, str(ROOT / 'bench' / 'paired_cells.py')]
-    out = subprocess.run(script + ['--out', tmp_path / 'o', f'A={a}', f'B={b}'], capture_output=True, text=True,
-                         cwd=ROOT)
-    assert out.returncode == 0, out.stderr
-    rows = {line.split('|')[1].strip(): line.split('|')[2].strip() for line in out.stdout.splitlines()
-            if line.startswith('| ') and 'quantity' not in line}
+    _, rows = _paired_cells(a, b, tmp_path / 'o')
     assert rows == {'val WAF': '+2.50 ± 0.71', 'test WAF': '+2.50 ± 0.71'}
 
 

@@ -210,14 +210,26 @@ def test_the_spos_example_is_the_mosi_example_with_the_spos_schedule():
     assert spos.data == base.data and spos.retrain == base.retrain and spos.space == base.space
 
 
+def ranked_search(out, **options):
+    """A SPOS search of 6 candidates with ``strategy_config.options`` set, on small synthetic data, into ``out``:
+    ``(cfg, data, result, printed lines, candidates.csv, its architectures)``; the ranking is checked to be best
+    first and its first the exported architecture."""
+    data = make_synthetic('sentence', sizes={'train': 64, 'valid': 32, 'test': 32})
+    cfg = spos_config(epochs=1, candidates=6)
+    for key, value in options.items():
+        setattr(cfg.strategy_config.options, key, value)
+    lines = []
+    result = search(cfg, data, out, printer=lines.append)
+    ranking = pd.read_csv(out / 'search' / 'candidates.csv')
+    archs = [json.loads(a) for a in ranking['arch']]
+    assert archs[0] == result.arch and ranking['val_mae'].is_monotonic_increasing
+    return cfg, data, result, lines, ranking, archs
+
+
 def test_several_supernets_rank_by_the_mean_of_their_scores_and_each_is_the_search_of_its_seed(tmp_path):
     """``options.supernets: 2``: the second supernet is what a run of seed 1000 trains on its own, and
     each candidate's score is the mean of its scores under the two."""
-    data = make_synthetic('sentence', sizes={'train': 64, 'valid': 32, 'test': 32})
-    cfg = spos_config(epochs=1, candidates=6)
-    cfg.strategy_config.options.supernets = 2
-    lines = []
-    result = search(cfg, data, tmp_path / 'two', printer=lines.append)
+    cfg, data, result, lines, ranking, archs = ranked_search(tmp_path / 'two', supernets=2)
     assert (tmp_path / 'two' / 'search' / 'supernet1' / 'metrics.csv').is_file()
     assert any(line.startswith('search, supernet 2/2 (seed 1000) epoch 1/1') for line in lines)
     assert any("6 architectures ranked with 2 supernets' weights (mean)" in line for line in lines)
@@ -226,9 +238,6 @@ def test_several_supernets_rank_by_the_mean_of_their_scores_and_each_is_the_sear
         one = spos_config(epochs=1, candidates=6)
         one.seed = seed
         alone.append(search(one, data, tmp_path / f'seed{seed}', printer=lambda line: None).oneshot)
-    ranking = pd.read_csv(tmp_path / 'two' / 'search' / 'candidates.csv')
-    archs = [json.loads(a) for a in ranking['arch']]
-    assert archs[0] == result.arch and ranking['val_mae'].is_monotonic_increasing
     kind, _ = select_metric_of(cfg, data)
     loader = make_loader(data.splits['valid'], data.level, 16, shuffle=False)
     each = [single_path.score_single_paths(o, archs, loader, task=data.task, metric_kind=kind) for o in alone]
@@ -260,19 +269,12 @@ def test_fold_supernets_train_without_their_fold_and_the_ranking_is_the_mean_ove
     outside fold k; a candidate's score is the mean of the first supernet's on validation and each fold
     supernet's on its held-out fold; the run's validation figures are the validation ones alone."""
     from rmnas_nni.pipeline import train_folds
-    data = make_synthetic('sentence', sizes={'train': 64, 'valid': 32, 'test': 32})
-    cfg = spos_config(epochs=1, candidates=6)
-    cfg.strategy_config.options.folds = 2
-    lines = []
-    result = search(cfg, data, tmp_path / 'folds', printer=lines.append)
+    cfg, data, result, lines, ranking, archs = ranked_search(tmp_path / 'folds', folds=2)
     assert (tmp_path / 'folds' / 'search' / 'fold2' / 'metrics.csv').is_file()
     assert any(line.startswith('search, fold 2/2 (seed 2000, 32 training samples, 32 held out) epoch 1/1')
                for line in lines)
     assert any('6 architectures ranked with the supernet on validation and 2 on their held-out training folds'
                in line for line in lines)
-    ranking = pd.read_csv(tmp_path / 'folds' / 'search' / 'candidates.csv')
-    archs = [json.loads(a) for a in ranking['arch']]
-    assert archs[0] == result.arch and ranking['val_mae'].is_monotonic_increasing
 
     kind, _ = select_metric_of(cfg, data)
     train = data.splits['train']
