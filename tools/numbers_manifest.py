@@ -81,6 +81,11 @@ SPOS_BEST60 = 'SPOS, export best (up to 60 epochs, patience 10)'
 SPOS_FINAL10 = 'SPOS, export final after 10 epochs'
 SPOS_FINAL30 = 'SPOS, export final after 30 epochs'
 SPOS_24 = 'SPOS (10 epochs, export final)'
+#: SPOS's supernet epochs of docs/quality.md section 3: (epochs, label in tried.md); the kept one first
+SPOS_EPOCHS = ((10, 'SPOS, 10 supernet epochs (kept)'), (5, 'SPOS, 5 supernet epochs'), (30, 'SPOS, 30 supernet epochs'))
+#: random_search of docs/quality.md section 4 at two budgets: (label in tried.md, sweep folder suffix, variant)
+RANDOM_SEARCH = (('random_search, 3 draws x 20 epochs (the DARTS budget)', 'rs20', 'random_search 20 epochs'),
+                 ('random_search, 3 draws x 6 epochs (the SPOS budget)', 'rs6', 'random_search 6 epochs'))
 SPOS_3CLASS_DARTS = 'DARTS (search.exclude_zero false, as in section 4)'
 # the baselines of docs/quality.md ran before search.min_epochs had its default of 10
 # and before search.exclude_zero existed (then: false); their sweep.yaml says so
@@ -334,6 +339,36 @@ RESULTS = [
            '4 x 24 runs, about 25 minutes with --jobs 2 on 2 cores (24 cells with 5 folds: about 8 minutes in the '
            'tiny space, 10 in the mid-sized one); reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_spos/folds'),
+    Result('mosi_spos_random_search',
+           ' && '.join(
+               f'{SPOS_X1} {space}--jobs 2 --out {{out}}/{name}_spos && '
+               f'{MOSI} --variants random_search {space}--set search.random_k=3 --jobs 2 --out {{out}}/{name}_rs20 && '
+               f'{MOSI} --variants random_search {space}--set search.random_k=3 --set search.epochs=6 --jobs 2 '
+               f'--out {{out}}/{name}_rs6 && '
+               f'python bench/merge_sweeps.py --out {{out}}/{name} SPOS={{out}}/{name}_spos:full '
+               + ' '.join(f'"{variant}={{out}}/{name}_{short}:random_search"' for _, short, variant in RANDOM_SEARCH)
+               + ' --paired waf && '
+               f'python bench/tried_table.py "{SPOS_24}={{out}}/{name}_spos:full" '
+               + ' '.join(f'"{label}={{out}}/{name}_{short}:random_search"' for label, short, _ in RANDOM_SEARCH)
+               + f' > {{out}}/{name}/tried.md'
+               for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
+           '6 x 24 runs, about 25 minutes with --jobs 2 on 2 cores (a random_search sweep: 4 minutes in the tiny '
+           'space, 5 in the mid-sized one); reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_spos/random_search'),
+    Result('mosi_spos_epochs',
+           ' && '.join(
+               f'{SPOS_X1} {space}--jobs 2 --out {{out}}/{name}_e10 && '
+               + ' && '.join(f'{SPOS_X1} {space}--set search.epochs={e} --jobs 2 --out {{out}}/{name}_e{e} && '
+                             f'python bench/paired_cells.py --out {{out}}/{name}/e{e} e{e}={{out}}/{name}_e{e} '
+                             f'e10={{out}}/{name}_e10' for e, _ in SPOS_EPOCHS[1:])
+               + f' && python bench/tried_table.py '
+               + ' '.join(f'"{label}={{out}}/{name}_e{e}:full"' for e, label in SPOS_EPOCHS)
+               + f' > {{out}}/{name}/tried.md && python bench/merge_sweeps.py --out {{out}}/{name} '
+               + ' '.join(f'e{e}={{out}}/{name}_e{e}:full' for e, _ in SPOS_EPOCHS)
+               for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
+           '6 x 24 runs, about 25 minutes with --jobs 2 on 2 cores (24 cells with 30 epochs: 3 minutes in the '
+           'tiny space, 7 in the mid-sized one); reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_spos/epochs'),
     Result('mosi_spos_ranking_ensemble',
            spos_pair_command('seeds', 'ranking', '--set retrain.ensemble_of=ranking',
                              'SPOS x3, seeds of the exported architecture', 'SPOS x3, the three best-ranked architectures',
@@ -1160,13 +1195,14 @@ def src_spos_ranking(result, rows):
     return f
 
 
-def src_spos_ranking_paired(result, ref, other, quantities=RANKING_QUANTITIES):
-    """``ref`` minus ``other``, per quantity and space (bench/paired_cells.py's paired.md, AUILC per seed)."""
+def src_spos_ranking_paired(result, ref, other, quantities=RANKING_QUANTITIES, sub=''):
+    """``ref`` minus ``other``, per quantity and space (bench/paired_cells.py's paired.md, in the space's folder
+    or its subfolder ``sub``; AUILC per seed from the space's table.csv)."""
     def f(ctx):
         out = {}
         for name, space in SPACES:
             d = ctx.path(result) / name
-            rows = md_rows((d / 'paired.md').read_text(), ('quantity',))
+            rows = md_rows((d / sub / 'paired.md').read_text(), ('quantity',))
             for q in quantities:
                 out.setdefault((q,), {})[f'{space}: mean ± std'] = rows[(q,)]['mean ± std']
                 out[(q,)][f'{space}: per seed'] = rows[(q,)]['per seed']
@@ -1187,6 +1223,22 @@ src_quality_spos_candidates_paired = src_spos_ranking_paired('mosi_spos_candidat
 src_quality_spos_supernets = src_spos_ranking('mosi_spos_supernets', (('SPOS, one supernet (kept)', 'k1'),
                                                                       ('SPOS, three supernets', 'k3')))
 src_quality_spos_supernets_paired = src_spos_ranking_paired('mosi_spos_supernets', 'k3', 'k1')
+src_quality_spos_epochs = src_spos_ranking('mosi_spos_epochs', tuple((label, f'e{e}') for e, label in SPOS_EPOCHS))
+src_quality_spos_epochs_paired = src_spos_ranking_paired('mosi_spos_epochs', 'e30', 'e10', sub='e30')
+src_quality_spos_short_epochs_paired = src_spos_ranking_paired('mosi_spos_epochs', 'e5', 'e10', sub='e5')
+src_quality_spos_random_search = src_spos_ranking('mosi_spos_random_search', ((SPOS_24, 'SPOS'),) + tuple(
+    (label, variant) for label, _, variant in RANDOM_SEARCH))
+
+
+def src_quality_spos_random_search_paired(ctx):
+    """SPOS minus each random search, paired WAF AUILC, per space."""
+    out = {}
+    for name, space in SPACES:
+        s = Sweep(ctx.path('mosi_spos_random_search') / name / 'table.csv')
+        for label, _, variant in RANDOM_SEARCH:
+            mean, std, d = paired(s, 'SPOS', variant, 'waf')
+            out.setdefault((label,), {}).update({f'{space}: mean ± std': (mean, std), f'{space}: per seed': d})
+    return out
 #: the control: the ensemble of a random_arch cell's three draws (bench/draw_ensemble.py, tiny space)
 DRAWS_LABEL, DRAWS_VARIANT = '3 random architectures ensembled', 'random_arch, 3 draws ensembled'
 #: the other ensembles of the same cells: (label, result, variant); the tiny and the mid-sized space
@@ -2326,6 +2378,16 @@ ENTRIES = [
           ('mosi_seed_ensemble', 'mosi_mid_weight_sharing'), src_quality_weight_sharing_notes, parse='prose'),
     Entry('quality-ema', 'docs/quality.md', 'quality-ema', ('mosi_retrain_ema',), src_quality_ema,
           keys=('configuration',), complete=True),
+    Entry('quality-spos-random-search', 'docs/quality.md', 'quality-spos-random-search', ('mosi_spos_random_search',),
+          src_quality_spos_random_search, keys=('space', 'configuration'), complete=True),
+    Entry('quality-spos-random-search-paired', 'docs/quality.md', 'quality-spos-random-search-paired',
+          ('mosi_spos_random_search',), src_quality_spos_random_search_paired, keys=('SPOS minus',), complete=True),
+    Entry('quality-spos-epochs', 'docs/quality.md', 'quality-spos-epochs', ('mosi_spos_epochs',),
+          src_quality_spos_epochs, keys=('space', 'configuration'), complete=True),
+    Entry('quality-spos-epochs-paired', 'docs/quality.md', 'quality-spos-epochs-paired', ('mosi_spos_epochs',),
+          src_quality_spos_epochs_paired, keys=('30 minus 10 epochs',), complete=True),
+    Entry('quality-spos-short-epochs-paired', 'docs/quality.md', 'quality-spos-short-epochs-paired',
+          ('mosi_spos_epochs',), src_quality_spos_short_epochs_paired, keys=('5 minus 10 epochs',), complete=True),
     Entry('quality-spos-folds', 'docs/quality.md', 'quality-spos-folds', ('mosi_spos_folds',),
           src_quality_spos_folds, keys=('space', 'configuration'), complete=True),
     Entry('quality-spos-folds-paired', 'docs/quality.md', 'quality-spos-folds-paired', ('mosi_spos_folds',),
