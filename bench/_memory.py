@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import resource
 from collections import defaultdict
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable
 
 import torch
 from torch.multiprocessing.reductions import StorageWeakRef

@@ -12,6 +12,13 @@ k = 1 … K. Nothing is trained again; the K-member row reproduces the cell's ow
 
     python bench/ensemble_size.py --sweep runs/ens3 --out docs/results/mosi_seed_ensemble
 
+``--best-of`` adds, for k = 2 … K, one network instead of an ensemble: the member among the
+first k whose own validation ``select_metric`` is best (ties to the earlier member), row
+``<variant> best of <k>``. With ``retrain.ensemble_of: ranking`` that is the policy "retrain
+the k best-ranked architectures, keep the best on validation"; with seeds, the best of k
+seeds. Its validation figures are the ones it chose on, optimistic by construction, so only
+its test figures compare it with the other rows.
+
 Writes ``ensemble_size.csv`` (long-form test table, as ``table.csv``: variant
 ``<variant> x<k>``), ``ensemble_size_cells.csv`` (validation and test of every cell
 and size) and ``ensemble_size.md`` (validation beside test per size, and the paired
@@ -30,8 +37,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'bench'))
 
-from validation_policies import (_pm, check_reloaded, ensemble_metrics, load_checked, markdown_report,  # noqa: E402
-                                 paired_auilc, raw_outputs, read_sweep, write_tables)
+from validation_policies import (_pm, check_reloaded, choose_by_validation, ensemble_metrics,  # noqa: E402
+                                 load_checked, markdown_report, paired_auilc, raw_outputs, read_sweep, write_tables)
 
 
 def member_predictions(run_dir: Path, splits=('valid', 'test')):
@@ -47,8 +54,9 @@ def member_predictions(run_dir: Path, splits=('valid', 'test')):
     return out, kind, data.task
 
 
-def collect(sweep: Path, printer=print) -> List[Dict]:
-    """One record per (variant, size, rate, seed): ``valid_<m>`` and ``<m>`` (test)."""
+def collect(sweep: Path, printer=print, best_of: bool = False) -> List[Dict]:
+    """One record per (variant, size, rate, seed): ``valid_<m>`` and ``<m>`` (test); with ``best_of`` also
+    one per (variant, k >= 2, rate, seed) for the member of the first k best on validation (``chosen``)."""
     rows: List[Dict] = []
     for path in sorted(sweep.glob('cells/*/r*-s*/metrics.json')):
         run_dir = path.parent
@@ -65,6 +73,14 @@ def collect(sweep: Path, printer=print) -> List[Dict]:
                          **{f'valid_{m}': v for m, v in rec['valid'].items()}, **rec['test']})
         printer(f'{variant} r={float(rate):g} seed {seed}: test {select} by size '
                 + ', '.join(f"{r[select]:.4f}" for r in rows[-k_all:]))
+        if best_of:
+            single = [{s: ensemble_metrics([preds[s][0][i]], preds[s][1], kind, task) for s in ('valid', 'test')}
+                      for i in range(k_all)]
+            for k in range(2, k_all + 1):
+                i = choose_by_validation({j: single[j]['valid'][select] for j in range(k)}, select)
+                rows.append({'variant': f'{variant} best of {k}', 'rate': float(rate), 'seed': int(seed),
+                             'chosen': i, **{f'valid_{m}': v for m, v in single[i]['valid'].items()},
+                             **single[i]['test']})
     return rows
 
 
@@ -93,7 +109,7 @@ def report(cells, table, sweep: str, ranking: bool = False) -> str:
                 row[f'{split} {DISPLAY_NAMES.get(m, m)}'] = f"{sub[prefix + m].mean():{fmt}}"
         row[f'test {name} AUILC'] = f'{auc[0]:.2f} ± {auc[1]:.2f}'
         tried.append(row)
-        base = v.rsplit(' x', 1)[0] + ' x1'
+        base = (v.rsplit(' best of ', 1)[0] if ' best of ' in v else v.rsplit(' x', 1)[0]) + ' x1'
         if v != base:
             d = paired_auilc(cells, v, base, key)
             paired.append({'row': v, 'minus': base, 'seeds': len(d), 'mean ± std': _pm(d),
@@ -103,12 +119,19 @@ def report(cells, table, sweep: str, ranking: bool = False) -> str:
          if ranking else 'Seed ensembles of the first k members')
         + f' of every cell of {sweep} (bench/ensemble_size.py); '
         'test metrics, mean ± std over seeds; AUILC per seed, then mean ± std.',
-        summary_frame(table), 'Validation (what chooses) beside test, mean over the cells:', pd.DataFrame(tried),
+        summary_frame(table), 'Validation (what chooses) beside test, mean over the cells'
+        + ("; a row 'best of k' is one network, chosen on the validation shown (optimistic by construction):"
+           if any(' best of ' in v for v in cells['variant']) else ':'), pd.DataFrame(tried),
         f'Paired test {name} AUILC differences, k members minus one (same seeds and masks):', pd.DataFrame(paired))
 
 
 def main(argv=None):
-    args, rows = read_sweep(__doc__, 'sweep directory run with retrain.ensemble > 1', collect, 'no finished cell', argv)
+    args, rows = read_sweep(__doc__, 'sweep directory run with retrain.ensemble > 1',
+                            lambda sweep, a: collect(sweep, best_of=a.best_of), 'no finished cell', argv,
+                            options=lambda p: p.add_argument(
+                                '--best-of', action='store_true',
+                                help='also one network per k: the member of the first k best on validation'),
+                            pass_args=True)
     import pandas as pd
     ranking = ranked_members(args.sweep)
     write_tables(pd.DataFrame(rows), args.out, 'ensemble_size', lambda c, t: report(c, t, args.sweep.name, ranking))

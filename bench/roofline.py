@@ -21,7 +21,6 @@ Ratio = (FLOPs / median step time) / median matmul FLOP/s; goal >= 0.4.
 """
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 
 import _common as C

@@ -298,9 +298,10 @@ def _baseline_option(p: argparse.ArgumentParser) -> None:
                    help="another model's per-rate test metrics (as rmnas sweep --baseline)")
 
 
-def read_sweep(doc: str, sweep_help: str, collect, nothing: str, argv=None, options=None):
+def read_sweep(doc: str, sweep_help: str, collect, nothing: str, argv=None, options=None, pass_args: bool = False):
     """The command line of a script that reads a finished sweep, and its rows: ``--sweep DIR --out DIR`` (then
-    what ``options(parser)`` adds) parsed from ``argv``, the libraries quieted, ``rows = collect(args.sweep)``;
+    what ``options(parser)`` adds) parsed from ``argv``, the libraries quieted, ``rows = collect(args.sweep)``
+    (``collect(args.sweep, args)`` with ``pass_args``, so that the options reach it);
     returns ``(args, rows)``, or exits with ``<sweep>: <nothing>`` when there is no row."""
     p = argparse.ArgumentParser(description=doc.split('\n')[0])
     p.add_argument('--sweep', type=Path, required=True, help=sweep_help)
@@ -310,7 +311,7 @@ def read_sweep(doc: str, sweep_help: str, collect, nothing: str, argv=None, opti
     args = p.parse_args(argv)
     from rmnas_nni.pipeline import quiet_libraries
     quiet_libraries()
-    rows = collect(args.sweep)
+    rows = collect(args.sweep, args) if pass_args else collect(args.sweep)
     if not rows:
         raise SystemExit(f'{args.sweep}: {nothing}')
     return args, rows

@@ -1,10 +1,9 @@
 """The Python API from any folder: shipped examples by name, and run directories the CLI can read."""
 import json
-import os
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import run_cli
 
 SMALL = {'search': {'epochs': 1, 'batch_size': 16}, 'retrain': {'epochs': 1, 'batch_size': 16}, 'threads': 1,
          'data': {'options': {'sizes': {'train': 32, 'valid': 16, 'test': 16}}}}

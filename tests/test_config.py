@@ -1,7 +1,7 @@
 import pytest
 
 from conftest import ROOT
-from rmnas_nni.config import load_run_config, load_space_config, validate, Field, SPACE_SCHEMA
+from rmnas_nni.config import load_run_config, load_space_config, validate, Field
 from rmnas_nni.errors import ConfigError
 
 

@@ -67,6 +67,27 @@ def test_ensemble_size_reproduces_each_cell_and_scores_every_size(micro_sweep, t
     assert not ensemble_size.ranked_members(micro_sweep)
 
 
+def test_ensemble_size_best_of_keeps_the_member_best_on_validation(micro_sweep, tmp_path):
+    ensemble_size.main(['--sweep', str(micro_sweep), '--out', str(tmp_path), '--best-of'])
+    cells = pd.read_csv(tmp_path / 'ensemble_size_cells.csv')
+    assert 'full best of 2' in set(cells['variant']) and 'full best of 1' not in set(cells['variant'])
+    for path in micro_sweep.glob('cells/*/r*-s*/metrics.json'):
+        m = json.loads(path.read_text())
+        rate = float(path.parent.name[1:].split('-s')[0])
+        variant = path.parent.parent.name
+        row = cells[(cells['variant'] == f'{variant} best of 2') & (cells['rate'] == rate)].iloc[0]
+        member_mae = [x['valid']['mae'] for x in m['members']]
+        chosen = int(row['chosen'])
+        assert chosen == int(np.argmin(member_mae))                     # the lower validation MAE of the two
+        assert row['valid_mae'] == pytest.approx(member_mae[chosen])
+        if chosen == 0:                                                 # member 0 alone is the x1 row
+            one = cells[(cells['variant'] == f'{variant} x1') & (cells['rate'] == rate)].iloc[0]
+            for col in cells.columns.drop(['variant', 'rate', 'seed', 'chosen']):
+                assert row[col] == pytest.approx(one[col]), col
+    text = (tmp_path / 'ensemble_size.md').read_text()
+    assert 'optimistic by construction' in text and '| full best of 2 | full x1 |' in text
+
+
 def test_ensemble_size_tells_an_ensemble_of_the_ranking_from_seeds(tmp_path):
     cell = tmp_path / 'cells' / 'full' / 'r0-s0'
     cell.mkdir(parents=True)

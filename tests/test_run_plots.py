@@ -1,9 +1,4 @@
 """Figures of every run: curves with training beside validation, choice weights, their history."""
-import json
-
-import numpy as np
-import pytest
-
 from rmnas_nni.pipeline import load_config, run
 from rmnas_nni.run_plots import _heatmap, _pyplot
 

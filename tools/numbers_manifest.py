@@ -361,7 +361,7 @@ RESULTS = [
                + ' && '.join(f'{SPOS_X1} {space}--set search.epochs={e} --jobs 2 --out {{out}}/{name}_e{e} && '
                              f'python bench/paired_cells.py --out {{out}}/{name}/e{e} e{e}={{out}}/{name}_e{e} '
                              f'e10={{out}}/{name}_e10' for e, _ in SPOS_EPOCHS[1:])
-               + f' && python bench/tried_table.py '
+               + ' && python bench/tried_table.py '
                + ' '.join(f'"{label}={{out}}/{name}_e{e}:full"' for e, label in SPOS_EPOCHS)
                + f' > {{out}}/{name}/tried.md && python bench/merge_sweeps.py --out {{out}}/{name} '
                + ' '.join(f'e{e}={{out}}/{name}_e{e}:full' for e, _ in SPOS_EPOCHS)
@@ -381,9 +381,17 @@ RESULTS = [
     Result('mosi_spos_ranking_ensemble_size',
            ' && '.join(f'{SPOS_X1} {space}--set retrain.ensemble=5 --set retrain.ensemble_of=ranking --jobs 2 '
                        f'--out {{out}}/{name}_x5 && python bench/ensemble_size.py --sweep {{out}}/{name}_x5 '
-                       f'--out {{out}}/{name}' for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
+                       f'--out {{out}}/{name} --best-of' for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
            '48 runs with five retrainings each, about 20 minutes with --jobs 2 on 2 cores; reads '
            'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/ranking_ensemble/size'),
+    Result('mosi_spos_mid_random_x5',
+           f'{MOSI} --variants random_arch --set search_space=mid --set search.random_k=3 --set retrain.ensemble=5 '
+           '--jobs 2 --out {out}/mid_rnd5 && python bench/tried_table.py '
+           '"random_arch x5 (best of 3 on validation)={out}/mid_rnd5:random_arch" > {out}/tried.md && '
+           'python bench/merge_sweeps.py --out {out} "random_arch x5={out}/mid_rnd5:random_arch"',
+           '24 runs of the mid-sized space, three random architectures of five retrainings each, about 20 minutes '
+           'with --jobs 2 on 2 cores; reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_spos/ranking_ensemble/random_x5'),
     Result('mosi_spos_ranking_ensemble_3class',
            ' && '.join(f'{SPOS_3CLASS_X3}{sets} --out {{out}}/{name}' for name, sets in (
                ('seeds', ''), ('ranking', ' --set retrain.ensemble_of=ranking')))
@@ -1328,12 +1336,16 @@ def src_quality_ranking_ensemble_size_paired(ctx):
     out = {}
     for name, space in SPACES:
         s = Sweep(ctx.path('mosi_spos_ranking_ensemble_size') / name / 'ensemble_size.csv')
-        mean, std, per = paired(s, 'full x5', 'full x3', 'waf')
-        out[(space, 'ranking x5', 'ranking x3')] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': per}
+        for row, minus in (('x5', 'x3'), ('best of 3', 'x1'), ('best of 5', 'x1')):
+            mean, std, per = paired(s, f'full {row}', f'full {minus}', 'waf')
+            out[(space, f'ranking {row}', f'ranking {minus}')] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': per}
     s = Sweep(ctx.path('mosi_spos_ranking_ensemble_size') / 'mid' / 'ensemble_size.csv')
     seeds = Sweep(ctx.path('mosi_spos_mid_ensemble_size') / 'ensemble_size.csv')
-    for other, variant in (('seeds x5', 'full x5'), ('hand_designed x5', 'hand_designed x5')):
-        mean, std, d = paired(s, 'full x5', variant, 'waf', seeds)
+    random5 = Sweep(ctx.path('mosi_spos_mid_random_x5') / 'table.csv')
+    for other, variant, sweep in (('seeds x5', 'full x5', seeds), ('hand_designed x5', 'hand_designed x5', seeds),
+                                  ('random_arch x5, best of 3', 'random_arch x5', random5),
+                                  ('random_arch x5, median', 'random_arch x5 (median)', random5)):
+        mean, std, d = paired(s, 'full x5', variant, 'waf', sweep)
         out[('mid-sized space', 'ranking x5', other)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
     return out
 
@@ -2408,7 +2420,7 @@ ENTRIES = [
           ('mosi_spos_ranking_ensemble_size',), src_quality_ranking_ensemble_size, keys=('space', 'configuration'),
           complete=True),
     Entry('quality-ranking-ensemble-size-paired', 'docs/quality.md', 'quality-ranking-ensemble-size-paired',
-          ('mosi_spos_ranking_ensemble_size', 'mosi_spos_mid_ensemble_size'),
+          ('mosi_spos_ranking_ensemble_size', 'mosi_spos_mid_ensemble_size', 'mosi_spos_mid_random_x5'),
           src_quality_ranking_ensemble_size_paired, keys=('space', 'row', 'minus'), complete=True),
     Entry('quality-ranking-ensemble-3class', 'docs/quality.md', 'quality-ranking-ensemble-3class',
           ('mosi_spos_ranking_ensemble_3class',), src_quality_ranking_ensemble_3class, keys=('configuration',),
