@@ -60,6 +60,15 @@ SPOS_SPACE_ROWS = (('SPOS, paper-sized space', 'paper', 'SPOS paper'), ('SPOS, m
                    ('SPOS, tiny space', 'tiny', 'SPOS tiny'))
 #: the hand-designed network of the paper-sized space: (label in tried.md, variant in the merged table)
 PAPER_HAND = ('hand_designed (no search), paper-sized space', 'hand paper')
+#: the paper-sized space at r = 0 and 0.7 with random architectures (docs/quality.md section 4): the SPOS
+#: settings of its sweeps; (label in tried.md, sweep folder:variant, variant in the merged table); the median
+#: row has no folder (merge_sweeps adds it beside the random_arch row)
+PAPER_SPOS_SETS = '--set strategy=spos --set search.epochs=10 --set search.export=final --set search_space=rmnas'
+PAPER_RANDOM_ROWS = (('SPOS, paper-sized space', 'paper_spos:full', 'SPOS paper'),
+                     ('hand_designed (no search), paper-sized space', 'paper_hand:hand_designed', 'hand paper'),
+                     ('random_arch, paper-sized space: best of 3 on validation', 'paper_rnd:random_arch',
+                      'random paper'),
+                     ('random_arch, paper-sized space: median of 3', '', 'random paper (median)'))
 #: docs/quality.md section 2, stronger regularisation: (label, sweep folder, --set options)
 REGULARISATION_DEFAULTS = 'defaults (dropout 0.1, retrain weight decay 0.01)'
 REGULARISATION = (('dropout 0.3', 'drop3', '--set space.encoder.dropout=0.3'),
@@ -327,6 +336,17 @@ RESULTS = [
            'runs of its hand-designed network, and 24 SPOS runs each of the mid-sized and tiny spaces (3 minutes a '
            'sweep); reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_spos/paper'),
+    Result('mosi_spos_paper_random',
+           f'{MOSI} --rates 0 0.7 --variants full {PAPER_SPOS_SETS} --jobs 2 --out {{out}}/paper_spos && '
+           f'{MOSI} --rates 0 0.7 --variants hand_designed {PAPER_SPOS_SETS} --jobs 2 --out {{out}}/paper_hand && '
+           f'{MOSI} --rates 0 0.7 --variants random_arch {PAPER_SPOS_SETS} --set search.random_k=3 --jobs 2 '
+           '--out {out}/paper_rnd && python bench/tried_table.py '
+           + ' '.join(f'"{label}={{out}}/{folder}"' for label, folder, _ in PAPER_RANDOM_ROWS if folder)
+           + ' > {out}/tried.md && python bench/merge_sweeps.py --out {out} '
+           + ' '.join(f'"{variant}={{out}}/{folder}"' for _, folder, variant in PAPER_RANDOM_ROWS if folder),
+           '18 runs of the paper-sized space at r = 0 and 0.7, about 70 minutes with --jobs 2 on 2 cores (the 6 '
+           'random_arch cells: 3 networks each, about 25 minutes a cell beside another); reads '
+           'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/paper_random'),
     Result('mosi_spos_supernets',
            spos_pair_command('k1', 'k3', '--set strategy_config.options.supernets=3',
                              'SPOS, one supernet (kept)', 'SPOS, three supernets'),
@@ -1360,6 +1380,37 @@ src_quality_spos_folds = src_spos_ranking('mosi_spos_folds', (('SPOS, ranked on 
                                                               ('SPOS, ranked on validation and 5 training folds', 'f5')))
 src_quality_spos_folds_paired = src_spos_ranking_paired('mosi_spos_folds', 'f5', 'k1', quantities=tuple(
     q for q in RANKING_QUANTITIES if 'supernet' not in q))
+
+def src_quality_spos_paper_random(ctx):
+    """The paper-sized space at r = 0 and 0.7: validation beside test per model (tried.md; the median of the
+    random architectures has test figures only), and test WAF per rate (mean ± std over seeds)."""
+    d = ctx.path('mosi_spos_paper_random')
+    got = md_rows((d / 'tried.md').read_text(), ('configuration',))
+    s = Sweep(d / 'table.csv')
+    out = {}
+    for label, _, variant in PAPER_RANDOM_ROWS:
+        row = {k: v for k, v in got.get((label,), {}).items() if k in ('cells', 'val WAF', 'val MAE')}
+        for rate in (0.0, 0.7):
+            row[f'test WAF r = {rate:g}'] = s.mean_std(variant, 'waf', 'mean', rate=rate)
+        out[(label,)] = row
+    return out
+
+
+def src_quality_spos_paper_random_paired(ctx):
+    """Test WAF per rate, paired over seeds: SPOS minus the other models of the paper-sized space."""
+    s = Sweep(ctx.path('mosi_spos_paper_random') / 'table.csv')
+    out = {}
+    for label, _, variant in PAPER_RANDOM_ROWS[1:]:
+        row = {}
+        for rate in (0.0, 0.7):
+            d = [s.get('SPOS paper', 'value', 'waf', rate, x) - s.get(variant, 'value', 'waf', rate, x)
+                 for x in s.seeds('SPOS paper', rate)]
+            mean = sum(d) / len(d)
+            row[f'r = {rate:g}: mean ± std'] = (mean, math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1)))
+            row[f'r = {rate:g}: per seed'] = d
+        out[(label,)] = row
+    return out
+
 
 def src_quality_spos_3class_notes(ctx):
     t = src_spos_tried('mosi_spos_3class', SPOS_3CLASS_DARTS)(ctx)
@@ -2400,6 +2451,10 @@ ENTRIES = [
           src_quality_spos_epochs_paired, keys=('30 minus 10 epochs',), complete=True),
     Entry('quality-spos-short-epochs-paired', 'docs/quality.md', 'quality-spos-short-epochs-paired',
           ('mosi_spos_epochs',), src_quality_spos_short_epochs_paired, keys=('5 minus 10 epochs',), complete=True),
+    Entry('quality-paper-random', 'docs/quality.md', 'quality-paper-random', ('mosi_spos_paper_random',),
+          src_quality_spos_paper_random, keys=('model',), complete=True),
+    Entry('quality-paper-random-paired', 'docs/quality.md', 'quality-paper-random-paired',
+          ('mosi_spos_paper_random',), src_quality_spos_paper_random_paired, keys=('SPOS minus',), complete=True),
     Entry('quality-spos-folds', 'docs/quality.md', 'quality-spos-folds', ('mosi_spos_folds',),
           src_quality_spos_folds, keys=('space', 'configuration'), complete=True),
     Entry('quality-spos-folds-paired', 'docs/quality.md', 'quality-spos-folds-paired', ('mosi_spos_folds',),
