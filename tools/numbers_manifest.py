@@ -337,16 +337,17 @@ RESULTS = [
            'sweep); reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_spos/paper'),
     Result('mosi_spos_paper_random',
-           f'{MOSI} --rates 0 0.7 --variants full {PAPER_SPOS_SETS} --jobs 2 --out {{out}}/paper_spos && '
-           f'{MOSI} --rates 0 0.7 --variants hand_designed {PAPER_SPOS_SETS} --jobs 2 --out {{out}}/paper_hand && '
-           f'{MOSI} --rates 0 0.7 --variants random_arch {PAPER_SPOS_SETS} --set search.random_k=3 --jobs 2 '
+           f'{MOSI} --variants full {PAPER_SPOS_SETS} --jobs 2 --out {{out}}/paper_spos && '
+           f'{MOSI} --variants hand_designed {PAPER_SPOS_SETS} --jobs 2 --out {{out}}/paper_hand && '
+           f'{MOSI} --variants random_arch {PAPER_SPOS_SETS} --set search.random_k=3 --jobs 2 '
            '--out {out}/paper_rnd && python bench/tried_table.py '
            + ' '.join(f'"{label}={{out}}/{folder}"' for label, folder, _ in PAPER_RANDOM_ROWS if folder)
            + ' > {out}/tried.md && python bench/merge_sweeps.py --out {out} '
-           + ' '.join(f'"{variant}={{out}}/{folder}"' for _, folder, variant in PAPER_RANDOM_ROWS if folder),
-           '18 runs of the paper-sized space at r = 0 and 0.7, about 70 minutes with --jobs 2 on 2 cores (the 6 '
-           'random_arch cells: 3 networks each, about 25 minutes a cell beside another); reads '
-           'data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/paper_random'),
+           + ' '.join(f'"{variant}={{out}}/{folder}"' for _, folder, variant in PAPER_RANDOM_ROWS if folder)
+           + f' --paired waf --baseline GCNet={GCNET_CSV}',
+           '72 runs of the paper-sized space, about 3 hours with --jobs 2 on 2 cores (a random_arch cell: 3 '
+           'networks, 6 to 13 minutes); reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_spos/paper_random'),
     Result('mosi_spos_supernets',
            spos_pair_command('k1', 'k3', '--set strategy_config.options.supernets=3',
                              'SPOS, one supernet (kept)', 'SPOS, three supernets'),
@@ -1382,33 +1383,30 @@ src_quality_spos_folds_paired = src_spos_ranking_paired('mosi_spos_folds', 'f5',
     q for q in RANKING_QUANTITIES if 'supernet' not in q))
 
 def src_quality_spos_paper_random(ctx):
-    """The paper-sized space at r = 0 and 0.7: validation beside test per model (tried.md; the median of the
-    random architectures has test figures only), and test WAF per rate (mean ± std over seeds)."""
+    """The paper-sized space with random architectures: validation beside test per model (tried.md; the median
+    of the random architectures has test figures only) with each model's test WAF AUILC."""
     d = ctx.path('mosi_spos_paper_random')
     got = md_rows((d / 'tried.md').read_text(), ('configuration',))
     s = Sweep(d / 'table.csv')
-    out = {}
-    for label, _, variant in PAPER_RANDOM_ROWS:
-        row = {k: v for k, v in got.get((label,), {}).items() if k in ('cells', 'val WAF', 'val MAE')}
-        for rate in (0.0, 0.7):
-            row[f'test WAF r = {rate:g}'] = s.mean_std(variant, 'waf', 'mean', rate=rate)
-        out[(label,)] = row
+    return {(label,): dict({k: v for k, v in got.get((label,), {}).items() if k in RANKING_COLS},
+                           **{'test WAF AUILC': s.mean_std(variant, 'waf', 'AUILC')})
+            for label, _, variant in PAPER_RANDOM_ROWS}
+
+
+def src_quality_spos_paper_random_auilc(ctx):
+    s = Sweep(ctx.path('mosi_spos_paper_random') / 'table.csv')
+    out = {(label,): auilc_row(s, variant) for label, _, variant in PAPER_RANDOM_ROWS}
+    out[('GCNet (peers.md)',)] = src_quality_nas(ctx)[('GCNet (peers.md)',)]
     return out
 
 
 def src_quality_spos_paper_random_paired(ctx):
-    """Test WAF per rate, paired over seeds: SPOS minus the other models of the paper-sized space."""
+    """WAF AUILC, paired over seeds: SPOS minus the other models of the paper-sized space."""
     s = Sweep(ctx.path('mosi_spos_paper_random') / 'table.csv')
     out = {}
     for label, _, variant in PAPER_RANDOM_ROWS[1:]:
-        row = {}
-        for rate in (0.0, 0.7):
-            d = [s.get('SPOS paper', 'value', 'waf', rate, x) - s.get(variant, 'value', 'waf', rate, x)
-                 for x in s.seeds('SPOS paper', rate)]
-            mean = sum(d) / len(d)
-            row[f'r = {rate:g}: mean ± std'] = (mean, math.sqrt(sum((x - mean) ** 2 for x in d) / (len(d) - 1)))
-            row[f'r = {rate:g}: per seed'] = d
-        out[(label,)] = row
+        mean, std, d = paired(s, 'SPOS paper', variant, 'waf')
+        out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
     return out
 
 
@@ -2452,7 +2450,9 @@ ENTRIES = [
     Entry('quality-spos-short-epochs-paired', 'docs/quality.md', 'quality-spos-short-epochs-paired',
           ('mosi_spos_epochs',), src_quality_spos_short_epochs_paired, keys=('5 minus 10 epochs',), complete=True),
     Entry('quality-paper-random', 'docs/quality.md', 'quality-paper-random', ('mosi_spos_paper_random',),
-          src_quality_spos_paper_random, keys=('model',), complete=True),
+          src_quality_spos_paper_random, keys=('configuration',), complete=True),
+    Entry('quality-paper-random-auilc', 'docs/quality.md', 'quality-paper-random-auilc', ('mosi_spos_paper_random',),
+          src_quality_spos_paper_random_auilc, keys=('model',), complete=True),
     Entry('quality-paper-random-paired', 'docs/quality.md', 'quality-paper-random-paired',
           ('mosi_spos_paper_random',), src_quality_spos_paper_random_paired, keys=('SPOS minus',), complete=True),
     Entry('quality-spos-folds', 'docs/quality.md', 'quality-spos-folds', ('mosi_spos_folds',),
