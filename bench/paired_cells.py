@@ -62,9 +62,10 @@ def paired(a: Dict, b: Dict) -> List[Tuple[str, float, float, List[float]]]:
     keys = sorted(set(a) & set(b))
     seeds = sorted({s for _, s in keys})
     out = []
-    quantities = ['valid_waf', 'valid_mae', 'waf', 'mae'] if has_mae(a, b) else ['valid_waf', 'waf']
+    mae = has_mae(a, b)
+    quantities = ['valid_waf', 'valid_mae', 'waf', 'mae'] if mae else ['valid_waf', 'waf']
     if all('supernet_valid_mae' in c[k] for c in (a, b) for k in keys):
-        quantities.insert(2 if has_mae(a, b) else 1, 'supernet_valid_mae')
+        quantities.insert(2 if mae else 1, 'supernet_valid_mae')
     for q in quantities:
         per = [statistics.mean(a[k][q] - b[k][q] for k in keys if k[1] == s) for s in seeds]
         out.append((q, statistics.mean(per), statistics.stdev(per) if len(per) > 1 else 0.0, per))

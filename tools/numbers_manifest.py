@@ -1268,6 +1268,8 @@ def src_quality_spos_random_search_paired(ctx):
             mean, std, d = paired(s, 'SPOS', variant, 'waf')
             out.setdefault((label,), {}).update({f'{space}: mean ± std': (mean, std), f'{space}: per seed': d})
     return out
+
+
 #: the control: the ensemble of a random_arch cell's three draws (bench/draw_ensemble.py, tiny space)
 DRAWS_LABEL, DRAWS_VARIANT = '3 random architectures ensembled', 'random_arch, 3 draws ensembled'
 #: the other ensembles of the same cells: (label, result, variant); the tiny and the mid-sized space
@@ -1400,14 +1402,9 @@ def src_quality_spos_paper_random_auilc(ctx):
     return out
 
 
-def src_quality_spos_paper_random_paired(ctx):
-    """WAF AUILC, paired over seeds: SPOS minus the other models of the paper-sized space."""
-    s = Sweep(ctx.path('mosi_spos_paper_random') / 'table.csv')
-    out = {}
-    for label, _, variant in PAPER_RANDOM_ROWS[1:]:
-        mean, std, d = paired(s, 'SPOS paper', variant, 'waf')
-        out[(label,)] = {'mean ± std': (mean, std), 'per seed (0, 1, 2)': d}
-    return out
+#: WAF AUILC, paired over seeds: SPOS minus the other models of the paper-sized space
+src_quality_spos_paper_random_paired = src_paired(
+    'mosi_spos_paper_random', tuple((label, variant) for label, _, variant in PAPER_RANDOM_ROWS[1:]), ref='SPOS paper')
 
 
 def src_quality_spos_3class_notes(ctx):
