@@ -6,7 +6,9 @@ of every sweep, with a variant renamed ``NAME`` where the sweep is given as
 ``NAME=DIR:VARIANT``. The table is built by the sweep module itself (AUILC per seed,
 then mean ± std), so it reads exactly like a ``sweep.md``; a ``random_arch`` cell also
 gives its ``(median)`` row. Paired differences (same seeds, same masks) of one
-variant against the others are added for the metric of ``--paired``.
+variant against the others are added for the metric of ``--paired``. Where a cell
+drew architectures (``random_arch``, ``random_search``), ``draws.csv`` lists every
+draw with its validation and test metrics and whether the cell kept it.
 
     python bench/merge_sweeps.py --out docs/results/mosi_nas_baselines \
         RMNAS=runs/final_best:full runs/final_baselines --paired waf \
@@ -15,8 +17,10 @@ variant against the others are added for the metric of ``--paired``.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
+from typing import Dict, List
 
 import numpy as np
 
@@ -38,6 +42,29 @@ def load_cells(specs):
             rate, seed = path.parent.name[1:].split('-s')
             cells.append(SweepCell(name or variant, float(rate), int(seed), {}, path.parent))
     return collect_results(cells)
+
+
+def draw_rows(specs) -> List[Dict]:
+    """Every draw of the sweeps' ``random_arch`` / ``random_search`` cells (a cell's ``metrics.json`` lists them
+    under ``candidates``): variant as merged, rate, seed, draw, whether the cell kept it, its validation and test
+    metrics. Empty when no cell drew architectures."""
+    rows = []
+    for spec in specs:
+        name, _, rest = spec.rpartition('=')
+        folder, _, only = rest.partition(':')
+        for path in sorted(Path(folder).glob('cells/*/r*-s*/metrics.json')):
+            variant = path.parent.parent.name
+            if only and variant != only:
+                continue
+            m = json.loads(path.read_text())
+            rate, seed = path.parent.name[1:].split('-s')
+            for c in m.get('candidates', ()):
+                rows.append(dict({'variant': name or variant, 'rate': float(rate), 'seed': int(seed),
+                                  'draw': c['index'], 'kept': c['index'] == m.get('chosen'),
+                                  'constant_prediction': bool(c.get('constant_prediction'))},
+                                 **{f'valid_{k}': v for k, v in c['valid'].items()},
+                                 **{f'test_{k}': v for k, v in c['test'].items()}))
+    return rows
 
 
 def spec_name(spec: str, out: Path) -> str:
@@ -105,6 +132,10 @@ def main(argv=None):
             + paired(results, args.paired, reference) + '\n')
     (args.out / 'table.md').write_text(text)
     write_plots(table, args.out, title='')
+    draws = draw_rows(args.sweeps)
+    if draws:
+        import pandas as pd
+        pd.DataFrame(draws).sort_values(['variant', 'seed', 'rate', 'draw']).to_csv(args.out / 'draws.csv', index=False)
     print(text)
 
 

@@ -1,5 +1,5 @@
-"""bench/ensemble_size.py, bench/weight_sharing_rank.py and bench/draw_ensemble.py on a finished micro sweep with
-retrain.ensemble 2."""
+"""bench/ensemble_size.py, bench/weight_sharing_rank.py, bench/draw_ensemble.py and bench/merge_sweeps.py on a
+finished micro sweep with retrain.ensemble 2."""
 import json
 import sys
 
@@ -15,6 +15,7 @@ sys.path.insert(0, str(ROOT / 'bench'))
 
 import draw_ensemble  # noqa: E402
 import ensemble_size  # noqa: E402
+import merge_sweeps  # noqa: E402
 import weight_sharing_rank as wsr  # noqa: E402
 
 
@@ -142,3 +143,24 @@ def test_draw_ensemble_averages_the_random_architectures_of_each_cell(micro_swee
     table = pd.read_csv(tmp_path / 'draw_ensemble.csv')
     assert {'AUILC', 'value'} <= set(table['stat'])
     assert 'median has no validation figure' in (tmp_path / 'draw_ensemble.md').read_text()
+
+
+def test_merge_sweeps_lists_every_random_draw_with_its_own_metrics(micro_sweep, tmp_path):
+    """draws.csv: one row per draw of each random_arch cell, its validation and test metrics those of the draw's
+    own run, the kept one the cell's; a merge without drawn architectures writes none."""
+    merge_sweeps.main([f'R={micro_sweep}:random_arch', f'{micro_sweep}:hand_designed', '--paired', 'mae',
+                       '--out', str(tmp_path / 'm')])
+    draws = pd.read_csv(tmp_path / 'm' / 'draws.csv')
+    assert set(draws['variant']) == {'R'} and len(draws) == 2 * 2          # 2 rates x 2 draws, seed 0
+    for path in micro_sweep.glob('cells/random_arch/r*-s*/metrics.json'):
+        m = json.loads(path.read_text())
+        rate = float(path.parent.name[1:].split('-s')[0])
+        at = draws[draws['rate'] == rate].set_index('draw')
+        for k in (0, 1):
+            own = json.loads((path.parent / 'candidates' / f'arch{k}' / 'metrics.json').read_text())
+            assert at.loc[k, 'test_mae'] == pytest.approx(own['test']['mae'])
+            assert at.loc[k, 'valid_mae'] == pytest.approx(own['valid']['mae'])
+        assert at['kept'].sum() == 1 and at.loc[m['chosen'], 'kept']
+        assert at.loc[m['chosen'], 'test_mae'] == pytest.approx(m['test']['mae'])
+    merge_sweeps.main([f'{micro_sweep}:hand_designed', '--paired', 'mae', '--out', str(tmp_path / 'h')])
+    assert not (tmp_path / 'h' / 'draws.csv').exists()

@@ -95,6 +95,14 @@ SPOS_EPOCHS = ((10, 'SPOS, 10 supernet epochs (kept)'), (5, 'SPOS, 5 supernet ep
 #: random_search of docs/quality.md section 4 at two budgets: (label in tried.md, sweep folder suffix, variant)
 RANDOM_SEARCH = (('random_search, 3 draws x 20 epochs (the DARTS budget)', 'rs20', 'random_search 20 epochs'),
                  ('random_search, 3 draws x 6 epochs (the SPOS budget)', 'rs6', 'random_search 6 epochs'))
+#: docs/quality.md section 4, "Five seeds": seeds 3 and 4 added to the rows of the search issue's goals in the
+#: tiny and mid-sized spaces; (label in the document, variant in the merged table, label in tried.md or None)
+FIVE_SEEDS = '--seeds 0 1 2 3 4'
+FIVE_SEEDS_ROWS = (('SPOS', 'SPOS', SPOS_24),
+                   ('hand-designed', 'hand_designed', 'hand_designed (no search)'),
+                   ('random_arch, best of 3', 'random_arch', 'random_arch (best of 3 on validation)'),
+                   ('random_arch, median', 'random_arch (median)', None),
+                   ('random_search (DARTS budget)', 'random_search', RANDOM_SEARCH[0][0]))
 SPOS_3CLASS_DARTS = 'DARTS (search.exclude_zero false, as in section 4)'
 # the baselines of docs/quality.md ran before search.min_epochs had its default of 10
 # and before search.exclude_zero existed (then: false); their sweep.yaml says so
@@ -348,6 +356,24 @@ RESULTS = [
            '72 runs of the paper-sized space, about 3 hours with --jobs 2 on 2 cores (a random_arch cell: 3 '
            'networks, 6 to 13 minutes); reads data/cmu-mosi-utterances', long=True,
            committed='docs/results/mosi_spos/paper_random'),
+    Result('mosi_spos_five_seeds',
+           ' && '.join(
+               f'{SPOS_X1.replace(MOSI, MOSI.replace("--seeds 0 1 2", FIVE_SEEDS))} {space}--jobs 2 '
+               f'--out {{out}}/{name}_spos && '
+               f'{MOSI.replace("--seeds 0 1 2", FIVE_SEEDS)} --variants hand_designed random_arch {space}'
+               f'--set search.random_k=3 --jobs 2 --out {{out}}/{name}_base && '
+               f'{MOSI.replace("--seeds 0 1 2", FIVE_SEEDS)} --variants random_search {space}--set search.random_k=3 '
+               f'--jobs 2 --out {{out}}/{name}_rs20 && '
+               f'python bench/merge_sweeps.py --out {{out}}/{name} SPOS={{out}}/{name}_spos:full '
+               f'{{out}}/{name}_base:hand_designed {{out}}/{name}_base:random_arch '
+               f'random_search={{out}}/{name}_rs20:random_search --paired waf --baseline GCNet={GCNET_CSV} && '
+               f'python bench/tried_table.py "{SPOS_24}={{out}}/{name}_spos:full" '
+               f'"hand_designed (no search)={{out}}/{name}_base:hand_designed" '
+               f'"random_arch (best of 3 on validation)={{out}}/{name}_base:random_arch" '
+               f'"{RANDOM_SEARCH[0][0]}={{out}}/{name}_rs20:random_search" > {{out}}/{name}/tried.md'
+               for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
+           '6 x 40 runs (seeds 0 to 4), about 45 minutes with --jobs 2 on 2 cores; reads data/cmu-mosi-utterances',
+           long=True, committed='docs/results/mosi_spos/five_seeds'),
     Result('mosi_spos_supernets',
            spos_pair_command('k1', 'k3', '--set strategy_config.options.supernets=3',
                              'SPOS, one supernet (kept)', 'SPOS, three supernets'),
@@ -1407,6 +1433,95 @@ src_quality_spos_paper_random_paired = src_paired(
     'mosi_spos_paper_random', tuple((label, variant) for label, _, variant in PAPER_RANDOM_ROWS[1:]), ref='SPOS paper')
 
 
+def src_quality_five_seeds_paired(ctx):
+    """SPOS minus each other row of the five-seed sweeps, per space: over seeds 0-2 (the seeds of every other
+    table) and over seeds 0-4, with the five per-seed differences."""
+    out = {}
+    for name, space in SPACES:
+        s = Sweep(ctx.path('mosi_spos_five_seeds') / name / 'table.csv')
+        for label, variant, _ in FIVE_SEEDS_ROWS[1:]:
+            _, _, d = paired(s, 'SPOS', variant, 'waf')
+            out.setdefault((label,), {}).update({f'{space}: seeds 0–2': _mean_std(d[:3]),
+                                                 f'{space}: seeds 0–4': _mean_std(d),
+                                                 f'{space}: per seed (0 … 4)': d})
+    return out
+
+
+def src_quality_five_seeds_auilc(ctx):
+    """Each row's AUILCs over the five seeds, per space, and GCNet's."""
+    out = {}
+    for name, space in SPACES:
+        s = Sweep(ctx.path('mosi_spos_five_seeds') / name / 'table.csv')
+        out.update({(space, label): auilc_row(s, variant) for label, variant, _ in FIVE_SEEDS_ROWS})
+    out[('–', 'GCNet (peers.md)')] = src_quality_nas(ctx)[('GCNet (peers.md)',)]
+    return out
+
+
+def src_quality_five_seeds_tried(ctx):
+    """Validation beside test over the five seeds (tried.md per space; the median has no validation figures)."""
+    out = {}
+    for name, space in SPACES:
+        got = md_rows((ctx.path('mosi_spos_five_seeds') / name / 'tried.md').read_text(), ('configuration',))
+        s = Sweep(ctx.path('mosi_spos_five_seeds') / name / 'table.csv')
+        out.update({(space, tried): dict({k: v for k, v in got[(tried,)].items() if k in RANKING_COLS[:5]},
+                                         **{'test WAF AUILC': s.mean_std(variant, 'waf', 'AUILC')})
+                    for _, variant, tried in FIVE_SEEDS_ROWS if tried})
+    return out
+
+
+def src_quality_five_seeds_notes(ctx):
+    """The notes under the five-seed tables: broken random draws (test WAF at r = 0 below 60, from draws.csv) by
+    seed group, the paired figures, the standard errors of the median margin against the goal's +2, GCNet."""
+    d = ctx.path('mosi_spos_five_seeds')
+    p = src_quality_five_seeds_paired(ctx)
+    a = src_quality_five_seeds_auilc(ctx)
+    t = src_quality_five_seeds_tried(ctx)
+    broken = {}
+    for name, space in SPACES:
+        with open(d / name / 'draws.csv', newline='') as fh:
+            at0 = [r for r in csv.DictReader(fh) if float(r['rate']) == 0.0]
+        for group, seeds in (('old', {'0', '1', '2'}), ('new', {'3', '4'})):
+            rows = [r for r in at0 if r['seed'] in seeds]
+            broken[space, group] = (sum(float(r['test_waf']) < 60 for r in rows), len(rows))
+    tiny, mid = SPACES[0][1], SPACES[1][1]
+
+    def pm(label, space):
+        return list(p[(label,)][f'{space}: seeds 0–4'])
+
+    def per(label, space):
+        return p[(label,)][f'{space}: per seed (0 … 4)']
+
+    def se_above_goal(space):
+        mean, std = p[('random_arch, median',)][f'{space}: seeds 0–4']
+        return (mean - 2) / (std / math.sqrt(len(per('random_arch, median', space))))
+
+    same_draw = 0                  # cells where random search kept random_arch's draw (identical test figures)
+    for name, _ in SPACES:
+        sw = Sweep(d / name / 'table.csv')
+        same_draw += sum(sw.get('random_search', 'value', 'waf', rate=r, seed=x)
+                         == sw.get('random_arch', 'value', 'waf', rate=r, seed=x)
+                         for r in sw.rates('random_search') for x in sw.seeds('random_search', r))
+    gc = a[('–', 'GCNet (peers.md)')]
+    waf = {sp: a[(sp, 'SPOS')] for sp in (tiny, mid)}
+    spos_tried = {sp: t[(sp, SPOS_24)] for sp in (tiny, mid)}
+    return ['r = 0', 'the threshold', *broken[mid, 'old'], *broken[mid, 'new'], *broken[tiny, 'old'],
+            *broken[tiny, 'new'], broken[mid, 'old'][0] + broken[mid, 'new'][0],
+            broken[mid, 'old'][1] + broken[mid, 'new'][1], per('random_arch, best of 3', mid)[4], 'the goal',
+            *pm('random_arch, median', tiny), *pm('random_arch, median', mid),
+            p[('random_arch, median',)][f'{tiny}: seeds 0–2'][0], p[('random_arch, median',)][f'{mid}: seeds 0–2'][0],
+            sum(x < 2 for x in per('random_arch, median', tiny)), sum(x < 2 for x in per('random_arch, median', mid)),
+            se_above_goal(mid), se_above_goal(tiny), 'the goal', same_draw,
+            *pm('random_search (DARTS budget)', tiny), *pm('random_search (DARTS budget)', mid),
+            sum(x < 0 for x in per('random_search (DARTS budget)', mid)),
+            *pm('hand-designed', tiny), *pm('hand-designed', mid), sum(x > 0 for x in per('hand-designed', mid)),
+            first(waf[tiny]['WAF AUILC']), first(waf[mid]['WAF AUILC']), first(gc['WAF AUILC']), 'the goal',
+            'r = 0.7', 'r = 0',
+            first(waf[tiny]['WAF r = 0.7']) - first(gc['WAF r = 0.7']), first(waf[tiny]['WAF r = 0']) - first(gc['WAF r = 0']),
+            first(waf[mid]['WAF r = 0.7']) - first(gc['WAF r = 0.7']), first(waf[mid]['WAF r = 0']) - first(gc['WAF r = 0']),
+            spos_tried[mid]['val MAE'][0], spos_tried[tiny]['val MAE'][0],
+            t[(tiny, 'hand_designed (no search)')]['val WAF'][0], spos_tried[tiny]['val WAF'][0]]
+
+
 def src_quality_spos_3class_notes(ctx):
     t = src_spos_tried('mosi_spos_3class', SPOS_3CLASS_DARTS)(ctx)
     p = src_spos_paired('mosi_spos_3class')(ctx)
@@ -2452,6 +2567,14 @@ ENTRIES = [
           src_quality_spos_paper_random_auilc, keys=('model',), complete=True),
     Entry('quality-paper-random-paired', 'docs/quality.md', 'quality-paper-random-paired',
           ('mosi_spos_paper_random',), src_quality_spos_paper_random_paired, keys=('SPOS minus',), complete=True),
+    Entry('quality-five-seeds', 'docs/quality.md', 'quality-five-seeds', ('mosi_spos_five_seeds',),
+          src_quality_five_seeds_tried, keys=('space', 'configuration'), complete=True),
+    Entry('quality-five-seeds-auilc', 'docs/quality.md', 'quality-five-seeds-auilc', ('mosi_spos_five_seeds',),
+          src_quality_five_seeds_auilc, keys=('space', 'model'), complete=True),
+    Entry('quality-five-seeds-paired', 'docs/quality.md', 'quality-five-seeds-paired', ('mosi_spos_five_seeds',),
+          src_quality_five_seeds_paired, keys=('SPOS minus',), complete=True),
+    Entry('quality-five-seeds-notes', 'docs/quality.md', 'quality-five-seeds-notes', ('mosi_spos_five_seeds',),
+          src_quality_five_seeds_notes, parse='prose', note='GCNet: docs/peers.md'),
     Entry('quality-spos-folds', 'docs/quality.md', 'quality-spos-folds', ('mosi_spos_folds',),
           src_quality_spos_folds, keys=('space', 'configuration'), complete=True),
     Entry('quality-spos-folds-paired', 'docs/quality.md', 'quality-spos-folds-paired', ('mosi_spos_folds',),
