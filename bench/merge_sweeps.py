@@ -7,7 +7,7 @@ of every sweep, with a variant renamed ``NAME`` where the sweep is given as
 then mean ± std), so it reads exactly like a ``sweep.md``; a ``random_arch`` cell also
 gives its ``(median)`` row. Paired differences (same seeds, same masks) of one
 variant against the others are added for the metric of ``--paired``. Where a cell
-drew architectures (``random_arch``, ``random_search``), ``draws.csv`` lists every
+drew architectures (``random_arch``), ``draws.csv`` lists every
 draw with its validation and test metrics and whether the cell kept it.
 
     python bench/merge_sweeps.py --out docs/results/mosi_nas_baselines \
@@ -20,7 +20,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, Iterator, List, Tuple
 
 import numpy as np
 
@@ -28,42 +28,40 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def finished_cells(specs) -> Iterator[Tuple[str, float, int, Path]]:
+    """(variant as merged, rate, seed, cell folder) of every finished cell the ``NAME=DIR:VARIANT`` arguments
+    name."""
+    for spec in specs:
+        name, _, rest = spec.rpartition('=')
+        folder, _, only = rest.partition(':')
+        for path in sorted(Path(folder).glob('cells/*/r*-s*/metrics.json')):
+            variant = path.parent.parent.name
+            if only and variant != only:
+                continue
+            rate, seed = path.parent.name[1:].split('-s')
+            yield name or variant, float(rate), int(seed), path.parent
+
+
 def load_cells(specs):
     """The finished cells of every sweep as :func:`rmnas_nni.sweep.collect_results` reads them."""
     from rmnas_nni.sweep import SweepCell, collect_results
-    cells = []
-    for spec in specs:
-        name, _, rest = spec.rpartition('=')
-        folder, _, only = rest.partition(':')
-        for path in sorted(Path(folder).glob('cells/*/r*-s*/metrics.json')):
-            variant = path.parent.parent.name
-            if only and variant != only:
-                continue
-            rate, seed = path.parent.name[1:].split('-s')
-            cells.append(SweepCell(name or variant, float(rate), int(seed), {}, path.parent))
-    return collect_results(cells)
+    return collect_results([SweepCell(variant, rate, seed, {}, folder)
+                            for variant, rate, seed, folder in finished_cells(specs)])
 
 
 def draw_rows(specs) -> List[Dict]:
-    """Every draw of the sweeps' ``random_arch`` / ``random_search`` cells (a cell's ``metrics.json`` lists them
-    under ``candidates``): variant as merged, rate, seed, draw, whether the cell kept it, its validation and test
+    """Every draw of the sweeps' ``random_arch`` cells (a cell's ``metrics.json`` lists them under
+    ``candidates``): variant as merged, rate, seed, draw, whether the cell kept it, its validation and test
     metrics. Empty when no cell drew architectures."""
     rows = []
-    for spec in specs:
-        name, _, rest = spec.rpartition('=')
-        folder, _, only = rest.partition(':')
-        for path in sorted(Path(folder).glob('cells/*/r*-s*/metrics.json')):
-            variant = path.parent.parent.name
-            if only and variant != only:
-                continue
-            m = json.loads(path.read_text())
-            rate, seed = path.parent.name[1:].split('-s')
-            for c in m.get('candidates', ()):
-                rows.append(dict({'variant': name or variant, 'rate': float(rate), 'seed': int(seed),
-                                  'draw': c['index'], 'kept': c['index'] == m.get('chosen'),
-                                  'constant_prediction': bool(c.get('constant_prediction'))},
-                                 **{f'valid_{k}': v for k, v in c['valid'].items()},
-                                 **{f'test_{k}': v for k, v in c['test'].items()}))
+    for variant, rate, seed, folder in finished_cells(specs):
+        m = json.loads((folder / 'metrics.json').read_text())
+        for c in m.get('candidates', ()):
+            rows.append(dict({'variant': variant, 'rate': rate, 'seed': seed, 'draw': c['index'],
+                              'kept': c['index'] == m.get('chosen'),
+                              'constant_prediction': bool(c.get('constant_prediction'))},
+                             **{f'valid_{k}': v for k, v in c['valid'].items()},
+                             **{f'test_{k}': v for k, v in c['test'].items()}))
     return rows
 
 
