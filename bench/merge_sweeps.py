@@ -8,7 +8,8 @@ then mean ± std), so it reads exactly like a ``sweep.md``; a ``random_arch`` ce
 gives its ``(median)`` row. Paired differences (same seeds, same masks) of one
 variant against the others are added for the metric of ``--paired``. Where a cell
 drew architectures (``random_arch``), ``draws.csv`` lists every
-draw with its validation and test metrics and whether the cell kept it.
+draw with its validation and test metrics, the modalities its prediction reads, and
+whether the cell kept it.
 
     python bench/merge_sweeps.py --out docs/results/mosi_nas_baselines \
         RMNAS=runs/final_best:full runs/final_baselines --paired waf \
@@ -52,14 +53,18 @@ def load_cells(specs):
 def draw_rows(specs) -> List[Dict]:
     """Every draw of the sweeps' ``random_arch`` cells (a cell's ``metrics.json`` lists them under
     ``candidates``): variant as merged, rate, seed, draw, whether the cell kept it, its validation and test
-    metrics. Empty when no cell drew architectures."""
+    metrics, and the modalities whose features reach its prediction (:func:`rmnas_nni.figures.fused_modalities`,
+    from the draw's run folder). Empty when no cell drew architectures."""
+    from rmnas_nni.figures import describe_run, fused_modalities
     rows = []
     for variant, rate, seed, folder in finished_cells(specs):
         m = json.loads((folder / 'metrics.json').read_text())
         for c in m.get('candidates', ()):
+            fused = fused_modalities(describe_run(folder / 'candidates' / f"arch{c['index']}"))
             rows.append(dict({'variant': variant, 'rate': rate, 'seed': seed, 'draw': c['index'],
                               'kept': c['index'] == m.get('chosen'),
-                              'constant_prediction': bool(c.get('constant_prediction'))},
+                              'constant_prediction': bool(c.get('constant_prediction')),
+                              'fused_modalities': '+'.join(fused)},
                              **{f'valid_{k}': v for k, v in c['valid'].items()},
                              **{f'test_{k}': v for k, v in c['test'].items()}))
     return rows

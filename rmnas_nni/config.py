@@ -326,6 +326,10 @@ class SearchConfig(Section):
                           'each trained briefly (the search\'s budget), the best on validation retrained; '
                           '`hand_designed`: the fixed network of `rmnas_nni.baselines`, not searched')
     random_k: int = key(int, 4, _positive, doc='`random`, `random_search`: how many random architectures')
+    random_all_modalities: bool = key(bool, False,
+                                      doc='`random`, `random_search`: draw only architectures whose prediction reads '
+                                          'every modality (`rmnas_nni.figures.fused_modalities`): the first `random_k` '
+                                          'such draws of the same sequence of draws; false: every draw')
     epochs: int = key(int, 10, _positive, doc='search epochs (at most)')
     min_epochs: int = key(int, 10, _non_negative, doc='no early stop of the search before this many epochs')
     batch_size: int = key(int, 32, _positive, doc='batch size of the search (train and validation batches)')

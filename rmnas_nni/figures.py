@@ -10,6 +10,9 @@
   below 0.2 are dropped. **(decision)** The exported (highest-weight) choice is
   always kept, even under 0.2, so the drawing shows the whole architecture; with 18
   fusion candidates a uniform weight is 0.056.
+* :func:`fused_features` / :func:`fused_modalities`: which modality-level features
+  (and so which modalities) reach the prediction under the exported choices; a
+  random draw of the space can leave a modality out entirely.
 * :func:`architecture_text` prints that description; :func:`draw_architecture`
   draws it: the mixer grid on the left, the Cells on the right, an arrow from every
   kept input (solid: the exported one, dashed: others of weight >= 0.2), each from
@@ -31,10 +34,13 @@ from .config import RunConfig
 from .errors import ArchitectureError, RunDirError
 from .rundir import atomic_write_bytes, load_run
 
-__all__ = ['DROP_BELOW', 'save_png', 'plot_metric_vs_rate', 'describe_architecture', 'architecture_text',
+__all__ = ['DROP_BELOW', 'save_png', 'plot_metric_vs_rate', 'describe_architecture', 'fused_features',
+           'fused_modalities', 'architecture_text',
            'architecture_layout', 'draw_architecture', 'describe_run', 'run_architecture_figure']
 
 DROP_BELOW = 0.2
+#: the token mixers through which a block's global token reads the other tokens (sentence-level features)
+TOKEN_READING_MIXERS = {'attention', 'random_mixing'}
 MIXER_COLOURS = {'attention': '#4C72B0', 'random_mixing': '#DD8452', 'pool': '#55A868', 'identity': '#8C8C8C'}
 VARIANT_COLOURS = ['#4C72B0', '#DD8452', '#55A868', '#C44E52', '#8172B3', '#937860', '#DA8BC3', '#8C8C8C']
 
@@ -159,6 +165,7 @@ def describe_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float
     mixers = [str(m) for m in enc.mixers]
     candidates = [f'{m}/block{i}' for m in modalities for i in range(n_blocks)]
     desc: Dict[str, Any] = {'threshold': threshold, 'modalities': modalities, 'n_blocks': n_blocks,
+                            'level': cfg.data.level,
                             'lst': bool(cfg.space.lst.enabled), 'mixers': {}, 'cells': []}
     for m in modalities:
         desc['mixers'][m] = [_slot(f'{m}/block{i}/mixer', mixers, arch, probs, threshold, source)
@@ -179,6 +186,57 @@ def describe_architecture(arch: Dict[str, Any], probs: Dict[str, Dict[str, float
                            for s in (0, 1)]})
         desc['cells'].append(cell)
     return desc
+
+
+def _names(slot: Dict[str, Any]) -> List[str]:
+    """The exported names of a slot (several where a threshold derivation or open gates kept several)."""
+    return [n for n, _ in slot['kept']]
+
+
+def fused_features(desc: Dict[str, Any]) -> List[str]:
+    """The modality-level features (``text/block1``, ...) that reach the fused prediction under the exported
+    choices of :func:`describe_architecture`, in the order of the candidates.
+
+    A Cell's output is its first input (the residual) plus its Steps' outputs; a Step whose operation is
+    ``zero`` passes nothing on, any other operation reads both its inputs; a Cell input that names an earlier
+    Cell passes on what that Cell does. The prediction reads the Cells' outputs only, so a feature outside
+    this list does not move it, whatever its encoder learns. At sentence level a feature is the block's
+    global token, which reads the modality's tokens only through an ``attention`` or ``random_mixing`` mixer
+    (``pool`` leaves it at zero, ``identity`` as it is): a feature of a block with no such mixer at or before
+    it is the same for every input, and is not listed.
+    """
+    cells: List[set] = []
+
+    def sources(name: str) -> set:
+        return cells[int(name[4:])] if name.startswith('cell') and name[4:].isdigit() else {name}
+
+    for cell in desc['cells']:
+        states = [set().union(*(sources(n) for n in _names(slot))) for slot in cell['inputs']]
+        reached = set(states[0])
+        for step in cell['steps']:
+            got = set()
+            if any(op != 'zero' for op in _names(step['op'])):
+                for slot in step['inputs']:          # input0, input1, then step0, step1, ... of this Cell
+                    for n in _names(slot):
+                        got |= states[{'input0': 0, 'input1': 1}.get(n) if n.startswith('input') else 2 + int(n[4:])]
+            states.append(got)
+            reached |= got
+        cells.append(reached)
+    found = set().union(*cells) if cells else set()
+    if desc.get('level') == 'sentence':
+        for m in desc['modalities']:
+            reads = False
+            for i, slot in enumerate(desc['mixers'][m]):
+                reads = reads or bool(set(_names(slot)) & TOKEN_READING_MIXERS)
+                if not reads:
+                    found.discard(f'{m}/block{i}')
+    return [f'{m}/block{i}' for m in desc['modalities'] for i in range(desc['n_blocks']) if f'{m}/block{i}' in found]
+
+
+def fused_modalities(desc: Dict[str, Any]) -> List[str]:
+    """The modalities with at least one feature in :func:`fused_features`, in the config's order."""
+    fused = {f.split('/')[0] for f in fused_features(desc)}
+    return [m for m in desc['modalities'] if m in fused]
 
 
 def _fmt_slot(slot: Dict[str, Any], with_others: bool = True) -> str:
@@ -209,6 +267,12 @@ def architecture_text(desc: Dict[str, Any], title: Optional[str] = None) -> str:
             lines.append(f"    {pad}  {step['name']}   {_fmt_slot(step['op'])}")
             for arg, slot in zip('xy', step['inputs']):
                 lines.append(f"    {pad}             {arg} = {_fmt_slot(slot)}")
+    features = fused_features(desc)
+    lines.append(f"  reaching the prediction: {', '.join(features) or 'no feature'}")
+    unused = [m for m in desc['modalities'] if m not in fused_modalities(desc)]
+    if unused:
+        lines.append(f"  NOTE: the prediction does not read {' or '.join(unused)}: no feature of "
+                     f"{'it' if len(unused) == 1 else 'them'} reaches the fusion's output")
     return '\n'.join(lines)
 
 

@@ -33,7 +33,7 @@ from .data import MultimodalData, make_loader
 from .data import prepare_data as _prepare_data
 from .derivation import derive_architecture, is_gate
 from .errors import ArchitectureError, ConfigError, read_input
-from .figures import run_architecture_figure
+from .figures import describe_architecture, fused_modalities, run_architecture_figure
 from .metrics import (DISPLAY_NAMES, choice_summary, compute_metrics, constant_prediction, default_select_metric, metric_direction,
                       metric_functions, metric_kind)
 from .nni_compat import quiet_libraries
@@ -520,7 +520,7 @@ def retrain(cfg: RunConfig, data: MultimodalData, arch: Dict[str, Any], run_dir:
         atomic_write_text(out_dir / 'history.csv', pd.DataFrame(s['history']).to_csv(index=False))
     out = {'test': test, 'valid': valid, 'select_metric': select, 'metric_kind': kind,
            'best_epoch': summary['best_epoch'], 'epochs_run': summary['epochs_run'],
-           'constant_prediction': constant,
+           'constant_prediction': constant, 'fused_modalities': _fused_modalities(cfg, archs),
            'missing_rate': cfg.data.missing.rate, 'parameters': count_parameters(model)}
     if r.ensemble > 1:
         out['members'] = [{'seed': member_seed(seed, k), 'best_epoch': s['best_epoch'], 'epochs_run': s['epochs_run'],
@@ -538,9 +538,30 @@ def metrics_table(metrics: Dict[str, Dict[str, float]]):
     return df
 
 
+#: draws tried for ``search.random_all_modalities`` before the run gives up
+MAX_RANDOM_DRAWS = 1000
+_AMONG_READING = ' (among those whose prediction reads every modality)'
+
+
+def random_draws(cfg: RunConfig, space) -> List[Dict[str, Any]]:
+    """The run's ``search.random_k`` random architectures: draw ``t`` from seed ``random_seed(seed, t)``,
+    t = 0, 1, ...; with ``search.random_all_modalities`` the first ``random_k`` draws whose prediction reads every
+    modality (so the draws that do are the same with and without it), else the first ``random_k``."""
+    k, out = cfg.search.random_k, []
+    for t in range(MAX_RANDOM_DRAWS if cfg.search.random_all_modalities else k):
+        arch = random_architecture(space, random_seed(cfg.seed, t))
+        if (not cfg.search.random_all_modalities
+                or _fused_modalities(cfg, [arch]) == list(cfg.data.modalities)):
+            out.append(arch)
+            if len(out) == k:
+                return out
+    raise ConfigError(f'search.random_all_modalities: only {len(out)} of {MAX_RANDOM_DRAWS} random architectures '
+                      f'of the space read every modality, {k} wanted (search.random_k)')
+
+
 def random_candidates(cfg: RunConfig, data: MultimodalData, run_dir: Path, *, epochs: Optional[int] = None,
                       resume: bool = False, printer: Printer = print) -> List[Tuple[Dict[str, Any], Dict]]:
-    """Train each of the run's ``search.random_k`` random architectures (:mod:`~rmnas_nni.baselines`).
+    """Train each of the run's ``search.random_k`` random architectures (:func:`random_draws`).
 
     Each is trained like a retrain (``epochs`` overrides ``retrain.epochs``, without
     early stopping: the random search's short training) into
@@ -554,8 +575,7 @@ def random_candidates(cfg: RunConfig, data: MultimodalData, run_dir: Path, *, ep
         ccfg.retrain.epochs = ccfg.retrain.patience = epochs
         ccfg.retrain.min_epochs = 0
     out = []
-    for i in range(k):
-        arch = random_architecture(space, random_seed(cfg.seed, i))
+    for i, arch in enumerate(random_draws(cfg, space)):
         cdir = run_dir / 'candidates' / f'arch{i}'
         done = cdir / 'metrics.json'
         if resume and done.is_file():
@@ -615,7 +635,8 @@ def architecture_for(cfg: RunConfig, data: MultimodalData, run_dir: Path, *, res
         if resume and arch_path.is_file():
             return json.loads(arch_path.read_text()), None, None
         epochs = math.ceil(3 * cfg.search.epochs / k)
-        printer(f'random search: {k} random architectures, {epochs} epochs each, the best on validation {select}')
+        printer(f'random search: {k} random architectures{_AMONG_READING if cfg.search.random_all_modalities else ""}, '
+                f'{epochs} epochs each, the best on validation {select}')
         candidates = random_candidates(cfg, data, run_dir, epochs=epochs, resume=resume, printer=printer)
         best = _best_candidate(candidates, select)
         for i in range(k):
@@ -625,14 +646,17 @@ def architecture_for(cfg: RunConfig, data: MultimodalData, run_dir: Path, *, res
         printer(f'random search: architecture {best + 1} kept (val {select} '
                 f'{candidates[best][1]["valid"][select]:.4f}) -> {arch_path}')
         return candidates[best][0], None, None
-    printer(f'random architectures: {k} drawn from the space, each retrained; the best on validation {select} kept')
+    printer(f'random architectures: {k} drawn from the space'
+            f'{_AMONG_READING if cfg.search.random_all_modalities else ""}, each retrained; the best on validation '
+            f'{select} kept')
     candidates = random_candidates(cfg, data, run_dir, resume=resume, printer=printer)
     best = _best_candidate(candidates, select)
     arch, summary = candidates[best]
     summary = dict(summary)
     metrics = list(summary['test'])
     summary['candidates'] = [{'index': i, 'valid': c['valid'], 'test': c['test'],
-                              'constant_prediction': c.get('constant_prediction', False)}
+                              'constant_prediction': c.get('constant_prediction', False),
+                              'fused_modalities': c.get('fused_modalities')}
                              for i, (_, c) in enumerate(candidates)]
     summary['test_median'] = {m: float(np.median([c['test'][m] for _, c in candidates])) for m in metrics}
     summary['chosen'] = best
@@ -700,6 +724,15 @@ def run(cfg: RunConfig, run_dir: os.PathLike | str, *, resume: bool = False, ove
     summary['run_dir'] = str(run_dir)
     summary['arch'] = arch
     return summary
+
+
+def _fused_modalities(cfg: RunConfig, archs: List[Dict[str, Any]]) -> List[str]:
+    """The modalities whose features reach the prediction of any of ``archs`` (an ensemble's members),
+    in the config's order (:func:`~rmnas_nni.figures.fused_modalities`)."""
+    found = set()
+    for arch in archs:
+        found.update(fused_modalities(describe_architecture(arch, {}, cfg)))
+    return [m for m in cfg.data.modalities if m in found]
 
 
 def _architecture_figure(run_dir: Path) -> Tuple[str, Path]:
@@ -794,6 +827,7 @@ def evaluate_search_weights(cfg: RunConfig, data, arch: Dict[str, Any], run_dir:
         best_epoch = int(torch.load(best, map_location='cpu', weights_only=False)['epoch']) + 1
     out = {'test': test, 'valid': valid, 'select_metric': select, 'metric_kind': kind,
            'best_epoch': best_epoch, 'epochs_run': 0, 'weights': 'supernet',
+           'fused_modalities': _fused_modalities(cfg, [arch]),
            'missing_rate': cfg.data.missing.rate, 'parameters': count_parameters(model)}
     atomic_write_json(run_dir / 'metrics.json', out)
     return out

@@ -106,6 +106,14 @@ def test_random_arch_run_keeps_the_best_on_validation_and_the_median(tmp_path):
     arch = json.loads((tmp_path / 'run' / 'arch.json').read_text())
     assert arch == json.loads((tmp_path / 'run' / 'candidates' / f'arch{best}' / 'arch.json').read_text())
     assert out['test'] == metrics['test']
+    # the modalities each draw's prediction reads, as its own run recorded them, and in the report
+    from rmnas_nni.figures import describe_run, fused_features, fused_modalities
+    for k, c in enumerate(cands):
+        own = tmp_path / 'run' / 'candidates' / f'arch{k}'
+        assert c['fused_modalities'] == json.loads((own / 'metrics.json').read_text())['fused_modalities']
+        assert c['fused_modalities'] == fused_modalities(describe_run(own))
+    assert metrics['fused_modalities'] == cands[best]['fused_modalities']
+    assert f"reaching the prediction: {', '.join(fused_features(describe_run(tmp_path / 'run')))}" in out['report']
     assert not list((tmp_path / 'run' / 'candidates').rglob('*.pt'))       # only the kept model stays
     assert (tmp_path / 'run' / 'model.pt').is_file()
     # a sweep lists the best and the median
@@ -208,3 +216,60 @@ def test_retrain_ema_validates_the_average_and_resumes_exactly(tmp_path):
     other = torch.load(tmp_path / 'b' / 'last.pt', weights_only=False)
     for k in last['model']:
         assert torch.equal(last['model'][k], other['model'][k]) and torch.equal(last['ema'][k], other['ema'][k])
+
+
+@pytest.mark.parametrize('level', ['sentence', 'dialogue'])
+def test_fused_modalities_are_exactly_those_whose_input_moves_the_fused_prediction(level):
+    """fused_modalities reads the exported choices; the network agrees: replacing one modality's input changes
+    the fused prediction of a random architecture if and only if that modality is listed (on 40 draws of the
+    tiny space, which include networks that leave a modality out), at both levels (at sentence level the
+    global tokens read their modality through attention or random mixing only)."""
+    from rmnas_nni.data import make_loader
+    from rmnas_nni.figures import architecture_text, describe_architecture, fused_modalities
+    from rmnas_nni.pipeline import build_fixed_model, build_space
+    cfg = load_config(None, {**SMALL, 'data': {**SMALL['data'], 'level': level}})
+    data, _ = prepare_data(cfg)
+    space = build_space(cfg, data)
+    batch = next(iter(make_loader(data.splits['test'], data.level, 16, shuffle=False)))
+    generator = torch.Generator().manual_seed(0)
+    left_out = Counter()
+    for s in range(40):
+        arch = random_architecture(space, random_seed(0, s))
+        desc = describe_architecture(arch, {}, cfg)
+        fused = fused_modalities(desc)
+        note = [line for line in architecture_text(desc).splitlines() if line.startswith('  NOTE:')]
+        unread = [m for m in cfg.data.modalities if m not in fused]
+        assert note == ([f"  NOTE: the prediction does not read {' or '.join(unread)}: no feature of "
+                         f"{'it' if len(unread) == 1 else 'them'} reaches the fusion's output"] if unread else [])
+        model = build_fixed_model(cfg, data, arch, 0).eval()
+        with torch.no_grad():
+            base = model(batch['inputs'], batch['masks'])['fused']
+            for m in cfg.data.modalities:
+                other = dict(batch['inputs'], **{m: torch.randn(batch['inputs'][m].shape, generator=generator)})
+                moved = not torch.allclose(model(other, batch['masks'])['fused'], base, atol=1e-6)
+                assert moved == (m in fused), (s, m, fused)
+                left_out[m] += m not in fused
+    assert sum(left_out.values()) > 0          # the draws do include networks that ignore a modality
+
+
+def test_random_draws_among_architectures_that_read_every_modality():
+    """search.random_all_modalities keeps the first random_k draws of the same sequence whose prediction reads
+    every modality: the unconstrained draws that do are kept as they are, and no draw that leaves one out."""
+    from rmnas_nni.errors import ConfigError
+    from rmnas_nni.figures import describe_architecture, fused_modalities
+    from rmnas_nni.pipeline import build_space, random_draws
+    cfg = load_config(None, {**SMALL, 'search': {**SMALL['search'], 'method': 'random', 'random_k': 12}})
+    data, _ = prepare_data(cfg)
+    space = build_space(cfg, data)
+    plain = random_draws(cfg, space)
+    assert plain == [random_architecture(space, random_seed(0, t)) for t in range(12)]
+    reads = [fused_modalities(describe_architecture(a, {}, cfg)) == list(cfg.data.modalities) for a in plain]
+    assert 0 < sum(reads) < 12                               # the plain draws include networks that leave one out
+    cfg.search.random_all_modalities = True
+    kept = random_draws(cfg, space)
+    assert len(kept) == 12
+    assert all(fused_modalities(describe_architecture(a, {}, cfg)) == list(cfg.data.modalities) for a in kept)
+    assert kept[:sum(reads)] == [a for a, ok in zip(plain, reads) if ok]
+    cfg.search.random_k = 10 ** 4                            # more than the draws tried
+    with pytest.raises(ConfigError, match='search.random_all_modalities'):
+        random_draws(cfg, space)

@@ -1495,6 +1495,13 @@ def src_quality_five_seeds_notes(ctx):
         mean, std = p[('random_arch, median',)][f'{space}: seeds 0–4']
         return (mean - 2) / (std / math.sqrt(len(per('random_arch, median', space))))
 
+    text = {}                      # draws whose prediction reads text, and the others: count, test WAF range at r = 0
+    for name, space in SPACES:
+        with open(d / name / 'draws.csv', newline='') as fh:
+            at0 = [r for r in csv.DictReader(fh) if float(r['rate']) == 0.0]
+        for reads in (False, True):
+            w = [float(r['test_waf']) for r in at0 if ('text' in r['fused_modalities'].split('+')) == reads]
+            text[space, reads] = (len(w), min(w), max(w))
     same_draw = 0                  # cells where random search kept random_arch's draw (identical test figures)
     for name, _ in SPACES:
         sw = Sweep(d / name / 'table.csv')
@@ -1506,7 +1513,10 @@ def src_quality_five_seeds_notes(ctx):
     spos_tried = {sp: t[(sp, SPOS_24)] for sp in (tiny, mid)}
     return ['r = 0', 'the threshold', *broken[mid, 'old'], *broken[mid, 'new'], *broken[tiny, 'old'],
             *broken[tiny, 'new'], broken[mid, 'old'][0] + broken[mid, 'new'][0],
-            broken[mid, 'old'][1] + broken[mid, 'new'][1], per('random_arch, best of 3', mid)[4], 'the goal',
+            broken[mid, 'old'][1] + broken[mid, 'new'][1], per('random_arch, best of 3', mid)[4],
+            text[tiny, False][0], text[mid, False][0], 'r = 0', text[tiny, True][1], text[tiny, True][2],
+            text[tiny, False][1], text[tiny, False][2], text[mid, True][1], text[mid, True][2],
+            text[mid, False][1], text[mid, False][2], 'cells', 'the goal',
             *pm('random_arch, median', tiny), *pm('random_arch, median', mid),
             p[('random_arch, median',)][f'{tiny}: seeds 0–2'][0], p[('random_arch, median',)][f'{mid}: seeds 0–2'][0],
             sum(x < 2 for x in per('random_arch, median', tiny)), sum(x < 2 for x in per('random_arch, median', mid)),
