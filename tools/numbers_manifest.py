@@ -102,7 +102,10 @@ FIVE_SEEDS_ROWS = (('SPOS', 'SPOS', SPOS_24),
                    ('hand-designed', 'hand_designed', 'hand_designed (no search)'),
                    ('random_arch, best of 3', 'random_arch', 'random_arch (best of 3 on validation)'),
                    ('random_arch, median', 'random_arch (median)', None),
-                   ('random_search (DARTS budget)', 'random_search', RANDOM_SEARCH[0][0]))
+                   ('random_search (DARTS budget)', 'random_search', RANDOM_SEARCH[0][0]),
+                   ('random_arch reading every modality, best of 3', 'random_arch, every modality',
+                    'random_arch reading every modality (best of 3 on validation)'),
+                   ('random_arch reading every modality, median', 'random_arch, every modality (median)', None))
 SPOS_3CLASS_DARTS = 'DARTS (search.exclude_zero false, as in section 4)'
 # the baselines of docs/quality.md ran before search.min_epochs had its default of 10
 # and before search.exclude_zero existed (then: false); their sweep.yaml says so
@@ -364,16 +367,32 @@ RESULTS = [
                f'--set search.random_k=3 --jobs 2 --out {{out}}/{name}_base && '
                f'{MOSI.replace("--seeds 0 1 2", FIVE_SEEDS)} --variants random_search {space}--set search.random_k=3 '
                f'--jobs 2 --out {{out}}/{name}_rs20 && '
+               f'{MOSI.replace("--seeds 0 1 2", FIVE_SEEDS)} --variants random_arch {space}--set search.random_k=3 '
+               f'--set search.random_all_modalities=true --jobs 2 --out {{out}}/{name}_rall && '
                f'python bench/merge_sweeps.py --out {{out}}/{name} SPOS={{out}}/{name}_spos:full '
                f'{{out}}/{name}_base:hand_designed {{out}}/{name}_base:random_arch '
-               f'random_search={{out}}/{name}_rs20:random_search --paired waf --baseline GCNet={GCNET_CSV} && '
+               f'random_search={{out}}/{name}_rs20:random_search '
+               f'"{FIVE_SEEDS_ROWS[5][1]}={{out}}/{name}_rall:random_arch" --paired waf --baseline GCNet={GCNET_CSV} && '
                f'python bench/tried_table.py "{SPOS_24}={{out}}/{name}_spos:full" '
                f'"hand_designed (no search)={{out}}/{name}_base:hand_designed" '
                f'"random_arch (best of 3 on validation)={{out}}/{name}_base:random_arch" '
-               f'"{RANDOM_SEARCH[0][0]}={{out}}/{name}_rs20:random_search" > {{out}}/{name}/tried.md'
+               f'"{RANDOM_SEARCH[0][0]}={{out}}/{name}_rs20:random_search" '
+               f'"{FIVE_SEEDS_ROWS[5][2]}={{out}}/{name}_rall:random_arch" > {{out}}/{name}/tried.md'
                for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
-           '6 x 40 runs (seeds 0 to 4), about 45 minutes with --jobs 2 on 2 cores; reads data/cmu-mosi-utterances',
+           '8 x 40 runs (seeds 0 to 4), about 70 minutes with --jobs 2 on 2 cores; reads data/cmu-mosi-utterances',
            long=True, committed='docs/results/mosi_spos/five_seeds'),
+    Result('mosi_spos_five_seeds_x5',
+           f'{SPOS_X1.replace(MOSI, MOSI.replace("--seeds 0 1 2", FIVE_SEEDS))} --set search_space=mid '
+           '--set retrain.ensemble=5 --set retrain.ensemble_of=ranking --jobs 2 --out {out}/mid_rk5 && '
+           f'{MOSI.replace("--seeds 0 1 2", FIVE_SEEDS)} --variants random_arch --set search_space=mid '
+           '--set search.random_k=3 --set retrain.ensemble=5 --jobs 2 --out {out}/mid_rnd5 && '
+           'python bench/tried_table.py "ranking x5={out}/mid_rk5:full" '
+           '"random_arch x5 (best of 3 on validation)={out}/mid_rnd5:random_arch" > {out}/tried.md && '
+           'python bench/merge_sweeps.py --out {out} "ranking x5={out}/mid_rk5:full" '
+           '"random_arch x5={out}/mid_rnd5:random_arch" --paired waf',
+           '2 x 40 runs of the mid-sized space with five retrainings each (seeds 0 to 4), about 45 minutes with '
+           '--jobs 2 on 2 cores; reads data/cmu-mosi-utterances', long=True,
+           committed='docs/results/mosi_spos/five_seeds/mid_x5'),
     Result('mosi_spos_supernets',
            spos_pair_command('k1', 'k3', '--set strategy_config.options.supernets=3',
                              'SPOS, one supernet (kept)', 'SPOS, three supernets'),
@@ -1479,7 +1498,7 @@ def src_quality_five_seeds_notes(ctx):
     broken = {}
     for name, space in SPACES:
         with open(d / name / 'draws.csv', newline='') as fh:
-            at0 = [r for r in csv.DictReader(fh) if float(r['rate']) == 0.0]
+            at0 = [r for r in csv.DictReader(fh) if float(r['rate']) == 0.0 and r['variant'] == 'random_arch']
         for group, seeds in (('old', {'0', '1', '2'}), ('new', {'3', '4'})):
             rows = [r for r in at0 if r['seed'] in seeds]
             broken[space, group] = (sum(float(r['test_waf']) < 60 for r in rows), len(rows))
@@ -1498,7 +1517,7 @@ def src_quality_five_seeds_notes(ctx):
     text = {}                      # draws whose prediction reads text, and the others: count, test WAF range at r = 0
     for name, space in SPACES:
         with open(d / name / 'draws.csv', newline='') as fh:
-            at0 = [r for r in csv.DictReader(fh) if float(r['rate']) == 0.0]
+            at0 = [r for r in csv.DictReader(fh) if float(r['rate']) == 0.0 and r['variant'] == 'random_arch']
         for reads in (False, True):
             w = [float(r['test_waf']) for r in at0 if ('text' in r['fused_modalities'].split('+')) == reads]
             text[space, reads] = (len(w), min(w), max(w))
@@ -1530,6 +1549,37 @@ def src_quality_five_seeds_notes(ctx):
             first(waf[mid]['WAF r = 0.7']) - first(gc['WAF r = 0.7']), first(waf[mid]['WAF r = 0']) - first(gc['WAF r = 0']),
             spos_tried[mid]['val MAE'][0], spos_tried[tiny]['val MAE'][0],
             t[(tiny, 'hand_designed (no search)')]['val WAF'][0], spos_tried[tiny]['val WAF'][0]]
+
+
+def src_quality_five_seeds_control(ctx):
+    """SPOS against random architectures drawn among those that read every modality, five seeds, both spaces."""
+    p = src_quality_five_seeds_paired(ctx)
+    t = src_quality_five_seeds_tried(ctx)
+    best, median = FIVE_SEEDS_ROWS[5][0], FIVE_SEEDS_ROWS[6][0]
+    tiny, mid = SPACES[0][1], SPACES[1][1]
+    out = []
+    for label in (best, median):
+        for space in (tiny, mid):
+            out += list(p[(label,)][f'{space}: seeds 0–4'])
+    out += [sum(x < 0 for x in p[(best,)][f'{space}: per seed (0 … 4)']) for space in (tiny, mid)]
+    for space in (tiny, mid):
+        out += [t[(space, FIVE_SEEDS_ROWS[5][2])]['val MAE'][0], t[(space, SPOS_24)]['val MAE'][0]]
+    return out
+
+
+#: the five-network ensembles of the mid-sized space over five seeds: (label, variant in the merged table)
+FIVE_SEEDS_X5_ROWS = (('random_arch x5, best of 3', 'random_arch x5'),
+                      ('random_arch x5, median', 'random_arch x5 (median)'))
+
+
+def src_quality_five_seeds_x5(ctx):
+    """Ranking x5 minus five retrainings of random architectures (mid-sized space), seeds 0-2 and 0-4."""
+    s = Sweep(ctx.path('mosi_spos_five_seeds_x5') / 'table.csv')
+    out = {}
+    for label, variant in FIVE_SEEDS_X5_ROWS:
+        _, _, d = paired(s, 'ranking x5', variant, 'waf')
+        out[(label,)] = {'seeds 0–2': _mean_std(d[:3]), 'seeds 0–4': _mean_std(d), 'per seed (0 … 4)': d}
+    return out
 
 
 def src_quality_spos_3class_notes(ctx):
@@ -2585,6 +2635,10 @@ ENTRIES = [
           src_quality_five_seeds_paired, keys=('SPOS minus',), complete=True),
     Entry('quality-five-seeds-notes', 'docs/quality.md', 'quality-five-seeds-notes', ('mosi_spos_five_seeds',),
           src_quality_five_seeds_notes, parse='prose', note='GCNet: docs/peers.md'),
+    Entry('quality-five-seeds-control', 'docs/quality.md', 'quality-five-seeds-control', ('mosi_spos_five_seeds',),
+          src_quality_five_seeds_control, parse='prose'),
+    Entry('quality-five-seeds-x5', 'docs/quality.md', 'quality-five-seeds-x5', ('mosi_spos_five_seeds_x5',),
+          src_quality_five_seeds_x5, keys=('ranking x5 minus',), complete=True),
     Entry('quality-spos-folds', 'docs/quality.md', 'quality-spos-folds', ('mosi_spos_folds',),
           src_quality_spos_folds, keys=('space', 'configuration'), complete=True),
     Entry('quality-spos-folds-paired', 'docs/quality.md', 'quality-spos-folds-paired', ('mosi_spos_folds',),
