@@ -211,15 +211,14 @@ def fused_features(desc: Dict[str, Any]) -> List[str]:
         return cells[int(name[4:])] if name.startswith('cell') and name[4:].isdigit() else {name}
 
     for cell in desc['cells']:
-        states = [set().union(*(sources(n) for n in _names(slot))) for slot in cell['inputs']]
-        reached = set(states[0])
+        # what each state a Step may read carries: the Cell's inputs, then its earlier Steps
+        states = {f'input{s}': set().union(*(sources(n) for n in _names(slot))) for s, slot in enumerate(cell['inputs'])}
+        reached = set(states['input0'])
         for step in cell['steps']:
             got = set()
             if any(op != 'zero' for op in _names(step['op'])):
-                for slot in step['inputs']:          # input0, input1, then step0, step1, ... of this Cell
-                    for n in _names(slot):
-                        got |= states[{'input0': 0, 'input1': 1}.get(n) if n.startswith('input') else 2 + int(n[4:])]
-            states.append(got)
+                got = set().union(*(states[n] for slot in step['inputs'] for n in _names(slot)))
+            states[step['name']] = got
             reached |= got
         cells.append(reached)
     found = set().union(*cells) if cells else set()
@@ -233,9 +232,10 @@ def fused_features(desc: Dict[str, Any]) -> List[str]:
     return [f'{m}/block{i}' for m in desc['modalities'] for i in range(desc['n_blocks']) if f'{m}/block{i}' in found]
 
 
-def fused_modalities(desc: Dict[str, Any]) -> List[str]:
-    """The modalities with at least one feature in :func:`fused_features`, in the config's order."""
-    fused = {f.split('/')[0] for f in fused_features(desc)}
+def fused_modalities(desc: Dict[str, Any], features: Optional[List[str]] = None) -> List[str]:
+    """The modalities with at least one feature in ``features`` (default: :func:`fused_features`), in the
+    config's order."""
+    fused = {f.split('/')[0] for f in (fused_features(desc) if features is None else features)}
     return [m for m in desc['modalities'] if m in fused]
 
 
@@ -269,7 +269,7 @@ def architecture_text(desc: Dict[str, Any], title: Optional[str] = None) -> str:
                 lines.append(f"    {pad}             {arg} = {_fmt_slot(slot)}")
     features = fused_features(desc)
     lines.append(f"  reaching the prediction: {', '.join(features) or 'no feature'}")
-    unused = [m for m in desc['modalities'] if m not in fused_modalities(desc)]
+    unused = [m for m in desc['modalities'] if m not in fused_modalities(desc, features)]
     if unused:
         lines.append(f"  NOTE: the prediction does not read {' or '.join(unused)}: no feature of "
                      f"{'it' if len(unused) == 1 else 'them'} reaches the fusion's output")

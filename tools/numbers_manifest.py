@@ -98,6 +98,8 @@ RANDOM_SEARCH = (('random_search, 3 draws x 20 epochs (the DARTS budget)', 'rs20
 #: docs/quality.md section 4, "Five seeds": seeds 3 and 4 added to the rows of the search issue's goals in the
 #: tiny and mid-sized spaces; (label in the document, variant in the merged table, label in tried.md or None)
 FIVE_SEEDS = '--seeds 0 1 2 3 4'
+MOSI5 = MOSI.replace('--seeds 0 1 2', FIVE_SEEDS)
+SPOS_X1_5 = SPOS_X1.replace(MOSI, MOSI5)
 FIVE_SEEDS_ROWS = (('SPOS', 'SPOS', SPOS_24),
                    ('hand-designed', 'hand_designed', 'hand_designed (no search)'),
                    ('random_arch, best of 3', 'random_arch', 'random_arch (best of 3 on validation)'),
@@ -361,13 +363,13 @@ RESULTS = [
            committed='docs/results/mosi_spos/paper_random'),
     Result('mosi_spos_five_seeds',
            ' && '.join(
-               f'{SPOS_X1.replace(MOSI, MOSI.replace("--seeds 0 1 2", FIVE_SEEDS))} {space}--jobs 2 '
+               f'{SPOS_X1_5} {space}--jobs 2 '
                f'--out {{out}}/{name}_spos && '
-               f'{MOSI.replace("--seeds 0 1 2", FIVE_SEEDS)} --variants hand_designed random_arch {space}'
+               f'{MOSI5} --variants hand_designed random_arch {space}'
                f'--set search.random_k=3 --jobs 2 --out {{out}}/{name}_base && '
-               f'{MOSI.replace("--seeds 0 1 2", FIVE_SEEDS)} --variants random_search {space}--set search.random_k=3 '
+               f'{MOSI5} --variants random_search {space}--set search.random_k=3 '
                f'--jobs 2 --out {{out}}/{name}_rs20 && '
-               f'{MOSI.replace("--seeds 0 1 2", FIVE_SEEDS)} --variants random_arch {space}--set search.random_k=3 '
+               f'{MOSI5} --variants random_arch {space}--set search.random_k=3 '
                f'--set search.random_all_modalities=true --jobs 2 --out {{out}}/{name}_rall && '
                f'python bench/merge_sweeps.py --out {{out}}/{name} SPOS={{out}}/{name}_spos:full '
                f'{{out}}/{name}_base:hand_designed {{out}}/{name}_base:random_arch '
@@ -382,11 +384,11 @@ RESULTS = [
            '8 x 40 runs (seeds 0 to 4), about 70 minutes with --jobs 2 on 2 cores; reads data/cmu-mosi-utterances',
            long=True, committed='docs/results/mosi_spos/five_seeds'),
     Result('mosi_spos_five_seeds_x5',
-           f'{SPOS_X1.replace(MOSI, MOSI.replace("--seeds 0 1 2", FIVE_SEEDS))} --set search_space=mid '
+           f'{SPOS_X1_5} --set search_space=mid '
            '--set retrain.ensemble=5 --set retrain.ensemble_of=ranking --jobs 2 --out {out}/mid_rk5 && '
-           f'{MOSI.replace("--seeds 0 1 2", FIVE_SEEDS)} --variants random_arch --set search_space=mid '
+           f'{MOSI5} --variants random_arch --set search_space=mid '
            '--set search.random_k=3 --set retrain.ensemble=5 --jobs 2 --out {out}/mid_rnd5 && '
-           f'{MOSI.replace("--seeds 0 1 2", FIVE_SEEDS)} --variants random_arch --set search_space=mid '
+           f'{MOSI5} --variants random_arch --set search_space=mid '
            '--set search.random_k=3 --set search.random_all_modalities=true --set retrain.ensemble=5 --jobs 2 '
            '--out {out}/mid_rall5 && '
            'python bench/tried_table.py "ranking x5={out}/mid_rk5:full" '
@@ -1501,13 +1503,16 @@ def src_quality_five_seeds_notes(ctx):
     p = src_quality_five_seeds_paired(ctx)
     a = src_quality_five_seeds_auilc(ctx)
     t = src_quality_five_seeds_tried(ctx)
-    broken = {}
+    broken, text = {}, {}          # text: draws whose prediction reads text, and the others (count, WAF range)
     for name, space in SPACES:
         with open(d / name / 'draws.csv', newline='') as fh:
             at0 = [r for r in csv.DictReader(fh) if float(r['rate']) == 0.0 and r['variant'] == 'random_arch']
         for group, seeds in (('old', {'0', '1', '2'}), ('new', {'3', '4'})):
             rows = [r for r in at0 if r['seed'] in seeds]
             broken[space, group] = (sum(float(r['test_waf']) < 60 for r in rows), len(rows))
+        for reads in (False, True):
+            w = [float(r['test_waf']) for r in at0 if ('text' in r['fused_modalities'].split('+')) == reads]
+            text[space, reads] = (len(w), min(w), max(w))
     tiny, mid = SPACES[0][1], SPACES[1][1]
 
     def pm(label, space):
@@ -1520,13 +1525,6 @@ def src_quality_five_seeds_notes(ctx):
         mean, std = p[('random_arch, median',)][f'{space}: seeds 0–4']
         return (mean - 2) / (std / math.sqrt(len(per('random_arch, median', space))))
 
-    text = {}                      # draws whose prediction reads text, and the others: count, test WAF range at r = 0
-    for name, space in SPACES:
-        with open(d / name / 'draws.csv', newline='') as fh:
-            at0 = [r for r in csv.DictReader(fh) if float(r['rate']) == 0.0 and r['variant'] == 'random_arch']
-        for reads in (False, True):
-            w = [float(r['test_waf']) for r in at0 if ('text' in r['fused_modalities'].split('+')) == reads]
-            text[space, reads] = (len(w), min(w), max(w))
     same_draw = 0                  # cells where random search kept random_arch's draw (identical test figures)
     for name, _ in SPACES:
         sw = Sweep(d / name / 'table.csv')
