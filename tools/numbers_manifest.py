@@ -100,6 +100,13 @@ RANDOM_SEARCH = (('random_search, 3 draws x 20 epochs (the DARTS budget)', 'rs20
 FIVE_SEEDS = '--seeds 0 1 2 3 4'
 MOSI5 = MOSI.replace('--seeds 0 1 2', FIVE_SEEDS)
 SPOS_X1_5 = SPOS_X1.replace(MOSI, MOSI5)
+#: bench/architecture_spread.py: 16 random architectures that read every modality and the hand-designed one, each
+#: retrained at every rate and seed; SPOS's five-seed sweep pooled over the rates beside them (tiny and mid-sized space)
+SPREAD = ('python bench/architecture_spread.py -c examples/mosi_dialogue.yml --archs 16 --draw-seed 100 '
+          '--rates 0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 --seeds 0 1 2 3 4 --jobs 2 --pooled-top 5')
+SPREAD_SPACES = (('tiny', '', ''),
+                 ('mid', '--set search_space=mid ',
+                  ' "--reference=ranking x5=docs/results/mosi_spos/five_seeds/mid_x5/table.csv:ranking x5"'))
 FIVE_SEEDS_ROWS = (('SPOS', 'SPOS', SPOS_24),
                    ('hand-designed', 'hand_designed', 'hand_designed (no search)'),
                    ('random_arch, best of 3', 'random_arch', 'random_arch (best of 3 on validation)'),
@@ -383,6 +390,12 @@ RESULTS = [
                for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
            '8 x 40 runs (seeds 0 to 4), about 70 minutes with --jobs 2 on 2 cores; reads data/cmu-mosi-utterances',
            long=True, committed='docs/results/mosi_spos/five_seeds'),
+    Result('mosi_architecture_spread',
+           ' && '.join(f'{SPOS_X1_5} {space}--jobs 2 --out {{out}}/{name}_spos && '
+                       f'{SPREAD} {space}--out {{out}}/{name} --pooled SPOS={{out}}/{name}_spos:full{extra}'
+                       for name, space, extra in SPREAD_SPACES),
+           'per space: SPOS over five seeds (40 runs) and 880 retrainings, about 40 minutes with --jobs 2 on 2 '
+           'cores; reads data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/architecture_spread'),
     Result('mosi_spos_five_seeds_x5',
            f'{SPOS_X1_5} --set search_space=mid '
            '--set retrain.ensemble=5 --set retrain.ensemble_of=ranking --jobs 2 --out {out}/mid_rk5 && '
@@ -1603,6 +1616,123 @@ def src_quality_five_seeds_x5_notes(ctx):
             'the goal: GCNet + 1.5']
 
 
+def _spread(ctx, name):
+    """spread.json and auilc.csv of one space of mosi_architecture_spread."""
+    d = ctx.path('mosi_architecture_spread') / name
+    with open(d / 'auilc.csv', newline='') as fh:
+        rows = list(csv.DictReader(fh))
+    return json.loads((d / 'spread.json').read_text()), rows
+
+
+#: the rows of docs/quality.md's architecture-spread table: (label, what spread.json gives)
+SPREAD_ROWS = (
+    ('mean of the 16 architectures', 'test_mean_of_archs'),
+    ('spread between them (std of their seed means)', 'test_std_of_arch_means'),
+    ('spread of one architecture over seeds (std, mean over the 16)', 'test_seed_std_within_arch'),
+    ('spread between them, seed noise of the means removed', 'test_between_arch_std_noise_removed'),
+    ('the best one minus the median one, on a held-out seed (chosen by test on the other four: a ceiling)',
+     'gain_by_test_other_seeds'),
+    ('chosen by its retrained validation MAE AUILC (same seed) minus the median one', 'gain_by_valid_same_seed'))
+#: the selection policies set against the 16: (label, spread.json reference or None for the one chosen on validation)
+SPREAD_POLICIES = (
+    ('the 16, chosen by retrained validation (same seed)', None),
+    ('SPOS, one network per cell (its own architecture per rate)', 'SPOS_per_cell'),
+    ('SPOS, one architecture for every rate (best pooled supernet validation)', 'SPOS_pooled'),
+    ('SPOS, its 5 best pooled, retrained, chosen by retrained validation', 'SPOS_top5_by_valid'),
+    ('hand-designed network', 'hand'),
+    ('ranking x5 (five networks averaged)', 'ranking x5'))
+
+
+def src_quality_spread(ctx):
+    """docs/quality.md, "How far apart": the spread figures of both spaces (test WAF AUILC, five seeds)."""
+    out = {}
+    for name, space in SPACES:
+        res, _ = _spread(ctx, name)
+        for label, key in SPREAD_ROWS:
+            v = res[key]
+            out.setdefault((label,), {})[space] = _mean_std(v) if isinstance(v, list) else v
+    return out
+
+
+def src_quality_spread_policies(ctx):
+    """The selection policies against the 16 architectures: validation MAE AUILC, test WAF AUILC, minus the median
+    architecture (paired by seed), per space; ranking x5 in the mid-sized space only."""
+    out = {}
+    for name, space in SPACES:
+        res, rows = _spread(ctx, name)
+        for label, ref in SPREAD_POLICIES:
+            cols = {}
+            if ref is None:
+                chosen = []
+                for seed in res['seeds']:
+                    mine = [r for r in rows if int(r['seed']) == seed and r['arch'] in res['per_arch']]
+                    chosen.append(min(mine, key=lambda r: float(r['val_mae_auilc'])))
+                cols = {'val MAE AUILC': sum(float(r['val_mae_auilc']) for r in chosen) / len(chosen),
+                        'test WAF AUILC': _mean_std([float(r['test_waf_auilc']) for r in chosen]),
+                        'minus the median': _mean_std(res['gain_by_valid_same_seed'])}
+            elif ref == 'hand':
+                cols = {'val MAE AUILC': res['hand']['valid_mean'],
+                        'test WAF AUILC': (res['hand']['test_mean'], res['hand']['test_std']),
+                        'minus the median': _mean_std(res['hand']['minus_median_per_seed'])}
+            elif ref in res['references']:
+                r = res['references'][ref]
+                cols = {'test WAF AUILC': (r['test_mean'], r['test_std']),
+                        'minus the median': _mean_std(r['minus_median_per_seed'])}
+                if 'valid_mean' in r:
+                    cols['val MAE AUILC'] = r['valid_mean']
+            for c, v in cols.items():
+                out.setdefault((label,), {})[f'{space}: {c}'] = v
+    return out
+
+
+def src_quality_spread_notes(ctx):
+    """The notes under the architecture-spread tables: spreads, worst architecture, ceiling, validation's choice,
+    SPOS's rows (how often the pooled choice is the cell's own first), the hand-designed network, ranking x5."""
+    tiny, mid = _spread(ctx, 'tiny')[0], _spread(ctx, 'mid')[0]
+    pol = src_quality_spread_policies(ctx)
+    t, m = SPACES[0][1], SPACES[1][1]
+    own, top5 = (SPREAD_POLICIES[1][0],), (SPREAD_POLICIES[3][0],)
+    chosen = (SPREAD_POLICIES[0][0],)
+
+    def worst(res):
+        return min(v['test_mean'] for v in res['per_arch'].values())
+
+    def first_in_cell(res):
+        return sum(r == 1 for p in res['pooled'] if p['pooled_rank'] == 1 for r in p['rank_per_rate'])
+
+    def ms(v):
+        return list(_mean_std(v))
+
+    ceiling_t, ceiling_m = ms(tiny['gain_by_test_other_seeds']), ms(mid['gain_by_test_other_seeds'])
+    valid_m = mid['gain_by_valid_same_seed']
+    cells = len(mid['rates']) * len(mid['seeds'])
+    return [tiny['test_between_arch_std_noise_removed'], mid['test_between_arch_std_noise_removed'],
+            tiny['test_seed_std_within_arch'], mid['test_seed_std_within_arch'], worst(tiny), worst(mid),
+            *ceiling_t, *ceiling_m,
+            *ms(tiny['gain_by_valid_same_seed']), *ms(valid_m), sum(g > 0 for g in valid_m), len(valid_m),
+            'a section number', mid['archs'] * len(mid['rates']), mid['archs'], len(mid['rates']),
+            *pol[own][f'{t}: minus the median'], *pol[own][f'{m}: minus the median'],
+            first_in_cell(tiny), first_in_cell(mid), cells,
+            pol[top5][f'{t}: val MAE AUILC'], pol[own][f'{t}: val MAE AUILC'],
+            pol[top5][f'{m}: val MAE AUILC'], pol[own][f'{m}: val MAE AUILC'],
+            *pol[top5][f'{t}: minus the median'], *pol[own][f'{t}: minus the median'],
+            *pol[top5][f'{m}: minus the median'], *pol[own][f'{m}: minus the median'],
+            mid['archs'], pol[top5][f'{m}: val MAE AUILC'], pol[chosen][f'{m}: val MAE AUILC'],
+            *ms(tiny['hand']['minus_median_per_seed']), *ms(mid['hand']['minus_median_per_seed']),
+            *ms(mid['references']['ranking x5']['minus_median_per_seed']), ceiling_m[0],
+            cells, *[_same_as_sweep(ctx, name) for name, _ in SPACES], cells]
+
+
+def _same_as_sweep(ctx, name):
+    """Cells of the hand-designed network in mosi_architecture_spread whose test WAF equals the five-seed sweep's."""
+    with open(ctx.path('mosi_spos_five_seeds') / name / 'table.csv', newline='') as fh:
+        swept = {(float(r['rate']), int(r['seed'])): float(r['waf']) for r in csv.DictReader(fh)
+                 if r['variant'] == 'hand_designed' and r['stat'] == 'value'}
+    with open(ctx.path('mosi_architecture_spread') / name / 'cells.csv', newline='') as fh:
+        ours = [r for r in csv.DictReader(fh) if r['arch'] == 'hand']
+    return sum(float(r['test_waf']) == swept[(float(r['rate']), int(r['seed']))] for r in ours)
+
+
 def src_quality_spos_3class_notes(ctx):
     t = src_spos_tried('mosi_spos_3class', SPOS_3CLASS_DARTS)(ctx)
     p = src_spos_paired('mosi_spos_3class')(ctx)
@@ -2660,6 +2790,13 @@ ENTRIES = [
           src_quality_five_seeds_control, parse='prose'),
     Entry('quality-five-seeds-x5', 'docs/quality.md', 'quality-five-seeds-x5', ('mosi_spos_five_seeds_x5',),
           src_quality_five_seeds_x5, keys=('ranking x5 minus',), complete=True),
+    Entry('quality-spread', 'docs/quality.md', 'quality-spread', ('mosi_architecture_spread',),
+          src_quality_spread, keys=('test WAF AUILC, five seeds',), complete=True),
+    Entry('quality-spread-policies', 'docs/quality.md', 'quality-spread-policies', ('mosi_architecture_spread',),
+          src_quality_spread_policies, keys=('one network chosen by',), complete=True),
+    Entry('quality-spread-notes', 'docs/quality.md', 'quality-spread-notes',
+          ('mosi_architecture_spread', 'mosi_spos_five_seeds'),
+          src_quality_spread_notes, parse='prose'),
     Entry('quality-five-seeds-x5-notes', 'docs/quality.md', 'quality-five-seeds-x5-notes', ('mosi_spos_five_seeds_x5',),
           src_quality_five_seeds_x5_notes, parse='prose', note='GCNet: docs/peers.md'),
     Entry('quality-spos-folds', 'docs/quality.md', 'quality-spos-folds', ('mosi_spos_folds',),
