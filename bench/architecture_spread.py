@@ -24,9 +24,22 @@ by default; higher is better) and of the validation metric retraining selects on
   architecture of that seed (paired), mean ± std over the held-out seeds. Chosen by
   test ("by test, other seeds": what a search that knew every architecture's true
   quality could gain, a ceiling; test chooses nothing else here), by validation
-  on the other seeds, and by the validation of the held-out seed itself (what one
-  search cell sees);
+  on the other seeds, and by the validation of the held-out seed itself (over every
+  rate: what a sweep of that seed could choose on, not what one cell sees);
 * Kendall's tau between the architectures' seed-mean validation and test AUILC.
+
+Beside them, optionally, other networks of the same config, rates and seeds, each
+set against the median architecture of its seed:
+
+* ``--reference NAME=TABLE.csv:VARIANT``: a variant of a finished sweep's (or
+  merged) ``table.csv``, its test figures only;
+* ``--pooled NAME=SWEEP:VARIANT``: a finished SPOS sweep. Every cell of a seed ranks
+  the same candidates (``search/candidates.csv``); the candidate with the best AUILC
+  of its supernet validation over the rates is retrained here at every rate (one
+  architecture for every rate, ``NAME_pooled``), beside the sweep's own networks
+  (``NAME_per_cell``, validation and test). With ``--pooled-top K`` the K best such
+  candidates are retrained and the one with the best retrained validation AUILC is
+  kept, per seed (``NAME_topK_by_valid``).
 
     python bench/architecture_spread.py -c examples/mosi_dialogue.yml --set search_space=mid \\
         --archs 16 --draw-seed 100 --rates 0 0.1 0.2 0.3 0.4 0.5 0.6 0.7 --seeds 0 1 2 3 4 \\
@@ -34,10 +47,12 @@ by default; higher is better) and of the validation metric retraining selects on
 
 A finished retrain (its ``metrics.json``) is not run again, so an interrupted run
 continues where it stopped; each retrain's weights are deleted once scored. Writes
-``architectures.json`` (the drawn architectures and what each reads),
-``cells.csv`` (every retrain: validation and test metrics), ``auilc.csv`` (per
-architecture and seed), ``spread.md`` and ``spread.png``. Cost: one retrain per
-(architecture, rate, seed), about 10 s in the mid-sized MOSI space on one core.
+``architectures.json`` (the drawn architectures, what each reads, the pooled
+candidates), ``cells.csv`` (every retrain: validation and test metrics), ``auilc.csv``
+(per architecture and seed), ``spread.json``, ``spread.md`` and ``spread.png``. Cost:
+one retrain per (architecture, rate, seed): the 680 of 17 architectures, 8 rates and
+5 seeds took about 26 minutes in the mid-sized MOSI space and 15 in the tiny one,
+with ``--jobs 2`` on 2 cores.
 """
 from __future__ import annotations
 
@@ -457,4 +472,9 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    from rmnas_nni.errors import RMNASError
+    try:
+        sys.exit(main())
+    except RMNASError as e:                 # a bad config or data file: one line, no traceback
+        print(f'architecture_spread: {e}', file=sys.stderr)
+        sys.exit(2)

@@ -175,3 +175,14 @@ def test_pooled_ranking_retrains_one_candidate_for_every_rate_beside_the_sweeps_
     assert len(p['valid_per_seed']) == len(c['test_per_seed']) == 2
     text = (out / 'spread.md').read_text()
     assert 'SPOS_pooled minus SPOS_per_cell' in text and 'SPOS_top2_by_valid minus SPOS_per_cell' in text
+
+
+def test_a_config_that_cannot_be_read_says_so_in_one_line(tmp_path):
+    import subprocess
+    out = tmp_path / 'spread'
+    p = subprocess.run([sys.executable, str(ROOT / 'bench' / 'architecture_spread.py'), '-c', str(tmp_path / 'no.yml'),
+                        '--rates', '0', '0.5', '--seeds', '0', '--out', str(out)],
+                       capture_output=True, text=True, env={'PYTHONWARNINGS': 'ignore', 'PATH': '/usr/bin:/bin'})
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines()[-1].startswith('architecture_spread: ') and 'no.yml' in p.stderr
+    assert 'Traceback' not in p.stderr and not out.exists()
