@@ -9,7 +9,10 @@ the derived architectures hold: the share of fusion step operations that are
 ``zero`` and of token mixers that are ``identity`` (the parameter-free choices DARTS
 is known to collapse onto). Classification runs have no MAE: those columns print ``–``.
 With ``--retrain-epochs``, two more columns: the retraining's kept (best) epoch and the
-epochs it ran, mean over the cells (for settings of the retraining itself).
+epochs it ran, mean over the cells (for settings of the retraining itself). With
+``--modalities``, one more: the share of cells whose exported architecture's
+prediction reads every modality of the run's data (:func:`rmnas_nni.figures.fused_modalities`,
+from the cell's config and ``arch.json``).
 
     python bench/tried_table.py final=runs/final_full best=runs/final_best
 """
@@ -22,7 +25,18 @@ from pathlib import Path
 import numpy as np
 
 
-def row(name: str, folder: Path, variant: str = '*', retrain_epochs: bool = False) -> str:
+def reads_every_modality(run_dir: Path) -> bool:
+    """Whether the prediction of the run's exported architecture reads every modality of its data."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from rmnas_nni.figures import describe_architecture, fused_modalities
+    from rmnas_nni.rundir import load_run
+    cfg = load_run(run_dir)                      # the resolved config it ran with
+    arch = json.loads((run_dir / 'arch.json').read_text())
+    return fused_modalities(describe_architecture(arch, {}, cfg)) == list(cfg.data.modalities)
+
+
+def row(name: str, folder: Path, variant: str = '*', retrain_epochs: bool = False, modalities: bool = False) -> str:
     cells = sorted(folder.glob(f'cells/{variant}/r*-s*/metrics.json'))
     vals = []
     for path in cells:
@@ -36,7 +50,8 @@ def row(name: str, folder: Path, variant: str = '*', retrain_epochs: bool = Fals
                      (search.get('choices') or {}).get('entropy'), (search.get('choices') or {}).get('top_weight'),
                      np.mean([o == 'zero' for o in ops]) if ops else np.nan,
                      np.mean([x == 'identity' for x in mixers]) if mixers else np.nan,
-                     m.get('best_epoch'), m.get('epochs_run')])
+                     m.get('best_epoch'), m.get('epochs_run'),
+                     float(reads_every_modality(path.parent)) if modalities else np.nan])
     a = np.array([[np.nan if v is None else v for v in r] for r in vals], dtype=float)
     with np.errstate(all='ignore'):
         import warnings
@@ -44,6 +59,7 @@ def row(name: str, folder: Path, variant: str = '*', retrain_epochs: bool = Fals
         mu = np.nanmean(a, axis=0)
     fmt = lambda v, f: '–' if not np.isfinite(v) else format(v, f)   # noqa: E731
     extra = f' {fmt(mu[9], ".1f")} | {fmt(mu[10], ".1f")} |' if retrain_epochs else ''
+    extra += f' {fmt(mu[11], ".0%")} |' if modalities else ''
     return (f'| {name} | {len(a)} | {mu[0]:.2f} | {fmt(mu[1], ".4f")} | {mu[2]:.2f} | {fmt(mu[3], ".4f")} | {fmt(mu[4], ".1f")} '
             f'| {fmt(mu[5], ".3f")} | {fmt(mu[6], ".3f")} | {fmt(mu[7], ".0%")} | {fmt(mu[8], ".0%")} |' + extra)
 
@@ -53,15 +69,19 @@ def main(argv=None):
     p.add_argument('configs', nargs='+', help='NAME=DIR[:VARIANT]')
     p.add_argument('--retrain-epochs', action='store_true',
                    help="also the retraining's kept epoch and the epochs it ran")
+    p.add_argument('--modalities', action='store_true',
+                   help='also the share of cells whose exported architecture reads every modality')
     args = p.parse_args(argv)
     extra = ' retrained: kept epoch | retrained: epochs run |' if args.retrain_epochs else ''
+    extra += ' reads every modality |' if args.modalities else ''
     print('| configuration | cells | val WAF | val MAE | test WAF | test MAE | exported epoch | entropy at export '
           '| chosen weight | zero ops | identity mixers |' + extra)
-    print('|---|---|---|---|---|---|---|---|---|---|---|' + ('---|---|' if args.retrain_epochs else ''))
+    print('|---|---|---|---|---|---|---|---|---|---|---|' + ('---|---|' if args.retrain_epochs else '')
+          + ('---|' if args.modalities else ''))
     for spec in args.configs:
         name, _, rest = spec.partition('=')
         folder, _, variant = rest.partition(':')
-        print(row(name, Path(folder), variant or '*', args.retrain_epochs))
+        print(row(name, Path(folder), variant or '*', args.retrain_epochs, args.modalities))
 
 
 if __name__ == '__main__':

@@ -479,6 +479,10 @@ class StrategyOptions(Section):
                      doc='SPOS: 0, or K >= 2 folds of the training split\'s samples (dialogues at dialogue level); '
                          'K more supernets, supernet k trained without fold k, score every candidate on their fold; '
                          'a candidate is ranked by its metrics averaged over validation and the K folds')
+    all_modalities: bool = key(bool, False,
+                               doc='SPOS (`ranking: random`): the `candidates` are drawn only among architectures '
+                                   'whose prediction reads every modality (`rmnas_nni.figures.fused_modalities`): '
+                                   'the first `candidates` such draws of the same sequence')
 
 
 @dataclasses.dataclass
@@ -702,6 +706,8 @@ def check_strategy(cfg: StrategyConfig, source: str) -> StrategyConfig:
         betas = getattr(cfg, key).betas
         if len(betas) != 2 or not all(_type_ok(b, NUMBER) and 0 <= b < 1 for b in betas):
             raise ConfigError(f"{source}: key '{key}.betas': must be two numbers in [0, 1)")
+    if cfg.options.all_modalities and cfg.options.ranking != 'random':
+        raise ConfigError(f"{source}: key 'options.all_modalities': only with 'options.ranking: random'")
     return cfg
 
 
@@ -813,6 +819,9 @@ def check_run(cfg: RunConfig, source: str, machine: bool = True) -> RunConfig:
     if cfg.retrain.ensemble_of == 'ranking' and not STRATEGIES.info(strategy, 'ranks_single_paths'):
         raise ConfigError(f"{source}: key 'retrain.ensemble_of': strategy {strategy} ranks no architectures; "
                           f"an ensemble of the ranking is for a strategy that ranks single paths (spos)")
+    if cfg.strategy_config.options.all_modalities and not STRATEGIES.info(strategy, 'ranks_single_paths'):
+        raise ConfigError(f"{source}: key 'strategy_config.options.all_modalities': strategy {strategy} ranks no "
+                          f"candidates; it is for a strategy that ranks single paths (spos)")
     folds = cfg.strategy_config.options.folds
     if folds and not STRATEGIES.info(strategy, 'ranks_single_paths'):
         raise ConfigError(f"{source}: key 'strategy_config.options.folds': strategy {strategy} ranks no "

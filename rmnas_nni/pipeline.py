@@ -431,8 +431,8 @@ def _rank_single_paths(cfg: RunConfig, data: MultimodalData, result, oneshots, l
                        kind: str, select: str, printer: Printer) -> None:
     """SPOS's second step (:mod:`~rmnas_nni.single_path`): ``options.candidates`` architectures drawn
     from the run seed, or found by the evolutionary search (``options.ranking``), with
-    ``search.exclude_zero`` / ``exclude_identity`` respected, ranked with the trained supernets'
-    weights (``oneshots``, the first ``result.oneshot``), each on its own loader (``loaders``: the
+    ``search.exclude_zero`` / ``exclude_identity`` (and ``options.all_modalities``) respected, ranked
+    with the trained supernets' weights (``oneshots``, the first ``result.oneshot``), each on its own loader (``loaders``: the
     validation split, or a held-out training fold with ``options.folds``): each candidate's
     metrics are the mean over them; the best becomes ``result.arch``. ``result.val_metrics``
     are the best candidate's validation metrics (the mean over the supernets scored on validation)."""
@@ -443,7 +443,13 @@ def _rank_single_paths(cfg: RunConfig, data: MultimodalData, result, oneshots, l
         ranked = evolve_single_paths(oneshots, result.supernet, cfg.seed, n, loaders, task=data.task,
                                      metric_kind=kind, select_metric=select, excluded=excluded, printer=printer)
     else:
-        archs = draw_candidates(result.supernet, cfg.seed, n, CANDIDATE_OFFSET, excluded)
+        every = list(cfg.data.modalities)
+        keep = ((lambda arch: _fused_modalities(cfg, [arch]) == every)
+                if cfg.strategy_config.options.all_modalities else None)
+        archs = draw_candidates(result.supernet, cfg.seed, n, CANDIDATE_OFFSET, excluded, keep)
+        if len(archs) < n and keep is not None:
+            raise ConfigError(f'strategy_config.options.all_modalities: only {len(archs)} of the space\'s random '
+                              f'architectures read every modality, {n} wanted (strategy_config.options.candidates)')
         ranked = rank_single_paths(oneshots, archs, loaders, task=data.task, metric_kind=kind,
                                    select_metric=select)
     write_ranking(run_dir / 'search' / 'candidates.csv', ranked, select)

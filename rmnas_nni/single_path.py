@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from nni.nas.oneshot.pytorch.sampling import RandomSamplingLightningModule
@@ -69,8 +69,10 @@ def holds_excluded(arch: Dict[str, Any], excluded: Sequence[str], mutables: Dict
     return any(avoids(v, [str(c) for c in mutables[label].values], excluded) for label, v in arch.items())
 
 
-def draw_candidates(space, seed: int, n: int, offset: int, excluded: Sequence[str] = ()) -> List[Dict[str, Any]]:
-    """``n`` distinct architectures drawn uniformly from ``space`` (none holding an ``excluded`` candidate)."""
+def draw_candidates(space, seed: int, n: int, offset: int, excluded: Sequence[str] = (),
+                    keep: Optional[Callable[[Dict[str, Any]], bool]] = None) -> List[Dict[str, Any]]:
+    """``n`` distinct architectures drawn uniformly from ``space`` (none holding an ``excluded`` candidate, each
+    one that ``keep`` accepts), fewer if ``100 n + 1000`` draws do not find them."""
     mutables = space.simplify()
     out: List[Dict[str, Any]] = []
     seen = set()
@@ -79,7 +81,7 @@ def draw_candidates(space, seed: int, n: int, offset: int, excluded: Sequence[st
         arch = random_architecture(space, random_seed(seed, offset + index))
         index += 1
         key = json.dumps(arch, sort_keys=True)
-        if key in seen or holds_excluded(arch, excluded, mutables):
+        if key in seen or holds_excluded(arch, excluded, mutables) or (keep is not None and not keep(arch)):
             continue
         seen.add(key)
         out.append(arch)

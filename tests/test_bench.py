@@ -155,3 +155,31 @@ def test_the_tried_table_adds_the_retrainings_epochs_only_when_asked(tmp_path):
     assert row.endswith('| 5.5 | 15.5 |') and row.startswith('| A | 2 | 70.00 | 1.0000 | 75.00 | 0.9000 |')
     assert plain.stdout.splitlines()[2] + ' 5.5 | 15.5 |' == row
     assert 'kept epoch' not in plain.stdout
+
+
+def test_the_tried_table_adds_the_share_reading_every_modality_only_when_asked(tmp_path):
+    """--modalities: the share of cells whose exported architecture's prediction reads every modality, from each
+    cell's config and arch.json (one of two here)."""
+    from rmnas_nni.baselines import random_architecture
+    from rmnas_nni.config import dump_yaml
+    from rmnas_nni.data import load_data
+    from rmnas_nni.figures import describe_architecture, fused_modalities
+    from rmnas_nni.pipeline import build_space, load_config
+    cfg = load_config(None, {'data': {'options': {'sizes': {'train': 16, 'valid': 8, 'test': 8}}}})
+    space = build_space(cfg, load_data(cfg.data))
+    draws = [random_architecture(space, s) for s in range(200)]
+    reads = [fused_modalities(describe_architecture(d, {}, cfg)) == list(cfg.data.modalities) for d in draws]
+    a = tmp_path / 'a'
+    for seed, arch in enumerate((draws[reads.index(True)], draws[reads.index(False)])):
+        _cell(a, 0.5, seed, 1.0, 0.9)
+        cell = a / 'cells' / 'full' / f'r0.5-s{seed}'
+        (cell / 'arch.json').write_text(json.dumps(arch))
+        (cell / 'config.yaml').write_text(dump_yaml(cfg))
+    script = [sys.executable, str(ROOT / 'bench' / 'tried_table.py')]
+    plain = subprocess.run(script + [f'A={a}:full'], capture_output=True, text=True, cwd=ROOT)
+    asked = subprocess.run(script + ['--modalities', f'A={a}:full'], capture_output=True, text=True, cwd=ROOT)
+    assert plain.returncode == 0 and asked.returncode == 0, plain.stderr + asked.stderr
+    header, rule, row = asked.stdout.splitlines()
+    assert header.endswith('| reads every modality |') and rule.count('|') == header.count('|') == row.count('|')
+    assert row == plain.stdout.splitlines()[2] + ' 50% |'
+    assert 'every modality' not in plain.stdout

@@ -382,3 +382,46 @@ def test_more_folds_than_training_samples_is_refused_before_anything_trains(tmp_
     with pytest.raises(ConfigError, match="'strategy_config.options.folds': 9 folds of a training split of 8"):
         search(cfg, data, tmp_path / 'run', printer=lambda line: None)
     assert not (tmp_path / 'run' / 'search' / 'metrics.csv').exists()
+
+
+def test_candidates_among_architectures_that_read_every_modality_keep_the_draw_order():
+    """draw_candidates(keep=...): the first n draws of the same sequence that keep accepts."""
+    from rmnas_nni.figures import describe_architecture, fused_modalities
+    from rmnas_nni.pipeline import build_space
+    data = make_synthetic('sentence', sizes={'train': 16, 'valid': 8, 'test': 8})
+    cfg = load_config(None, {'strategy': 'spos'})     # the default space: its draws can read every modality
+    space = build_space(cfg, data)
+    every = list(cfg.data.modalities)
+    reads_all = lambda a: fused_modalities(describe_architecture(a, {}, cfg)) == every        # noqa: E731
+    plain = draw_candidates(space, 0, 60, 10_000)
+    assert 0 < sum(map(reads_all, plain)) < 60                  # the plain draws include ones that leave one out
+    kept = draw_candidates(space, 0, 12, 10_000, keep=reads_all)
+    assert len(kept) == 12 and all(map(reads_all, kept))
+    ok = [a for a in plain if reads_all(a)]
+    assert len(ok) < 12 and kept[:len(ok)] == ok               # the same sequence, drawn on past the first 60
+
+
+def test_a_spos_search_among_architectures_that_read_every_modality_ranks_and_exports_only_those(tmp_path):
+    from rmnas_nni.figures import describe_architecture, fused_modalities
+    data = make_synthetic('sentence', sizes={'train': 64, 'valid': 32, 'test': 32})
+    cfg = load_config(None, {'search': {'epochs': 1, 'batch_size': 16}, 'strategy': 'spos',   # the default space
+                             'strategy_config': {'options': {'candidates': 8, 'panel': 3, 'all_modalities': True}}})
+    result = search(cfg, data, tmp_path, printer=lambda s: None)
+    ranking = pd.read_csv(tmp_path / 'search' / 'candidates.csv')
+    assert len(ranking) == 8
+    every = list(cfg.data.modalities)
+    for arch in [json.loads(a) for a in ranking['arch']] + [result.arch]:
+        assert fused_modalities(describe_architecture(arch, {}, cfg)) == every
+
+
+@pytest.mark.parametrize('sets, says', [
+    (['strategy_config.options.all_modalities=true'], 'ranks no candidates'),
+    (['strategy=spos', 'strategy_config.options.all_modalities=true', 'strategy_config.options.ranking=evolution'],
+     'only with'),
+])
+def test_every_modality_candidates_outside_spos_or_with_evolution_is_one_line(tmp_path, sets, says):
+    args = [a for s in sets for a in ('--set', s)]
+    r = run_cli('run', *args, '--out', tmp_path / 'run')
+    assert r.returncode == 2
+    assert r.stderr.strip().count('\n') == 0 and 'all_modalities' in r.stderr and says in r.stderr
+    assert not (tmp_path / 'run').exists()
