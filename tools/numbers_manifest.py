@@ -100,6 +100,8 @@ RANDOM_SEARCH = (('random_search, 3 draws x 20 epochs (the DARTS budget)', 'rs20
 FIVE_SEEDS = '--seeds 0 1 2 3 4'
 MOSI5 = MOSI.replace('--seeds 0 1 2', FIVE_SEEDS)
 SPOS_X1_5 = SPOS_X1.replace(MOSI, MOSI5)
+#: SPOS with its candidates drawn only among architectures that read every modality: (merged table, tried.md) labels
+ALL_MOD, ALL_MOD_TRIED = 'SPOS, every modality', 'SPOS, candidates reading every modality'
 #: bench/architecture_spread.py: 16 random architectures that read every modality and the hand-designed one, each
 #: retrained at every rate and seed; SPOS's five-seed sweep pooled over the rates beside them (tiny and mid-sized space)
 SPREAD = ('python bench/architecture_spread.py -c examples/mosi_dialogue.yml --archs 16 --draw-seed 100 '
@@ -396,6 +398,17 @@ RESULTS = [
                        for name, space, extra in SPREAD_SPACES),
            'per space: SPOS over five seeds (40 runs) and 880 retrainings, about 40 minutes with --jobs 2 on 2 '
            'cores; reads data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/architecture_spread'),
+    Result('mosi_spos_all_modalities',
+           ' && '.join(f'{SPOS_X1_5} {space}--jobs 2 --out {{out}}/{name}_spos && '
+                       f'{SPOS_X1_5} {space}--set strategy_config.options.all_modalities=true --jobs 2 '
+                       f'--out {{out}}/{name}_all && '
+                       f'python bench/merge_sweeps.py --out {{out}}/{name} SPOS={{out}}/{name}_spos:full '
+                       f'"{ALL_MOD}={{out}}/{name}_all:full" --paired waf && '
+                       f'python bench/tried_table.py --modalities "{SPOS_24}={{out}}/{name}_spos:full" '
+                       f'"{ALL_MOD_TRIED}={{out}}/{name}_all:full" > {{out}}/{name}/tried.md'
+                       for name, space in (('tiny', ''), ('mid', '--set search_space=mid '))),
+           'per space: 2 x 40 SPOS runs (seeds 0 to 4), about 8 minutes with --jobs 2 on 2 cores; '
+           'reads data/cmu-mosi-utterances', long=True, committed='docs/results/mosi_spos/all_modalities'),
     Result('mosi_spos_five_seeds_x5',
            f'{SPOS_X1_5} --set search_space=mid '
            '--set retrain.ensemble=5 --set retrain.ensemble_of=ranking --jobs 2 --out {out}/mid_rk5 && '
@@ -1733,6 +1746,41 @@ def _same_as_sweep(ctx, name):
     return sum(float(r['test_waf']) == swept[(float(r['rate']), int(r['seed']))] for r in ours)
 
 
+def src_quality_spos_all_modalities(ctx):
+    """SPOS against SPOS with candidates reading every modality, five seeds, both spaces: tried.md's columns, the
+    test WAF AUILC, and SPOS minus it (paired by seed)."""
+    cols = ('cells', 'val WAF', 'val MAE', 'test WAF', 'test MAE', 'reads every modality')
+    out = {}
+    for name, space in SPACES:
+        d = ctx.path('mosi_spos_all_modalities') / name
+        got = md_rows((d / 'tried.md').read_text(), ('configuration',))
+        s = Sweep(d / 'table.csv')
+        _, _, diff = paired(s, 'SPOS', ALL_MOD, 'waf')
+        for tried, variant in ((SPOS_24, 'SPOS'), (ALL_MOD_TRIED, ALL_MOD)):
+            out[(space, tried)] = dict({c: got[(tried,)][c] for c in cols},
+                                       **{'test WAF AUILC': s.mean_std(variant, 'waf', 'AUILC')})
+        out[(space, ALL_MOD_TRIED)]['SPOS minus it (paired WAF AUILC)'] = _mean_std(diff)
+    return out
+
+
+def src_quality_spos_all_modalities_notes(ctx):
+    """The paragraph under it: validation MAE of both, the paired difference, WAF at r = 0.7."""
+    t = src_quality_spos_all_modalities(ctx)
+    tiny, mid = SPACES[0][1], SPACES[1][1]
+    out = []
+    for space in (tiny, mid):
+        out += [t[(space, SPOS_24)]['reads every modality'][0]]
+    for space in (tiny, mid):
+        out += [t[(space, ALL_MOD_TRIED)]['val MAE'][0], t[(space, SPOS_24)]['val MAE'][0]]
+    for space in (tiny, mid):
+        out += list(t[(space, ALL_MOD_TRIED)]['SPOS minus it (paired WAF AUILC)'])
+    out.append('the highest rate of the grid')
+    for name, space in SPACES:
+        s = Sweep(ctx.path('mosi_spos_all_modalities') / name / 'table.csv')
+        out += [first(s.mean_std(ALL_MOD, 'waf', 'mean', rate=0.7)), first(s.mean_std('SPOS', 'waf', 'mean', rate=0.7))]
+    return out + ['data/cmu-mosi-utterances/README.md: audio alone', 'vision alone']
+
+
 def src_quality_spos_3class_notes(ctx):
     t = src_spos_tried('mosi_spos_3class', SPOS_3CLASS_DARTS)(ctx)
     p = src_spos_paired('mosi_spos_3class')(ctx)
@@ -2790,6 +2838,11 @@ ENTRIES = [
           src_quality_five_seeds_control, parse='prose'),
     Entry('quality-five-seeds-x5', 'docs/quality.md', 'quality-five-seeds-x5', ('mosi_spos_five_seeds_x5',),
           src_quality_five_seeds_x5, keys=('ranking x5 minus',), complete=True),
+    Entry('quality-spos-all-modalities', 'docs/quality.md', 'quality-spos-all-modalities',
+          ('mosi_spos_all_modalities',), src_quality_spos_all_modalities, keys=('space', 'configuration'),
+          complete=True),
+    Entry('quality-spos-all-modalities-notes', 'docs/quality.md', 'quality-spos-all-modalities-notes',
+          ('mosi_spos_all_modalities',), src_quality_spos_all_modalities_notes, parse='prose'),
     Entry('quality-spread', 'docs/quality.md', 'quality-spread', ('mosi_architecture_spread',),
           src_quality_spread, keys=('test WAF AUILC, five seeds',), complete=True),
     Entry('quality-spread-policies', 'docs/quality.md', 'quality-spread-policies', ('mosi_architecture_spread',),
