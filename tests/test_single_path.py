@@ -297,16 +297,20 @@ def test_fold_supernets_train_without_their_fold_and_the_ranking_is_the_mean_ove
     assert scores[1][0][1]['mae'] != pytest.approx(scores[2][0][1]['mae'], rel=1e-6)
 
 
-@pytest.mark.parametrize('sets, says', [
-    (['strategy_config.options.folds=2'], 'ranks no architectures'),
-    (['strategy=spos', 'strategy_config.options.folds=1'], 'at least 2'),
-    (['strategy=spos', 'strategy_config.options.folds=2', 'strategy_config.options.supernets=2'], 'set one of them'),
+@pytest.mark.parametrize('sets, key, says', [
+    (['strategy_config.options.folds=2'], 'folds', 'ranks no architectures'),
+    (['strategy=spos', 'strategy_config.options.folds=1'], 'folds', 'at least 2'),
+    (['strategy=spos', 'strategy_config.options.folds=2', 'strategy_config.options.supernets=2'], 'folds',
+     'set one of them'),
+    (['strategy_config.options.all_modalities=true'], 'all_modalities', 'ranks no candidates'),
+    (['strategy=spos', 'strategy_config.options.all_modalities=true', 'strategy_config.options.ranking=evolution'],
+     'all_modalities', 'only with'),
 ])
-def test_folds_outside_spos_or_of_one_or_with_several_supernets_is_one_line(tmp_path, sets, says):
+def test_spos_ranking_options_outside_spos_or_in_a_bad_combination_are_one_line(tmp_path, sets, key, says):
     args = [a for s in sets for a in ('--set', s)]
     r = run_cli('run', *args, '--out', tmp_path / 'run')
     assert r.returncode == 2
-    assert r.stderr.strip().count('\n') == 0 and "'strategy_config.options.folds'" in r.stderr and says in r.stderr
+    assert r.stderr.strip().count('\n') == 0 and f"options.{key}'" in r.stderr and says in r.stderr
     assert not (tmp_path / 'run').exists()
 
 
@@ -413,15 +417,3 @@ def test_a_spos_search_among_architectures_that_read_every_modality_ranks_and_ex
     for arch in [json.loads(a) for a in ranking['arch']] + [result.arch]:
         assert fused_modalities(describe_architecture(arch, {}, cfg)) == every
 
-
-@pytest.mark.parametrize('sets, says', [
-    (['strategy_config.options.all_modalities=true'], 'ranks no candidates'),
-    (['strategy=spos', 'strategy_config.options.all_modalities=true', 'strategy_config.options.ranking=evolution'],
-     'only with'),
-])
-def test_every_modality_candidates_outside_spos_or_with_evolution_is_one_line(tmp_path, sets, says):
-    args = [a for s in sets for a in ('--set', s)]
-    r = run_cli('run', *args, '--out', tmp_path / 'run')
-    assert r.returncode == 2
-    assert r.stderr.strip().count('\n') == 0 and 'all_modalities' in r.stderr and says in r.stderr
-    assert not (tmp_path / 'run').exists()
