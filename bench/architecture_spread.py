@@ -70,6 +70,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'bench'))
 
+from weight_sharing_rank import kendall_tau  # noqa: E402
+
 HAND = 'hand'
 
 
@@ -136,11 +138,6 @@ def _retrain_one(config: str, sets: List[str], name: str, arch: Dict, rate: floa
     row['reads'] = '+'.join(m.get('fused_modalities', []))
     row['epochs_run'] = m['epochs_run']
     return row
-
-
-def kendall_tau(x: Sequence[float], y: Sequence[float]) -> float:
-    from weight_sharing_rank import kendall_tau as tau
-    return tau(x, y)
 
 
 def per_seed_auilc(cells, rates: Sequence[float], metric: str, select: str):

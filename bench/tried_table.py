@@ -20,20 +20,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))      # the checkout's package (--modalities)
+
 
 def reads_every_modality(run_dir: Path) -> bool:
     """Whether the prediction of the run's exported architecture reads every modality of its data."""
-    import sys
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from rmnas_nni.figures import describe_architecture, fused_modalities
+    from rmnas_nni.pipeline import reads_every_modality as reads
     from rmnas_nni.rundir import load_run
-    cfg = load_run(run_dir)                      # the resolved config it ran with
-    arch = json.loads((run_dir / 'arch.json').read_text())
-    return fused_modalities(describe_architecture(arch, {}, cfg)) == list(cfg.data.modalities)
+    return reads(load_run(run_dir), json.loads((run_dir / 'arch.json').read_text()))   # the config it ran with
 
 
 def row(name: str, folder: Path, variant: str = '*', retrain_epochs: bool = False, modalities: bool = False) -> str:

@@ -432,8 +432,8 @@ def _rank_single_paths(cfg: RunConfig, data: MultimodalData, result, oneshots, l
     """SPOS's second step (:mod:`~rmnas_nni.single_path`): ``options.candidates`` architectures drawn
     from the run seed, or found by the evolutionary search (``options.ranking``), with
     ``search.exclude_zero`` / ``exclude_identity`` (and ``options.all_modalities``) respected, ranked
-    with the trained supernets' weights (``oneshots``, the first ``result.oneshot``), each on its own loader (``loaders``: the
-    validation split, or a held-out training fold with ``options.folds``): each candidate's
+    with the trained supernets' weights (``oneshots``, the first ``result.oneshot``), each on its own
+    loader (``loaders``: the validation split, or a held-out training fold with ``options.folds``): each candidate's
     metrics are the mean over them; the best becomes ``result.arch``. ``result.val_metrics``
     are the best candidate's validation metrics (the mean over the supernets scored on validation)."""
     s = cfg.search
@@ -443,9 +443,7 @@ def _rank_single_paths(cfg: RunConfig, data: MultimodalData, result, oneshots, l
         ranked = evolve_single_paths(oneshots, result.supernet, cfg.seed, n, loaders, task=data.task,
                                      metric_kind=kind, select_metric=select, excluded=excluded, printer=printer)
     else:
-        every = list(cfg.data.modalities)
-        keep = ((lambda arch: _fused_modalities(cfg, [arch]) == every)
-                if cfg.strategy_config.options.all_modalities else None)
+        keep = (lambda arch: reads_every_modality(cfg, arch)) if cfg.strategy_config.options.all_modalities else None
         archs = draw_candidates(result.supernet, cfg.seed, n, CANDIDATE_OFFSET, excluded, keep)
         if len(archs) < n and keep is not None:
             raise ConfigError(f'strategy_config.options.all_modalities: only {len(archs)} of the space\'s random '
@@ -556,8 +554,7 @@ def random_draws(cfg: RunConfig, space) -> List[Dict[str, Any]]:
     k, out = cfg.search.random_k, []
     for t in range(MAX_RANDOM_DRAWS if cfg.search.random_all_modalities else k):
         arch = random_architecture(space, random_seed(cfg.seed, t))
-        if (not cfg.search.random_all_modalities
-                or _fused_modalities(cfg, [arch]) == list(cfg.data.modalities)):
+        if not cfg.search.random_all_modalities or reads_every_modality(cfg, arch):
             out.append(arch)
             if len(out) == k:
                 return out
@@ -739,6 +736,12 @@ def _fused_modalities(cfg: RunConfig, archs: List[Dict[str, Any]]) -> List[str]:
     for arch in archs:
         found.update(fused_modalities(describe_architecture(arch, {}, cfg)))
     return [m for m in cfg.data.modalities if m in found]
+
+
+def reads_every_modality(cfg: RunConfig, arch: Dict[str, Any]) -> bool:
+    """Whether the prediction of ``arch`` reads every modality of ``cfg``'s data (what
+    ``search.random_all_modalities`` and ``strategy_config.options.all_modalities`` keep)."""
+    return _fused_modalities(cfg, [arch]) == list(cfg.data.modalities)
 
 
 def _architecture_figure(run_dir: Path) -> Tuple[str, Path]:
